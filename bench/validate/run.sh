@@ -7,7 +7,8 @@
 #
 # Environment: RUNS (default 3) runs per tool; OUT (default bench/out);
 # MLGATE=/path/to/mlgate uses that binary instead of building one;
-# TOOLS="mlgate pandera frictionless" picks the tools.
+# TOOLS="mlgate pandera frictionless" picks the tools; NO_HYPERFINE=1
+# times with /usr/bin/time even when hyperfine is installed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -58,16 +59,20 @@ cmd_for() {
 
 for tool in $TOOLS; do
   echo "== $tool ($RUNS runs)"
-  if command -v hyperfine >/dev/null; then
+  if command -v hyperfine >/dev/null && [ "${NO_HYPERFINE:-}" != 1 ]; then
     hyperfine --runs "$RUNS" --export-json "$OUT/time-$tool.json" --command-name "$tool" "$(cmd_for "$tool")"
   else  # fall back to /usr/bin/time, written in hyperfine's JSON shape
     : > "$OUT/times-$tool.txt"
     for _ in $(seq "$RUNS"); do
-      /usr/bin/time -f %e -a -o "$OUT/times-$tool.txt" sh -c "$(cmd_for "$tool")"
+      /usr/bin/time -f "%e %U %S" -a -o "$OUT/times-$tool.txt" sh -c "$(cmd_for "$tool")"
     done
-    "$PY" -c 'import json,sys; t=[float(x) for x in open(sys.argv[1]) if x.strip()]
-json.dump({"results":[{"mean":sum(t)/len(t),"times":t}]}, open(sys.argv[2],"w"))' \
-      "$OUT/times-$tool.txt" "$OUT/time-$tool.json"
+    "$PY" - "$OUT/times-$tool.txt" "$OUT/time-$tool.json" <<'PYEOF'
+import json, sys
+runs = [[float(x) for x in line.split()] for line in open(sys.argv[1]) if line.strip()]
+mean = lambda i: sum(r[i] for r in runs) / len(runs)
+json.dump({"results": [{"mean": mean(0), "user": mean(1), "system": mean(2),
+                        "times": [r[0] for r in runs]}]}, open(sys.argv[2], "w"))
+PYEOF
   fi
 done
 
