@@ -1,0 +1,14 @@
+//! Datasets: readers (CSV, TSV, JSON Lines, Parquet), Table Schema, validation and schema inference.
+//! Knows nothing of config files or flags: callers pass plain option structs.
+
+mod error;
+pub mod infer;
+pub mod reader;
+pub mod schema;
+pub mod validate;
+pub mod value;
+
+pub use error::DataError;
+pub use reader::{Dialect, Format, Source};
+pub use schema::Schema;
+pub use validate::{validate, ValidateOptions, Validation};

@@ -1,0 +1,230 @@
+//! Table readers. Each streams its file once and hands every record to a [`RecordSink`]; none keeps rows.
+//!
+//! Positions follow Frictionless: `row` is the record's number in the source with the header as row 1 (rows
+//! skipped before the header count too); `line` is the physical line where the record starts (CSV, JSON Lines).
+
+mod csv;
+mod jsonl;
+mod parquet;
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::value::Cell;
+use super::DataError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Tsv,
+    Jsonl,
+    Parquet,
+}
+
+impl Format {
+    /// Guesses the format from the file name (a `.gz` suffix is looked through).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let ext = name.rsplit_once('.')?.1;
+        Some(match ext {
+            "csv" | "txt" => Format::Csv,
+            "tsv" | "tab" => Format::Tsv,
+            "jsonl" | "ndjson" => Format::Jsonl,
+            "parquet" | "pq" => Format::Parquet,
+            _ => return None,
+        })
+    }
+
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "csv" => Format::Csv,
+            "tsv" => Format::Tsv,
+            "jsonl" | "ndjson" => Format::Jsonl,
+            "parquet" => Format::Parquet,
+            _ => return None,
+        })
+    }
+}
+
+/// How a delimited or line-based file is laid out (Frictionless' CSV dialect, the parts mlgate reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct Dialect {
+    /// Field delimiter; `,` for CSV and tab for TSV when not given.
+    #[serde(default)]
+    pub delimiter: Option<char>,
+    /// Quote character, `"` when not given.
+    #[serde(default)]
+    pub quote_char: Option<char>,
+    /// Whether the file has a header row (default true).
+    #[serde(default = "yes")]
+    pub header: bool,
+    /// The 1-based row that holds the header, when rows come before it (default 1).
+    #[serde(default)]
+    pub header_row: Option<u64>,
+    /// Text encoding (any WHATWG label: `utf-8`, `latin1`, `windows-1252`, `utf-16le`, ...). Default UTF-8, with
+    /// or without a byte-order mark.
+    #[serde(default)]
+    pub encoding: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Dialect {
+            delimiter: None,
+            quote_char: None,
+            header: true,
+            header_row: None,
+            encoding: None,
+        }
+    }
+}
+
+/// A table to read: the file, its format and dialect.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    /// The name used in findings and messages (as the user wrote it).
+    pub display: String,
+    pub format: Format,
+    pub dialect: Dialect,
+}
+
+impl Source {
+    /// A source whose format is given or guessed from the name.
+    pub fn new(
+        path: impl Into<PathBuf>,
+        format: Option<Format>,
+        dialect: Dialect,
+    ) -> Result<Source, DataError> {
+        let path = path.into();
+        let display = path.display().to_string();
+        let format = match format.or_else(|| Format::from_path(&path)) {
+            Some(f) => f,
+            None => {
+                return Err(DataError::Format {
+                    path: display,
+                    message: "cannot tell the format from the file name".into(),
+                    help: Some("name the format: --data-format csv|tsv|jsonl|parquet (or `format:` in mlgate.yml)".into()),
+                })
+            }
+        };
+        Ok(Source {
+            path,
+            display,
+            format,
+            dialect,
+        })
+    }
+}
+
+/// One record as a reader hands it over.
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub row: u64,
+    pub line: Option<u64>,
+    pub cells: &'a [Cell<'a>],
+    /// True when the record is one physical line with no quoting, so cell columns can be computed from the cells.
+    pub plain: bool,
+}
+
+/// What readers feed. `labels` comes once, before any record (`None` when the file has no header).
+pub trait RecordSink {
+    fn labels(&mut self, labels: Option<&[String]>);
+    fn record(&mut self, record: &Record<'_>);
+}
+
+/// Reads the whole table into `sink`.
+pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
+    match source.format {
+        Format::Csv | Format::Tsv => csv::read(source, sink),
+        Format::Jsonl => jsonl::read(source, sink),
+        Format::Parquet => parquet::read(source, sink),
+    }
+}
+
+/// What a read measured.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadStats {
+    pub bytes: u64,
+    pub records: u64,
+}
+
+pub(crate) fn io_err(source: &Source) -> impl Fn(std::io::Error) -> DataError + '_ {
+    move |e| DataError::Io {
+        path: source.display.clone(),
+        err: e,
+    }
+}
+
+/// Counts the bytes that pass through, for the report's figures.
+pub(crate) struct Counting<R> {
+    pub inner: R,
+    pub count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Opens a text source: gzip is recognised by its magic bytes, and the text is decoded to UTF-8 (a UTF-8 BOM is
+/// dropped; invalid UTF-8 passes through so that the reader can say on which line it is).
+pub(crate) fn open_text(
+    source: &Source,
+    counter: std::rc::Rc<std::cell::Cell<u64>>,
+) -> Result<Box<dyn Read>, DataError> {
+    let file = File::open(&source.path).map_err(io_err(source))?;
+    let mut raw = BufReader::with_capacity(
+        1 << 16,
+        Counting {
+            inner: file,
+            count: counter,
+        },
+    );
+    let gz = {
+        use std::io::BufRead;
+        let head = raw.fill_buf().map_err(io_err(source))?;
+        head.starts_with(&[0x1f, 0x8b])
+    };
+    let plain: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
+    let encoding =
+        match source.dialect.encoding.as_deref() {
+            None => None,
+            Some(label) => match encoding_rs::Encoding::for_label(label.as_bytes()) {
+                Some(e) if e == encoding_rs::UTF_8 => None,
+                Some(e) => Some(e),
+                None => return Err(DataError::Format {
+                    path: source.display.clone(),
+                    message: format!("unknown encoding {label:?}"),
+                    help: Some(
+                        "use a WHATWG encoding label such as utf-8, latin1, windows-1252, utf-16le"
+                            .into(),
+                    ),
+                }),
+            },
+        };
+    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(encoding)
+        .bom_sniffing(encoding.is_none())
+        .strip_bom(true)
+        .utf8_passthru(true)
+        .build(plain);
+    Ok(Box::new(BufReader::with_capacity(1 << 16, decoded)))
+}

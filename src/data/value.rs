@@ -1,0 +1,547 @@
+//! Cells as readers give them, typed values as Table Schema casts them, and the casting rules.
+//!
+//! Casting follows frictionless-py 5.21 (the reference the conformance corpus was made with): default formats,
+//! `trueValues`/`falseValues`, `bareNumber`, `decimalChar`/`groupChar`, NaN and ±INF as numbers. Deliberate
+//! differences are listed in README ("Conformance").
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+
+/// One cell as a reader produced it. CSV gives text; JSON Lines and Parquet give typed scalars.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    /// JSON null or a Parquet null.
+    Null,
+    Text(Cow<'a, str>),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Cell<'_> {
+    /// The cell as text, for findings and for string-typed fields.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Null => String::new(),
+            Cell::Text(s) => s.to_string(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Float(f) => format_float(*f),
+            Cell::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+pub fn format_float(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            "INF".into()
+        } else {
+            "-INF".into()
+        }
+    } else {
+        let s = f.to_string();
+        s
+    }
+}
+
+/// A value cast to its field's type. Dates and times are kept as plain numbers so that comparing and hashing
+/// them is cheap.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val<'a> {
+    Str(Cow<'a, str>),
+    Num(f64),
+    Int(i64),
+    Bool(bool),
+    /// Days since 1970-01-01.
+    Date(i64),
+    /// Microseconds since 1970-01-01T00:00:00, in UTC when the text had an offset.
+    DateTime(i64),
+    /// Microseconds since midnight.
+    Time(i64),
+    Year(i64),
+    /// `year * 12 + (month - 1)`.
+    YearMonth(i64),
+    /// Months and seconds, as ISO 8601 durations keep them apart.
+    Duration(i64, f64),
+}
+
+impl Val<'_> {
+    pub fn into_owned(self) -> Val<'static> {
+        match self {
+            Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
+            Val::Num(x) => Val::Num(x),
+            Val::Int(x) => Val::Int(x),
+            Val::Bool(x) => Val::Bool(x),
+            Val::Date(x) => Val::Date(x),
+            Val::DateTime(x) => Val::DateTime(x),
+            Val::Time(x) => Val::Time(x),
+            Val::Year(x) => Val::Year(x),
+            Val::YearMonth(x) => Val::YearMonth(x),
+            Val::Duration(m, s) => Val::Duration(m, s),
+        }
+    }
+
+    /// Order between two values of one field. `None` when they do not compare (NaN, or different kinds), which
+    /// fails every range constraint, as Decimal('NaN') does in frictionless.
+    pub fn compare(&self, other: &Val<'_>) -> Option<Ordering> {
+        match (self, other) {
+            (Val::Num(a), Val::Num(b)) => a.partial_cmp(b),
+            (Val::Int(a), Val::Int(b)) => Some(a.cmp(b)),
+            (Val::Int(a), Val::Num(b)) => (*a as f64).partial_cmp(b),
+            (Val::Num(a), Val::Int(b)) => a.partial_cmp(&(*b as f64)),
+            (Val::Str(a), Val::Str(b)) => Some(a.cmp(b)),
+            (Val::Bool(a), Val::Bool(b)) => Some(a.cmp(b)),
+            (Val::Date(a), Val::Date(b))
+            | (Val::DateTime(a), Val::DateTime(b))
+            | (Val::Time(a), Val::Time(b))
+            | (Val::Year(a), Val::Year(b))
+            | (Val::YearMonth(a), Val::YearMonth(b)) => Some(a.cmp(b)),
+            (Val::Duration(m1, s1), Val::Duration(m2, s2)) => {
+                // Approximate months as the Gregorian mean so that mixed durations still order.
+                let a = *m1 as f64 * 2_629_746.0 + s1;
+                let b = *m2 as f64 * 2_629_746.0 + s2;
+                a.partial_cmp(&b)
+            }
+            _ => None,
+        }
+    }
+
+    /// Equality for enum and uniqueness: numbers compare by value (so `-0` equals `0`, `4e4` equals `4E4`).
+    pub fn same(&self, other: &Val<'_>) -> bool {
+        self.compare(other) == Some(Ordering::Equal)
+    }
+
+    /// The value as a number, for table statistics (mean, min, max).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Val::Num(x) => Some(*x),
+            Val::Int(x) | Val::Year(x) => Some(*x as f64),
+            _ => None,
+        }
+    }
+
+    /// Feeds a canonical form of the value into a hasher: equal values (by [`Val::same`]) hash equally.
+    pub fn hash_into(&self, h: &mut xxhash_rust::xxh3::Xxh3) {
+        match self {
+            Val::Str(s) => {
+                h.update(&[1]);
+                h.update(s.as_bytes());
+            }
+            // Integers and integral numbers must hash alike, since 1 and 1.0 are the same value.
+            Val::Int(i) => {
+                h.update(&[2]);
+                h.update(&(*i as f64).to_bits().to_le_bytes());
+            }
+            Val::Num(x) => {
+                h.update(&[2]);
+                let x = if *x == 0.0 { 0.0 } else { *x };
+                h.update(&x.to_bits().to_le_bytes());
+            }
+            Val::Bool(b) => h.update(&[3, *b as u8]),
+            Val::Date(x) => {
+                h.update(&[4]);
+                h.update(&x.to_le_bytes());
+            }
+            Val::DateTime(x) => {
+                h.update(&[5]);
+                h.update(&x.to_le_bytes());
+            }
+            Val::Time(x) => {
+                h.update(&[6]);
+                h.update(&x.to_le_bytes());
+            }
+            Val::Year(x) => {
+                h.update(&[7]);
+                h.update(&x.to_le_bytes());
+            }
+            Val::YearMonth(x) => {
+                h.update(&[8]);
+                h.update(&x.to_le_bytes());
+            }
+            Val::Duration(m, s) => {
+                h.update(&[9]);
+                h.update(&m.to_le_bytes());
+                h.update(&s.to_bits().to_le_bytes());
+            }
+        }
+    }
+}
+
+/// Number options of a field (Table Schema `decimalChar`, `groupChar`, `bareNumber`).
+#[derive(Debug, Clone)]
+pub struct NumberFormat {
+    pub decimal_char: char,
+    pub group_char: Option<char>,
+    pub bare_number: bool,
+}
+
+impl Default for NumberFormat {
+    fn default() -> Self {
+        NumberFormat {
+            decimal_char: '.',
+            group_char: None,
+            bare_number: true,
+        }
+    }
+}
+
+fn normalise_number<'a>(s: &'a str, f: &NumberFormat, integer: bool) -> Cow<'a, str> {
+    let mut out: Cow<'a, str> = Cow::Borrowed(s.trim());
+    if let Some(g) = f.group_char {
+        if out.contains(g) {
+            out = Cow::Owned(out.replace(g, ""));
+        }
+    }
+    if f.decimal_char != '.' && out.contains(f.decimal_char) {
+        out = Cow::Owned(out.replace(f.decimal_char, "."));
+    }
+    if !f.bare_number {
+        // Strip leading and trailing characters that cannot be part of a number ("€ 12", "95%").
+        let keep = |c: char| {
+            c.is_ascii_digit()
+                || (!integer && matches!(c, '.' | 'e' | 'E'))
+                || matches!(c, '+' | '-')
+        };
+        let t = out.trim_matches(|c: char| !keep(c) && !c.is_ascii_digit());
+        let t = t.trim_start_matches(|c: char| {
+            !(c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
+        });
+        out = Cow::Owned(t.to_string());
+    }
+    out
+}
+
+pub fn parse_number(s: &str, f: &NumberFormat) -> Option<f64> {
+    let t = normalise_number(s, f, false);
+    let t = t.as_ref();
+    if t.is_empty() {
+        return None;
+    }
+    // Rust's float parser accepts what Python's Decimal does for finite values, and "inf"/"infinity"/"nan"
+    // case-insensitively with a sign; reject hex and other forms by checking the first character.
+    let first = t.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.' | b'i' | b'I' | b'n' | b'N'))
+    {
+        return None;
+    }
+    t.parse::<f64>().ok()
+}
+
+pub fn parse_integer(s: &str, f: &NumberFormat) -> Option<i64> {
+    let t = normalise_number(s, f, true);
+    let t = t.as_ref();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse::<i64>().ok()
+}
+
+fn two(b: &[u8], i: usize) -> Option<u32> {
+    let (a, c) = (*b.get(i)?, *b.get(i + 1)?);
+    if a.is_ascii_digit() && c.is_ascii_digit() {
+        Some(((a - b'0') * 10 + (c - b'0')) as u32)
+    } else {
+        None
+    }
+}
+
+fn days_since_epoch(d: NaiveDate) -> i64 {
+    d.num_days_from_ce() as i64 - 719_163
+}
+
+/// `YYYY-MM-DD`, the default date format.
+pub fn parse_iso_date(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y: i32 = s.get(0..4)?.parse().ok()?;
+    let d = NaiveDate::from_ymd_opt(y, two(b, 5)?, two(b, 8)?)?;
+    Some(days_since_epoch(d))
+}
+
+/// Parses `HH:MM:SS[.ffffff]` and an optional UTC offset (`Z`, `±HH:MM`, `±HHMM`, `±HH`).
+/// Returns microseconds since midnight and the offset in seconds.
+fn parse_iso_time(s: &str) -> Option<(i64, Option<i64>)> {
+    let b = s.as_bytes();
+    let (h, m) = (two(b, 0)?, two(b, 3)?);
+    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') {
+        return None;
+    }
+    let sec = two(b, 6)?;
+    if h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    let mut i = 8;
+    let mut micros: i64 = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let frac = &s[start..i];
+        if frac.is_empty() {
+            return None;
+        }
+        let digits: String = frac.chars().chain(std::iter::repeat('0')).take(6).collect();
+        micros = digits.parse().ok()?;
+    }
+    let rest = &s[i..];
+    let offset = if rest.is_empty() {
+        None
+    } else if rest == "Z" || rest == "z" {
+        Some(0)
+    } else {
+        let sign = match rest.as_bytes()[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let r = &rest[1..];
+        let rb = r.as_bytes();
+        let (oh, om) = match r.len() {
+            2 => (two(rb, 0)?, 0),
+            4 => (two(rb, 0)?, two(rb, 2)?),
+            5 if rb[2] == b':' => (two(rb, 0)?, two(rb, 3)?),
+            _ => return None,
+        };
+        Some(sign * (oh as i64 * 3600 + om as i64 * 60))
+    };
+    let t = (h as i64 * 3600 + m as i64 * 60 + sec as i64) * 1_000_000 + micros;
+    Some((t, offset))
+}
+
+/// The default datetime format: ISO 8601 `YYYY-MM-DDTHH:MM:SS[.f][offset]` (a space may stand for `T`).
+pub fn parse_iso_datetime(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19 || !(b[10] == b'T' || b[10] == b' ') {
+        return None;
+    }
+    let days = parse_iso_date(s.get(0..10)?)?;
+    let (t, off) = parse_iso_time(s.get(11..)?)?;
+    Some(days * 86_400_000_000 + t - off.unwrap_or(0) * 1_000_000)
+}
+
+pub fn parse_default_time(s: &str) -> Option<i64> {
+    parse_iso_time(s).map(|(t, _)| t)
+}
+
+/// Python `strptime` formats (`%d.%m.%Y`) mapped onto chrono's, which share the common directives.
+fn strptime_format(fmt: &str) -> &str {
+    fmt.strip_prefix("fmt:").unwrap_or(fmt)
+}
+
+pub fn parse_date_with(s: &str, fmt: &str) -> Option<i64> {
+    match fmt {
+        "default" | "" => parse_iso_date(s),
+        "any" => parse_iso_date(s).or_else(|| {
+            [
+                "%Y/%m/%d",
+                "%d/%m/%Y",
+                "%m/%d/%Y",
+                "%d.%m.%Y",
+                "%Y%m%d",
+                "%d %B %Y",
+                "%B %d, %Y",
+            ]
+            .iter()
+            .find_map(|f| NaiveDate::parse_from_str(s, f).ok().map(days_since_epoch))
+        }),
+        f => NaiveDate::parse_from_str(s, strptime_format(f))
+            .ok()
+            .map(days_since_epoch),
+    }
+}
+
+fn datetime_micros(dt: NaiveDateTime) -> i64 {
+    dt.and_utc().timestamp_micros()
+}
+
+pub fn parse_datetime_with(s: &str, fmt: &str) -> Option<i64> {
+    match fmt {
+        "default" | "" => {
+            // frictionless guards against dateutil's shorter forms: a colon at 16 and at least 19 characters.
+            if s.len() < 19 || s.as_bytes().get(16) != Some(&b':') {
+                return None;
+            }
+            parse_iso_datetime(s)
+        }
+        "any" => parse_iso_datetime(s).or_else(|| {
+            [
+                "%Y-%m-%d %H:%M",
+                "%Y/%m/%d %H:%M:%S",
+                "%d/%m/%Y %H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+            ]
+            .iter()
+            .find_map(|f| {
+                NaiveDateTime::parse_from_str(s, f)
+                    .ok()
+                    .map(datetime_micros)
+            })
+        }),
+        f => {
+            let f = strptime_format(f);
+            if f.contains("%z") || f.contains("%Z") {
+                chrono::DateTime::parse_from_str(s, f)
+                    .ok()
+                    .map(|d| d.timestamp_micros())
+            } else {
+                NaiveDateTime::parse_from_str(s, f)
+                    .ok()
+                    .map(datetime_micros)
+            }
+        }
+    }
+}
+
+pub fn parse_time_with(s: &str, fmt: &str) -> Option<i64> {
+    match fmt {
+        "default" | "" | "any" => parse_default_time(s),
+        f => NaiveTime::parse_from_str(s, strptime_format(f))
+            .ok()
+            .map(|t| {
+                t.num_seconds_from_midnight() as i64 * 1_000_000 + (t.nanosecond() / 1000) as i64
+            }),
+    }
+}
+
+pub fn parse_year(s: &str) -> Option<i64> {
+    if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+pub fn parse_yearmonth(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 7 || b[4] != b'-' {
+        return None;
+    }
+    let y = parse_year(&s[0..4])?;
+    let m = two(b, 5)? as i64;
+    if !(1..=12).contains(&m) {
+        return None;
+    }
+    Some(y * 12 + m - 1)
+}
+
+/// ISO 8601 durations, `PnYnMnDTnHnMnS` and `PnW`.
+pub fn parse_duration(s: &str) -> Option<(i64, f64)> {
+    let rest = s.strip_prefix('P')?;
+    if rest.is_empty() {
+        return None;
+    }
+    let (mut months, mut secs) = (0i64, 0f64);
+    let mut in_time = false;
+    let mut num = String::new();
+    let mut any = false;
+    for ch in rest.chars() {
+        match ch {
+            'T' if !in_time => {
+                if !num.is_empty() {
+                    return None;
+                }
+                in_time = true;
+            }
+            '0'..='9' | '.' | ',' => num.push(if ch == ',' { '.' } else { ch }),
+            unit => {
+                let n: f64 = num.parse().ok()?;
+                num.clear();
+                any = true;
+                match (in_time, unit) {
+                    (false, 'Y') => months += (n * 12.0) as i64,
+                    (false, 'M') => months += n as i64,
+                    (false, 'W') => secs += n * 604_800.0,
+                    (false, 'D') => secs += n * 86_400.0,
+                    (true, 'H') => secs += n * 3600.0,
+                    (true, 'M') => secs += n * 60.0,
+                    (true, 'S') => secs += n,
+                    _ => return None,
+                }
+            }
+        }
+    }
+    if !num.is_empty() || !any {
+        return None;
+    }
+    Some((months, secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_follow_frictionless() {
+        let f = NumberFormat::default();
+        assert_eq!(parse_number("3E+3", &f), Some(3000.0));
+        assert_eq!(parse_number(" -2.00E-02 ", &f), Some(-0.02));
+        assert!(parse_number("NaN", &f).is_some_and(f64::is_nan));
+        assert_eq!(parse_number("-INF", &f), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_number("95%", &f), None);
+        assert_eq!(parse_number("$4.00 ", &f), None);
+        assert_eq!(parse_number("0x10", &f), None);
+        let loose = NumberFormat {
+            bare_number: false,
+            ..NumberFormat::default()
+        };
+        assert_eq!(parse_number("95%", &loose), Some(95.0));
+        assert_eq!(parse_number("€ 12.5", &loose), Some(12.5));
+        let eu = NumberFormat {
+            decimal_char: ',',
+            group_char: Some('.'),
+            bare_number: true,
+        };
+        assert_eq!(parse_number("1.234,5", &eu), Some(1234.5));
+    }
+
+    #[test]
+    fn integers_reject_fractions() {
+        let f = NumberFormat::default();
+        assert_eq!(parse_integer(" 42 ", &f), Some(42));
+        assert_eq!(parse_integer("+7", &f), Some(7));
+        assert_eq!(parse_integer("1.0", &f), None);
+        assert_eq!(parse_integer("", &f), None);
+        assert_eq!(parse_integer("-", &f), None);
+    }
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(parse_iso_date("1970-01-02"), Some(1));
+        assert_eq!(parse_iso_date("2021-02-30"), None);
+        assert_eq!(
+            parse_datetime_with("1970-01-01T00:00:01Z", "default"),
+            Some(1_000_000)
+        );
+        assert_eq!(
+            parse_datetime_with("1970-01-01T01:00:00+01:00", "default"),
+            Some(0)
+        );
+        assert_eq!(parse_datetime_with("2022-05-25 10.39.15", "default"), None);
+        assert!(parse_datetime_with("2022-05-25 10.39.15", "%Y-%m-%d %H.%M.%S").is_some());
+        assert!(parse_date_with("05.03.2021", "%d.%m.%Y").is_some());
+        assert_eq!(parse_default_time("00:00:01.5"), Some(1_500_000));
+        assert_eq!(parse_yearmonth("2020-13"), None);
+        assert_eq!(parse_year("999"), None);
+        assert_eq!(
+            parse_duration("P1Y2M3DT4H5M6S"),
+            Some((14, 3.0 * 86400.0 + 4.0 * 3600.0 + 306.0))
+        );
+        assert_eq!(parse_duration("P"), None);
+        assert_eq!(parse_duration("PT"), None);
+    }
+
+    #[test]
+    fn values_compare_across_int_and_number() {
+        assert!(Val::Int(1).same(&Val::Num(1.0)));
+        assert!(Val::Num(-0.0).same(&Val::Num(0.0)));
+        assert!(Val::Num(f64::NAN).compare(&Val::Num(1.0)).is_none());
+    }
+}

@@ -1,0 +1,34 @@
+//! The crate's top-level error: everything that means "could not run" (exit 2).
+//!
+//! Each capability has its own typed error; this enum only gathers them so that `main` has one thing to print.
+//! A failed gate is never an error: it is a [`crate::report::Report`] whose verdict is `fail`.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+use crate::config::ConfigError;
+use crate::data::DataError;
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum Error {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] ConfigError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Data(#[from] DataError),
+
+    #[error("could not write {path}: {source}")]
+    #[diagnostic(help("check that the folder exists and is writable"))]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,17 @@
+//! mlgate: the gatekeeper of an ML repository, from pull request to device.
+//!
+//! A library with a thin binary (`src/main.rs`). Layers, each using only those to its right:
+//! `commands` → `check` → `config` → `data` → `report`, `error`. See DESIGN.md.
+
+pub mod check;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod exit;
+pub mod fsutil;
+pub mod report;
+
+pub use error::{Error, Result};
+pub use exit::Exit;

@@ -1,0 +1,115 @@
+//! The markdown rendering: what the pull-request comment and the job summary show.
+
+use std::fmt::Write;
+
+use super::{clip, Report, Status, Verdict};
+
+/// Findings listed per check in markdown; the counts stay exact.
+const LISTED_PER_CHECK: usize = 50;
+
+fn icon(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "✅",
+        Status::Skip => "⏭️",
+        Status::Warn => "⚠️",
+        Status::Fail => "❌",
+    }
+}
+
+/// Escapes text for a markdown table cell: pipes, newlines and HTML-significant characters.
+pub(crate) fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '`' => out.push('\''),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let failed = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .count();
+    match report.verdict {
+        Verdict::Pass => {
+            let _ = writeln!(out, "## ✅ mlgate: pass\n");
+        }
+        Verdict::Fail => {
+            let _ = writeln!(
+                out,
+                "## ❌ mlgate: fail ({failed} of {} checks failed)\n",
+                report.checks.len()
+            );
+        }
+    }
+    if report.checks.is_empty() {
+        let _ = writeln!(out, "No checks ran.");
+        return out;
+    }
+    let _ = writeln!(out, "| | Check | Summary |\n|---|---|---|");
+    for c in &report.checks {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} |",
+            icon(c.status),
+            c.id,
+            cell(&c.summary)
+        );
+    }
+    for c in report.checks.iter().filter(|c| !c.findings.is_empty()) {
+        let total = c.total_findings();
+        let open = if c.status == Status::Fail {
+            " open"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "\n<details{open}><summary>{} <code>{}</code>: {} finding{}</summary>\n",
+            icon(c.status),
+            c.id,
+            total,
+            if total == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(
+            out,
+            "| Location | Row | Field | Value | Code | Message |\n|---|---|---|---|---|---|"
+        );
+        for f in c.findings.iter().take(LISTED_PER_CHECK) {
+            let loc = f.location().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | `{}` | {} |",
+                cell(&loc),
+                f.row.map(|r| r.to_string()).unwrap_or_default(),
+                cell(f.field.as_deref().unwrap_or("")),
+                f.value
+                    .as_deref()
+                    .map(|v| format!("`{}`", cell(&clip(v, 40))))
+                    .unwrap_or_default(),
+                f.code,
+                cell(&clip(&f.message, 200))
+            );
+        }
+        if total as usize > c.findings.len().min(LISTED_PER_CHECK) {
+            let by_code: Vec<String> = c.counts.iter().map(|(k, n)| format!("`{k}` {n}")).collect();
+            let _ = writeln!(
+                out,
+                "\n{} more not listed. All findings by code: {}.",
+                total as usize - c.findings.len().min(LISTED_PER_CHECK),
+                by_code.join(", ")
+            );
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
+    out
+}
