@@ -74,20 +74,26 @@ pub enum ConfigError {
     )]
     Io { path: String, err: std::io::Error },
 
-    #[error("{path}:{line}:{column}: {message}")]
-    #[diagnostic(code(mlgate::config::invalid))]
-    Invalid {
-        path: String,
-        line: u64,
-        column: u64,
-        message: String,
-        #[help]
-        help: Option<String>,
-        #[source_code]
-        src: NamedSource<String>,
-        #[label("here")]
-        span: Option<SourceSpan>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(Box<InvalidConfig>),
+}
+
+/// A config that does not parse or check, with the place in the file (boxed: it carries the file's text).
+#[derive(Debug, Error, Diagnostic)]
+#[error("{path}:{line}:{column}: {message}")]
+#[diagnostic(code(mlgate::config::invalid))]
+pub struct InvalidConfig {
+    pub path: String,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+    #[help]
+    pub help: Option<String>,
+    #[source_code]
+    src: NamedSource<String>,
+    #[label("here")]
+    span: Option<SourceSpan>,
 }
 
 const KEYS_HELP: &str =
@@ -117,7 +123,7 @@ fn invalid(
     help: Option<String>,
 ) -> ConfigError {
     let span = offset_of(text, line, column).map(|o| SourceSpan::from((o, 1)));
-    ConfigError::Invalid {
+    ConfigError::Invalid(Box::new(InvalidConfig {
         path: path.to_string(),
         line,
         column,
@@ -125,7 +131,7 @@ fn invalid(
         help,
         src: NamedSource::new(path, text.to_string()),
         span,
-    }
+    }))
 }
 
 /// Line and column of `needle` in `text` (the first occurrence), for errors found after parsing.

@@ -91,6 +91,9 @@ struct FieldStats {
     distinct_cap: usize,
 }
 
+/// A foreign-key value not (yet) seen among the referenced values: fingerprint, row, line, shown value.
+type PendingReference = (Fingerprint, u64, Option<u64>, String);
+
 struct Pending {
     finding: Finding,
     field: usize,
@@ -114,7 +117,7 @@ struct Validator<'s> {
     pk_seen: HashMap<Fingerprint, u64>,
     uk_seen: Vec<HashMap<Fingerprint, u64>>,
     fk_refs: Vec<HashSet<Fingerprint>>,
-    fk_pending: Vec<Vec<(Fingerprint, u64, Option<u64>, String)>>,
+    fk_pending: Vec<Vec<PendingReference>>,
     dup_rows: HashMap<Fingerprint, u64>,
     findings: Vec<Pending>,
     counts: IndexMap<String, u64>,

@@ -43,8 +43,7 @@ pub fn format_float(f: f64) -> String {
             "-INF".into()
         }
     } else {
-        let s = f.to_string();
-        s
+        f.to_string()
     }
 }
 

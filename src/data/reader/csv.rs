@@ -251,7 +251,8 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             sink.labels(None);
             labels_sent = true;
         }
-        let mut cells: Vec<Cell<'_>> = spare.into_iter().filter_map(|_| None).collect();
+        // `spare` is empty; its allocation is reused (Cell<'static> coerces to any shorter lifetime).
+        let mut cells: Vec<Cell<'_>> = spare;
         cells.extend((0..rec.len()).map(|i| Cell::Text(Cow::Borrowed(field(text, &rec, i)))));
         // Unquoted single-line records: the raw length equals the fields plus delimiters plus the line end.
         let raw = end.byte().saturating_sub(start_byte) as usize;
@@ -263,7 +264,9 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             cells: &cells,
             plain,
         });
-        spare = cells.into_iter().filter_map(|_| None).collect();
+        // Give the allocation back without its borrow: emptied, then collected in place as Cell<'static>.
+        cells.clear();
+        spare = cells.into_iter().map(|_| Cell::Null).collect();
     }
     if seen.in_quotes.get() {
         return Err(DataError::UnterminatedQuote {
