@@ -1,12 +1,15 @@
 //! The gatekeeper: a config in, one [`Report`] out. Runs every gate the config names.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
-use crate::config::Config;
+use indexmap::IndexMap;
+
+use crate::config::{Artifacts, Config};
 use crate::data::{self, Schema, Source, ValidateOptions};
 use crate::error::Result;
-use crate::report::Report;
+use crate::report::{Check, Report, Status};
+use crate::sign::{self, ScanOptions};
 
 pub fn run(config: &Config) -> Result<Report> {
     let mut checks = vec![];
@@ -23,5 +26,52 @@ pub fn run(config: &Config) -> Result<Report> {
         let v = data::validate(&source, Some(schema), &opts)?;
         checks.extend(v.checks);
     }
+    let base = config.path.parent().unwrap_or(Path::new(""));
+    let mut seen = HashSet::new();
+    let opts = ScanOptions::default();
+    for a in &config.artifacts {
+        let files = artifact_files(a)?;
+        if files.is_empty() {
+            checks.push(no_match(a));
+        }
+        for f in files {
+            if seen.insert(f.clone()) {
+                let subject = sign::display_name(f.strip_prefix(base).unwrap_or(&f));
+                checks.push(sign::scan(&f, &subject, &opts)?);
+            }
+        }
+    }
     Ok(Report::new(checks))
+}
+
+/// The files an `artifacts:` entry names: a glob's matches (in name order), or a file, or a folder's files.
+fn artifact_files(a: &Artifacts) -> Result<Vec<PathBuf>> {
+    if !a.glob {
+        return Ok(sign::collect_files(std::slice::from_ref(&a.path))?);
+    }
+    let pattern = a.path.to_string_lossy();
+    let mut files: Vec<PathBuf> = glob::glob(&pattern)
+        .map(|paths| {
+            paths
+                .filter_map(|p| p.ok())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    Ok(files)
+}
+
+fn no_match(a: &Artifacts) -> Check {
+    Check {
+        id: format!("{}/{}", a.written, sign::pickle::KIND),
+        kind: sign::pickle::KIND.into(),
+        subject: a.written.clone(),
+        status: Status::Warn,
+        summary: format!("no file matches `{}`", a.written),
+        figures: IndexMap::new(),
+        counts: Default::default(),
+        findings: vec![],
+        truncated: false,
+    }
 }

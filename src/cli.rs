@@ -26,6 +26,16 @@ pub enum Command {
     /// Table Schema tools.
     #[command(subcommand)]
     Schema(SchemaCommand),
+    /// Make an Ed25519 key pair for signing releases.
+    Keygen(KeygenArgs),
+    /// Sign files with minisign signatures (FILE.minisig), which `minisign -V` verifies.
+    Sign(SignArgs),
+    /// Verify minisign signatures, or an in-toto attestation and the files it names (exit 0 valid, 1 invalid).
+    Verify(VerifyArgs),
+    /// Sign an in-toto statement (DSSE) of files' SHA-256 digests, the gate report and the commit.
+    Attest(AttestArgs),
+    /// Scan model files for pickles that would run code when loaded.
+    Scan(ScanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,4 +127,105 @@ pub struct InferArgs {
     pub enum_threshold: usize,
     #[command(flatten)]
     pub dialect: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Folder to write the keys to.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+    /// File name stem: NAME.key (secret), NAME.pub (minisign), NAME.pub.pem (PEM).
+    #[arg(long, default_value = "mlgate")]
+    pub name: String,
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Where the secret key comes from.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// The secret key file (PKCS#8 PEM, unencrypted OpenSSH or minisign) [default: the key text in
+    /// $MLGATE_SIGNING_KEY]
+    #[arg(short, long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Files to sign.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// The trusted comment [default: timestamp:SECONDS<TAB>file:NAME<TAB>hashed, as minisign writes it]
+    #[arg(short, long, value_name = "TEXT")]
+    pub trusted_comment: Option<String>,
+    /// Write the signature here instead of FILE.minisig (one file only).
+    #[arg(short = 'x', long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+    /// Sign only if this gate report (report.json) passed.
+    #[arg(long, value_name = "REPORT")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Files to verify (with --attestation: only these subjects; default all).
+    pub files: Vec<PathBuf>,
+    /// The public key (minisign, PEM or OpenSSH).
+    #[arg(short, long = "pub", value_name = "FILE", default_value = "mlgate.pub")]
+    pub public_key: PathBuf,
+    /// The signature file instead of FILE.minisig (one file only).
+    #[arg(short = 'x', long, value_name = "SIG", conflicts_with = "attestation")]
+    pub signature: Option<PathBuf>,
+    /// Verify this DSSE envelope (mlgate attest's output) and the digests of the files it names.
+    #[arg(long, value_name = "FILE")]
+    pub attestation: Option<PathBuf>,
+    /// Folder the attestation's file names are relative to [default: the current folder]
+    #[arg(long, value_name = "DIR", requires = "attestation")]
+    pub base_dir: Option<PathBuf>,
+    /// The commit the attestation must name (a prefix of 7 or more characters is enough).
+    #[arg(long, value_name = "SHA", requires = "attestation")]
+    pub commit: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// Files and folders to attest (folders are walked).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// The gate report (report.json from `mlgate check --report-dir`); its verdict must be pass.
+    #[arg(long, value_name = "REPORT")]
+    pub report: PathBuf,
+    /// The commit [default: $GITHUB_SHA, else `git rev-parse HEAD`]
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// The repository, owner/name [default: $GITHUB_REPOSITORY]
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repository: Option<String>,
+    /// Where to write the envelope.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = "mlgate.intoto.jsonl"
+    )]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Model files to scan.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Also allow this global: module.Name, or package.* (repeatable). Known-dangerous globals stay refused.
+    #[arg(long, value_name = "GLOBAL")]
+    pub allow: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::config::ConfigError;
 use crate::data::DataError;
+use crate::sign::SignError;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum Error {
@@ -18,6 +19,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Data(#[from] DataError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Sign(#[from] SignError),
 
     #[error("could not write {path}: {source}")]
     #[diagnostic(help("check that the folder exists and is writable"))]

@@ -1,7 +1,7 @@
 //! mlgate: the gatekeeper of an ML repository, from pull request to device.
 //!
 //! A library with a thin binary (`src/main.rs`). Layers, each using only those to its right:
-//! `commands` → `check` → `config` → `data` → `report`, `error`. See DESIGN.md.
+//! `commands` → `check` → `config` → `data`, `sign` → `report`, `error`. See DESIGN.md.
 
 pub mod check;
 pub mod cli;
@@ -12,6 +12,7 @@ pub mod error;
 pub mod exit;
 pub mod fsutil;
 pub mod report;
+pub mod sign;
 
 pub use error::{Error, Result};
 pub use exit::Exit;

@@ -1,8 +1,13 @@
 //! One module per subcommand: each parses its flags into options, calls one library function and renders.
 
+mod attest;
 mod check;
+mod keygen;
+mod scan;
 mod schema_infer;
+mod sign;
 mod validate;
+mod verify;
 
 use std::io::Write;
 
@@ -17,6 +22,11 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Check(a) => check::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Schema(SchemaCommand::Infer(a)) => schema_infer::run(a),
+        Command::Keygen(a) => keygen::run(a),
+        Command::Sign(a) => sign::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Attest(a) => attest::run(a),
+        Command::Scan(a) => scan::run(a),
     }
 }
 
@@ -65,4 +75,76 @@ fn source(path: &std::path::Path, a: &DataArgs) -> Result<Source> {
         encoding: a.encoding.clone(),
     };
     Source::new(path, format, dialect).map_err(Error::from)
+}
+
+/// The environment variable that holds a secret key's text (a CI secret) when no `--key` is given.
+const SIGNING_KEY_ENV: &str = "MLGATE_SIGNING_KEY";
+
+/// The secret key from `--key`, else from `$MLGATE_SIGNING_KEY`.
+fn secret_key(path: Option<&std::path::Path>) -> Result<crate::sign::KeyPair> {
+    if let Some(p) = path {
+        return Ok(crate::sign::KeyPair::load(p)?);
+    }
+    match std::env::var(SIGNING_KEY_ENV) {
+        Ok(text) if !text.trim().is_empty() => Ok(crate::sign::KeyPair::from_text(
+            &text,
+            &format!("${SIGNING_KEY_ENV}"),
+        )?),
+        _ => Err(Error::Usage(format!(
+            "no signing key: pass --key FILE, or put the key's text in ${SIGNING_KEY_ENV} (a CI secret); `mlgate keygen` makes one"
+        ))),
+    }
+}
+
+/// Seconds since the epoch: `SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock.
+fn timestamp() -> u64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        })
+}
+
+/// Reads a gate report; when its verdict is fail, says so on stderr and returns exit 1 (nothing is `what`).
+fn refuse_failed_report(path: &std::path::Path, what: &str) -> Result<Option<Exit>> {
+    let report = crate::sign::dsse::read_report(path)?;
+    if report.verdict == report::Verdict::Pass {
+        return Ok(None);
+    }
+    let failed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == report::Status::Fail)
+        .map(|c| c.id.as_str())
+        .collect();
+    let mut err = anstream::stderr();
+    let _ = writeln!(
+        err,
+        "{}: the gate verdict is fail ({} failed: {}); nothing was {what}",
+        path.display(),
+        failed.len(),
+        report::clip(&failed.join(", "), 300)
+    );
+    Ok(Some(Exit::GateFailed))
+}
+
+/// Public outputs (signatures, public keys, envelopes) are for everyone to read; `write_atomic` makes files
+/// readable by their owner only.
+fn make_world_readable(path: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(
+            |source| Error::Write {
+                path: path.display().to_string(),
+                source,
+            },
+        )?;
+    }
+    let _ = path;
+    Ok(())
 }

@@ -27,6 +27,11 @@ pub struct RawConfig {
     /// Datasets to validate, by name. Paths are relative to this file's folder.
     #[serde(default)]
     pub datasets: IndexMap<String, DatasetConfig>,
+    /// Model files to scan before release: files in pickle-based formats (pickle, joblib, PyTorch) must import
+    /// only allowed globals, since loading them runs code. Paths, folders or glob patterns (`models/*.pt`),
+    /// relative to this file's folder.
+    #[serde(default)]
+    pub artifacts: Vec<String>,
 }
 
 /// One dataset held against its data contract.
@@ -53,6 +58,18 @@ pub struct DatasetConfig {
 pub struct Config {
     pub path: PathBuf,
     pub datasets: Vec<Dataset>,
+    pub artifacts: Vec<Artifacts>,
+}
+
+/// One entry of `artifacts:`.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    /// As written in the config.
+    pub written: String,
+    /// Resolved against the config's folder.
+    pub path: PathBuf,
+    /// A glob pattern (`*`, `?`, `[`) rather than a path.
+    pub glob: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -97,7 +114,7 @@ pub struct InvalidConfig {
 }
 
 const KEYS_HELP: &str =
-    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows}; mlgate.schema.json describes them all";
+    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows}, artifacts; mlgate.schema.json describes them all";
 
 fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
     let start: usize = text
@@ -201,9 +218,42 @@ impl Config {
                 name,
             });
         }
+        let mut artifacts = vec![];
+        for a in raw.artifacts {
+            let (l, c) = locate(text, &a);
+            if a.trim().is_empty() {
+                return Err(invalid(
+                    &shown,
+                    text,
+                    l,
+                    c,
+                    "an empty entry in `artifacts`".into(),
+                    None,
+                ));
+            }
+            let glob = a.contains(['*', '?', '[']);
+            if glob {
+                if let Err(e) = glob::Pattern::new(&a) {
+                    return Err(invalid(
+                        &shown,
+                        text,
+                        l,
+                        c,
+                        format!("`{a}` is not a valid glob pattern: {}", e.msg),
+                        Some("patterns use *, ?, [abc] and ** (any folders)".into()),
+                    ));
+                }
+            }
+            artifacts.push(Artifacts {
+                path: base.join(&a),
+                written: a,
+                glob,
+            });
+        }
         Ok(Config {
             path: path.to_path_buf(),
             datasets,
+            artifacts,
         })
     }
 }
@@ -264,6 +314,23 @@ mod tests {
     fn wrong_type_points_at_its_line() {
         let e = err("version: one\n");
         assert!(e.starts_with("mlgate.yml:1:"), "{e}");
+    }
+
+    #[test]
+    fn artifacts_are_paths_or_patterns() {
+        let c = Config::parse(
+            "version: 1\nartifacts:\n  - models/model.pt\n  - models/*.joblib\n",
+            Path::new("repo/mlgate.yml"),
+        )
+        .unwrap();
+        assert_eq!(c.artifacts[0].path, Path::new("repo/models/model.pt"));
+        assert!(!c.artifacts[0].glob);
+        assert!(c.artifacts[1].glob);
+        let e = err("version: 1\nartifacts:\n  - models/[.pt\n");
+        assert!(e.starts_with("mlgate.yml:3:"), "{e}");
+        assert!(e.contains("not a valid glob pattern"), "{e}");
+        let e = err("version: 1\nartifacts: models\n");
+        assert!(e.starts_with("mlgate.yml:2:"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,46 @@
+use crate::cli::VerifyArgs;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::sign::minisign::default_signature_path;
+use crate::sign::{verify_attestation, verify_minisign, AttestationVerifyOptions, PublicKey};
+
+pub fn run(a: VerifyArgs) -> Result<Exit> {
+    let key = PublicKey::load(&a.public_key)?;
+    let report = match &a.attestation {
+        Some(envelope) => verify_attestation(
+            &key,
+            &AttestationVerifyOptions {
+                envelope: envelope.clone(),
+                base_dir: a.base_dir.clone().unwrap_or_default(),
+                files: a.files.clone(),
+                commit: a.commit.clone(),
+            },
+        )?,
+        None => {
+            if a.files.is_empty() {
+                return Err(Error::Usage(
+                    "name the files to verify (or an --attestation)".into(),
+                ));
+            }
+            if a.signature.is_some() && a.files.len() > 1 {
+                return Err(Error::Usage(
+                    "--signature names one signature file: verify one file at a time with it"
+                        .into(),
+                ));
+            }
+            let pairs: Vec<_> = a
+                .files
+                .iter()
+                .map(|f| {
+                    let sig = a
+                        .signature
+                        .clone()
+                        .unwrap_or_else(|| default_signature_path(f));
+                    (f.clone(), sig)
+                })
+                .collect();
+            verify_minisign(&key, &pairs)?
+        }
+    };
+    super::emit(&report, a.output.format)
+}

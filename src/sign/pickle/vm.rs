@@ -1,0 +1,812 @@
+//! A pickle opcode walker: it follows the unpickler's stack and memo (protocols 0 to 5) without running anything,
+//! so that it knows which globals the stream imports — including those that protocol 4's `STACK_GLOBAL` takes
+//! from strings on the stack or in the memo — and which values it calls.
+//!
+//! Values are tracked as far as the scan needs them (strings, small integers, tuples, dicts, globals and the
+//! objects calls make), within caps; everything else is an opaque value. joblib's arrays, whose raw bytes sit
+//! in the middle of the stream after their wrapper's `BUILD`, are stepped over as joblib reads them.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
+
+use super::policy::{classify, Class};
+use super::Findings;
+
+/// Longest string kept (a module or class name is far shorter; longer ones are opaque).
+const MAX_STR: u64 = 1024;
+/// Items kept per tuple, list or dict.
+const MAX_ITEMS: usize = 256;
+/// Longest text line (protocol 0 arguments).
+const MAX_LINE: usize = 64 * 1024;
+/// Nested pickles (joblib object arrays) followed.
+const MAX_DEPTH: usize = 8;
+
+/// Why a stream could not be walked to its end.
+#[derive(Debug)]
+pub(super) enum StreamError {
+    /// The bytes are not a pickle the unpickler would load (it would stop there with an error).
+    Malformed {
+        offset: u64,
+        message: String,
+    },
+    /// The walker cannot follow what comes next (e.g. a joblib array it cannot size).
+    Unscannable {
+        offset: u64,
+        message: String,
+    },
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for StreamError {
+    fn from(e: std::io::Error) -> Self {
+        StreamError::Io(e)
+    }
+}
+
+/// A byte source that knows its offset.
+pub(super) struct Input<R> {
+    r: BufReader<R>,
+    pub(super) pos: u64,
+}
+
+impl<R: Read> Input<R> {
+    pub(super) fn new(r: R) -> Self {
+        Input {
+            r: BufReader::with_capacity(1 << 16, r),
+            pos: 0,
+        }
+    }
+
+    fn truncated(&self) -> StreamError {
+        StreamError::Malformed {
+            offset: self.pos,
+            message: "the stream ends in the middle of a pickle".into(),
+        }
+    }
+
+    pub(super) fn peek(&mut self) -> Result<Option<u8>, StreamError> {
+        Ok(self.r.fill_buf()?.first().copied())
+    }
+
+    fn byte(&mut self) -> Result<u8, StreamError> {
+        let b = self.peek()?.ok_or_else(|| self.truncated())?;
+        self.r.consume(1);
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], StreamError> {
+        let mut a = [0u8; N];
+        match self.r.read_exact(&mut a) {
+            Ok(()) => {
+                self.pos += N as u64;
+                Ok(a)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(self.truncated()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn bytes(&mut self, n: u64) -> Result<Vec<u8>, StreamError> {
+        let mut v = Vec::with_capacity(n.min(MAX_STR) as usize);
+        let got = (&mut self.r).take(n).read_to_end(&mut v)? as u64;
+        self.pos += got;
+        if got < n {
+            return Err(self.truncated());
+        }
+        Ok(v)
+    }
+
+    pub(super) fn skip(&mut self, n: u64) -> Result<(), StreamError> {
+        let got = std::io::copy(&mut (&mut self.r).take(n), &mut std::io::sink())?;
+        self.pos += got;
+        if got < n {
+            return Err(self.truncated());
+        }
+        Ok(())
+    }
+
+    fn line(&mut self) -> Result<Vec<u8>, StreamError> {
+        let mut v = vec![];
+        let got = (&mut self.r)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut v)?;
+        self.pos += got as u64;
+        if v.last() != Some(&b'\n') {
+            return Err(if got > MAX_LINE {
+                StreamError::Malformed {
+                    offset: self.pos,
+                    message: "a text argument longer than 64 KiB".into(),
+                }
+            } else {
+                self.truncated()
+            });
+        }
+        v.pop();
+        if v.last() == Some(&b'\r') {
+            v.pop();
+        }
+        Ok(v)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Global {
+    pub module: String,
+    pub name: String,
+    class: Class,
+}
+
+#[derive(Debug, Clone)]
+struct Obj {
+    class: V,
+    args: V,
+    state: Option<V>,
+}
+
+#[derive(Debug, Clone)]
+enum V {
+    Str(Rc<str>),
+    Int(i64),
+    Bool(bool),
+    None,
+    Tuple(Rc<Vec<V>>),
+    List(Rc<Vec<V>>),
+    Dict(Rc<Vec<(V, V)>>),
+    Global(Rc<Global>),
+    Obj(Rc<Obj>),
+    Other,
+}
+
+impl V {
+    fn str(&self) -> Option<&str> {
+        match self {
+            V::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn int(&self) -> Option<i64> {
+        match self {
+            V::Int(i) => Some(*i),
+            V::Bool(b) => Some(*b as i64),
+            _ => None,
+        }
+    }
+    fn items(&self) -> Option<&[V]> {
+        match self {
+            V::Tuple(t) | V::List(t) => Some(t),
+            _ => None,
+        }
+    }
+    fn get(&self, key: &str) -> Option<&V> {
+        match self {
+            V::Dict(d) => d.iter().find(|(k, _)| k.str() == Some(key)).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+fn capped(mut v: Vec<V>) -> Vec<V> {
+    v.truncate(MAX_ITEMS);
+    v
+}
+
+fn text(b: Vec<u8>) -> V {
+    match String::from_utf8(b) {
+        Ok(s) => V::Str(s.into()),
+        Err(_) => V::Other,
+    }
+}
+
+/// Walks one pickle, from its first opcode through `STOP`. `entry` names where the stream is (a zip entry).
+pub(super) fn walk<R: Read>(
+    input: &mut Input<R>,
+    out: &mut Findings,
+    allow: &[String],
+    entry: &str,
+) -> Result<(), StreamError> {
+    Vm {
+        stack: vec![],
+        meta: vec![],
+        memo: HashMap::new(),
+        allow,
+        entry,
+        depth: 0,
+    }
+    .run(input, out)
+}
+
+struct Vm<'a> {
+    stack: Vec<V>,
+    meta: Vec<Vec<V>>,
+    memo: HashMap<u64, V>,
+    allow: &'a [String],
+    entry: &'a str,
+    depth: usize,
+}
+
+impl Vm<'_> {
+    fn malformed(&self, offset: u64, message: impl Into<String>) -> StreamError {
+        StreamError::Malformed {
+            offset,
+            message: message.into(),
+        }
+    }
+
+    fn pop(&mut self, at: u64) -> Result<V, StreamError> {
+        self.stack
+            .pop()
+            .ok_or_else(|| self.malformed(at, "an opcode takes from an empty stack"))
+    }
+
+    fn top(&mut self, at: u64) -> Result<&mut V, StreamError> {
+        match self.stack.last_mut() {
+            Some(v) => Ok(v),
+            None => Err(StreamError::Malformed {
+                offset: at,
+                message: "an opcode works on an empty stack".into(),
+            }),
+        }
+    }
+
+    fn pop_mark(&mut self, at: u64) -> Result<Vec<V>, StreamError> {
+        let outer = self
+            .meta
+            .pop()
+            .ok_or_else(|| self.malformed(at, "an opcode looks for a MARK that is not there"))?;
+        Ok(std::mem::replace(&mut self.stack, outer))
+    }
+
+    fn memo_get(&self, idx: u64, at: u64) -> Result<V, StreamError> {
+        self.memo.get(&idx).cloned().ok_or_else(|| {
+            self.malformed(at, format!("memo entry {idx} is read before it is written"))
+        })
+    }
+
+    fn memo_put(&mut self, idx: u64, at: u64) -> Result<(), StreamError> {
+        let v = self.top(at)?.clone();
+        self.memo.insert(idx, v);
+        Ok(())
+    }
+
+    fn global(&mut self, module: &str, name: &str, at: u64, out: &mut Findings, how: &str) -> V {
+        let class = classify(module, name, self.allow);
+        let full = format!("{module}.{name}");
+        out.globals.insert(full.clone());
+        match &class {
+            Class::Dangerous(why) => out.add(
+                "pickle-dangerous-global",
+                &full,
+                self.entry,
+                at,
+                format!("{how} `{full}`, which {why}"),
+            ),
+            Class::Unknown => out.add(
+                "pickle-unknown-global",
+                &full,
+                self.entry,
+                at,
+                format!("{how} `{full}`, which is not on the allow-list"),
+            ),
+            Class::Safe | Class::Lookup => {}
+        }
+        V::Global(Rc::new(Global {
+            module: module.to_string(),
+            name: name.to_string(),
+            class,
+        }))
+    }
+
+    /// `callable(*args)`, as REDUCE, NEWOBJ, INST and OBJ do.
+    fn call(&mut self, callable: V, args: V, at: u64, out: &mut Findings) -> V {
+        match &callable {
+            V::Global(g) if g.class == Class::Lookup => {
+                let names = args
+                    .items()
+                    .map(|a| (a.first().and_then(V::str), a.get(1).and_then(V::str)));
+                if let Some((Some(m), Some(n))) = names {
+                    let how = format!("looks up (through {}.{})", g.module, g.name);
+                    return self.global(m, n, at, out, &how);
+                }
+                out.add(
+                    "pickle-unresolved-global",
+                    &format!("{}.{}", g.module, g.name),
+                    self.entry,
+                    at,
+                    format!(
+                        "calls {}.{} with names the scan cannot read",
+                        g.module, g.name
+                    ),
+                );
+                V::Other
+            }
+            V::Global(_) => V::Obj(Rc::new(Obj {
+                class: callable,
+                args,
+                state: None,
+            })),
+            _ => {
+                out.add(
+                    "pickle-indirect-call",
+                    "",
+                    self.entry,
+                    at,
+                    "calls a value that is not a named global (an object a previous call made): the scan cannot tell what runs".to_string(),
+                );
+                V::Other
+            }
+        }
+    }
+
+    fn run<R: Read>(
+        &mut self,
+        input: &mut Input<R>,
+        out: &mut Findings,
+    ) -> Result<(), StreamError> {
+        loop {
+            let at = input.pos;
+            let op = input.byte()?;
+            out.opcodes += 1;
+            match op {
+                b'(' => {
+                    let inner = std::mem::take(&mut self.stack);
+                    self.meta.push(inner);
+                }
+                b'.' => return Ok(()),
+                b'0' => {
+                    if self.stack.pop().is_none() {
+                        self.pop_mark(at)?;
+                    }
+                }
+                b'1' => {
+                    self.pop_mark(at)?;
+                }
+                b'2' => {
+                    let v = self.top(at)?.clone();
+                    self.stack.push(v);
+                }
+                b'F' | b'P' => {
+                    input.line()?;
+                    self.stack.push(V::Other);
+                }
+                b'I' => {
+                    let l = input.line()?;
+                    let v = match l.as_slice() {
+                        b"00" => V::Bool(false),
+                        b"01" => V::Bool(true),
+                        s => std::str::from_utf8(s)
+                            .ok()
+                            .and_then(|s| s.trim().parse().ok())
+                            .map_or(V::Other, V::Int),
+                    };
+                    self.stack.push(v);
+                }
+                b'L' => {
+                    let l = input.line()?;
+                    let v = std::str::from_utf8(&l)
+                        .ok()
+                        .and_then(|s| s.trim().trim_end_matches('L').parse().ok())
+                        .map_or(V::Other, V::Int);
+                    self.stack.push(v);
+                }
+                b'J' => {
+                    let v = i32::from_le_bytes(input.array()?);
+                    self.stack.push(V::Int(v as i64));
+                }
+                b'K' => {
+                    let v = input.byte()?;
+                    self.stack.push(V::Int(v as i64));
+                }
+                b'M' => {
+                    let v = u16::from_le_bytes(input.array()?);
+                    self.stack.push(V::Int(v as i64));
+                }
+                b'N' => self.stack.push(V::None),
+                0x88 => self.stack.push(V::Bool(true)),
+                0x89 => self.stack.push(V::Bool(false)),
+                b'G' => {
+                    input.array::<8>()?;
+                    self.stack.push(V::Other);
+                }
+                0x8a | 0x8b => {
+                    let n = if op == 0x8a {
+                        input.byte()? as u64
+                    } else {
+                        let n = i32::from_le_bytes(input.array()?);
+                        if n < 0 {
+                            return Err(self.malformed(at, "LONG4 with a negative length"));
+                        }
+                        n as u64
+                    };
+                    if n <= 8 {
+                        let b = input.bytes(n)?;
+                        let mut buf = [0u8; 8];
+                        if b.last().is_some_and(|x| x & 0x80 != 0) {
+                            buf = [0xff; 8];
+                        }
+                        buf[..b.len()].copy_from_slice(&b);
+                        self.stack.push(V::Int(i64::from_le_bytes(buf)));
+                    } else {
+                        input.skip(n)?;
+                        self.stack.push(V::Other);
+                    }
+                }
+                b'S' => {
+                    let l = input.line()?;
+                    let s = l.as_slice();
+                    let q = s.first().copied();
+                    let inner = if (q == Some(b'\'') || q == Some(b'"'))
+                        && s.len() >= 2
+                        && s.last().copied() == q
+                    {
+                        s[1..s.len() - 1].to_vec()
+                    } else {
+                        return Err(self.malformed(at, "STRING argument is not quoted"));
+                    };
+                    self.stack.push(text(inner));
+                }
+                b'V' => {
+                    let l = input.line()?;
+                    self.stack.push(text(l));
+                }
+                b'T' | b'X' | b'U' | 0x8c | 0x8d => {
+                    let n = match op {
+                        b'T' => {
+                            let n = i32::from_le_bytes(input.array()?);
+                            if n < 0 {
+                                return Err(self.malformed(at, "BINSTRING with a negative length"));
+                            }
+                            n as u64
+                        }
+                        b'X' => u32::from_le_bytes(input.array()?) as u64,
+                        0x8d => u64::from_le_bytes(input.array()?),
+                        _ => input.byte()? as u64,
+                    };
+                    if n <= MAX_STR {
+                        let b = input.bytes(n)?;
+                        self.stack.push(text(b));
+                    } else {
+                        input.skip(n)?;
+                        self.stack.push(V::Other);
+                    }
+                }
+                b'B' | b'C' | 0x8e | 0x96 => {
+                    let n = match op {
+                        b'B' => u32::from_le_bytes(input.array()?) as u64,
+                        b'C' => input.byte()? as u64,
+                        _ => u64::from_le_bytes(input.array()?),
+                    };
+                    input.skip(n)?;
+                    self.stack.push(V::Other);
+                }
+                b'a' => {
+                    let v = self.pop(at)?;
+                    if let V::List(l) = self.top(at)? {
+                        if l.len() < MAX_ITEMS {
+                            Rc::make_mut(l).push(v);
+                        }
+                    }
+                }
+                b'e' => {
+                    let items = self.pop_mark(at)?;
+                    if let V::List(l) = self.top(at)? {
+                        let l = Rc::make_mut(l);
+                        let room = MAX_ITEMS.saturating_sub(l.len());
+                        l.extend(items.into_iter().take(room));
+                    }
+                }
+                b's' => {
+                    let v = self.pop(at)?;
+                    let k = self.pop(at)?;
+                    if let V::Dict(d) = self.top(at)? {
+                        if d.len() < MAX_ITEMS {
+                            Rc::make_mut(d).push((k, v));
+                        }
+                    }
+                }
+                b'u' => {
+                    let items = self.pop_mark(at)?;
+                    if items.len() % 2 != 0 {
+                        return Err(self.malformed(at, "SETITEMS with an odd number of items"));
+                    }
+                    if let V::Dict(d) = self.top(at)? {
+                        let d = Rc::make_mut(d);
+                        let mut it = items.into_iter();
+                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                            if d.len() < MAX_ITEMS {
+                                d.push((k, v));
+                            }
+                        }
+                    }
+                }
+                b'd' => {
+                    let items = self.pop_mark(at)?;
+                    let mut pairs = vec![];
+                    let mut it = items.into_iter();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        if pairs.len() < MAX_ITEMS {
+                            pairs.push((k, v));
+                        }
+                    }
+                    self.stack.push(V::Dict(Rc::new(pairs)));
+                }
+                b'}' => self.stack.push(V::Dict(Rc::default())),
+                b']' => self.stack.push(V::List(Rc::default())),
+                b')' => self.stack.push(V::Tuple(Rc::default())),
+                0x8f => self.stack.push(V::Other),
+                b'l' => {
+                    let items = self.pop_mark(at)?;
+                    self.stack.push(V::List(Rc::new(capped(items))));
+                }
+                b't' => {
+                    let items = self.pop_mark(at)?;
+                    self.stack.push(V::Tuple(Rc::new(capped(items))));
+                }
+                0x85..=0x87 => {
+                    let n = (op - 0x84) as usize;
+                    if self.stack.len() < n {
+                        return Err(self.malformed(at, "TUPLE opcode on too short a stack"));
+                    }
+                    let items = self.stack.split_off(self.stack.len() - n);
+                    self.stack.push(V::Tuple(Rc::new(items)));
+                }
+                0x90 => {
+                    self.pop_mark(at)?;
+                    self.top(at)?;
+                }
+                0x91 => {
+                    self.pop_mark(at)?;
+                    self.stack.push(V::Other);
+                }
+                b'g' | b'h' | b'j' => {
+                    let idx = match op {
+                        b'g' => self.line_index(input, at)?,
+                        b'h' => input.byte()? as u64,
+                        _ => u32::from_le_bytes(input.array()?) as u64,
+                    };
+                    let v = self.memo_get(idx, at)?;
+                    self.stack.push(v);
+                }
+                b'p' | b'q' | b'r' => {
+                    let idx = match op {
+                        b'p' => self.line_index(input, at)?,
+                        b'q' => input.byte()? as u64,
+                        _ => u32::from_le_bytes(input.array()?) as u64,
+                    };
+                    self.memo_put(idx, at)?;
+                }
+                0x94 => {
+                    let idx = self.memo.len() as u64;
+                    self.memo_put(idx, at)?;
+                }
+                b'c' | b'i' => {
+                    let module = String::from_utf8_lossy(&input.line()?).into_owned();
+                    let name = String::from_utf8_lossy(&input.line()?).into_owned();
+                    let how = if op == b'c' {
+                        "imports"
+                    } else {
+                        "instantiates"
+                    };
+                    let g = self.global(&module, &name, at, out, how);
+                    if op == b'c' {
+                        self.stack.push(g);
+                    } else {
+                        let args = self.pop_mark(at)?;
+                        let v = self.call(g, V::Tuple(Rc::new(capped(args))), at, out);
+                        self.stack.push(v);
+                    }
+                }
+                0x93 => {
+                    let name = self.pop(at)?;
+                    let module = self.pop(at)?;
+                    let v = match (module.str(), name.str()) {
+                        (Some(m), Some(n)) => {
+                            let (m, n) = (m.to_string(), n.to_string());
+                            self.global(&m, &n, at, out, "imports")
+                        }
+                        _ => {
+                            out.add(
+                                "pickle-unresolved-global",
+                                "",
+                                self.entry,
+                                at,
+                                "STACK_GLOBAL takes a module or name the scan cannot read"
+                                    .to_string(),
+                            );
+                            V::Other
+                        }
+                    };
+                    self.stack.push(v);
+                }
+                b'R' => {
+                    let args = self.pop(at)?;
+                    let callable = self.pop(at)?;
+                    let v = self.call(callable, args, at, out);
+                    self.stack.push(v);
+                }
+                0x81 => {
+                    let args = self.pop(at)?;
+                    let cls = self.pop(at)?;
+                    let v = self.call(cls, args, at, out);
+                    self.stack.push(v);
+                }
+                0x92 => {
+                    let _kwargs = self.pop(at)?;
+                    let args = self.pop(at)?;
+                    let cls = self.pop(at)?;
+                    let v = self.call(cls, args, at, out);
+                    self.stack.push(v);
+                }
+                b'o' => {
+                    let mut items = self.pop_mark(at)?;
+                    if items.is_empty() {
+                        return Err(self.malformed(at, "OBJ without a class"));
+                    }
+                    let cls = items.remove(0);
+                    let v = self.call(cls, V::Tuple(Rc::new(capped(items))), at, out);
+                    self.stack.push(v);
+                }
+                b'b' => {
+                    let state = self.pop(at)?;
+                    let top = self.top(at)?;
+                    let mut wrapper = false;
+                    if let V::Obj(o) = top {
+                        wrapper = matches!(&o.class, V::Global(g) if g.name == "NumpyArrayWrapper" && g.module.ends_with("numpy_pickle"));
+                        Rc::make_mut(o).state = Some(state);
+                    }
+                    if wrapper {
+                        let v = std::mem::replace(top, V::Other);
+                        self.joblib_array(&v, input, out)?;
+                    }
+                }
+                0x80 => {
+                    let p = input.byte()?;
+                    if p > 5 {
+                        return Err(
+                            self.malformed(at, format!("pickle protocol {p} is newer than 5"))
+                        );
+                    }
+                    out.protocol = Some(out.protocol.map_or(p, |q| q.max(p)));
+                }
+                0x95 => {
+                    input.array::<8>()?;
+                }
+                0x82..=0x84 => {
+                    let code = match op {
+                        0x82 => input.byte()? as u32,
+                        0x83 => u16::from_le_bytes(input.array()?) as u32,
+                        _ => i32::from_le_bytes(input.array()?) as u32,
+                    };
+                    out.add(
+                        "pickle-unknown-global",
+                        &format!("extension {code}"),
+                        self.entry,
+                        at,
+                        format!("imports extension code {code} (copyreg's registry), which the scan cannot name"),
+                    );
+                    self.stack.push(V::Other);
+                }
+                b'Q' => {
+                    self.pop(at)?;
+                    self.stack.push(V::Other);
+                }
+                0x97 => self.stack.push(V::Other),
+                0x98 => {
+                    self.top(at)?;
+                }
+                _ => {
+                    return Err(self.malformed(at, format!("unknown opcode 0x{op:02x}")));
+                }
+            }
+        }
+    }
+
+    fn line_index<R: Read>(&self, input: &mut Input<R>, at: u64) -> Result<u64, StreamError> {
+        let l = input.line()?;
+        std::str::from_utf8(&l)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| self.malformed(at, "a memo index that is not a number"))
+    }
+
+    /// joblib writes each array's bytes right after its `NumpyArrayWrapper`'s BUILD: a padding byte and padding
+    /// when the wrapper has `numpy_array_alignment_bytes`, then `count × itemsize` bytes; an array of Python
+    /// objects is a nested pickle instead.
+    fn joblib_array<R: Read>(
+        &mut self,
+        wrapper: &V,
+        input: &mut Input<R>,
+        out: &mut Findings,
+    ) -> Result<(), StreamError> {
+        let at = input.pos;
+        let unscannable = |m: &str| StreamError::Unscannable {
+            offset: at,
+            message: format!("a joblib array {m}: the scan cannot step over its bytes"),
+        };
+        let V::Obj(o) = wrapper else { return Ok(()) };
+        let state = o
+            .state
+            .as_ref()
+            .ok_or_else(|| unscannable("without state"))?;
+        let dtype = state
+            .get("dtype")
+            .ok_or_else(|| unscannable("without a dtype"))?;
+        let (itemsize, has_object) =
+            dtype_size(dtype).ok_or_else(|| unscannable("whose dtype is not understood"))?;
+        out.joblib_arrays += 1;
+        if has_object {
+            if self.depth >= MAX_DEPTH {
+                return Err(unscannable("nested too deep"));
+            }
+            let mut inner = Vm {
+                stack: vec![],
+                meta: vec![],
+                memo: HashMap::new(),
+                allow: self.allow,
+                entry: self.entry,
+                depth: self.depth + 1,
+            };
+            out.pickles += 1;
+            return inner.run(input, out);
+        }
+        let shape = state
+            .get("shape")
+            .ok_or_else(|| unscannable("without a shape"))?;
+        let count = match shape {
+            V::Int(n) => u64::try_from(*n).ok(),
+            other => other.items().and_then(|dims| {
+                dims.iter().try_fold(1u64, |acc, d| {
+                    acc.checked_mul(u64::try_from(d.int()?).ok()?)
+                })
+            }),
+        }
+        .ok_or_else(|| unscannable("whose shape is not understood"))?;
+        let aligned = state
+            .get("numpy_array_alignment_bytes")
+            .is_some_and(|v| !matches!(v, V::None));
+        if aligned {
+            let pad = input.byte()?;
+            input.skip(pad as u64)?;
+        }
+        let bytes = count
+            .checked_mul(itemsize)
+            .ok_or_else(|| unscannable("too large"))?;
+        input.skip(bytes)
+    }
+}
+
+/// A pickled `numpy.dtype`'s item size and whether it holds Python objects: the dtype is `REDUCE(numpy.dtype,
+/// (code, False, True))` then `BUILD((3, byteorder, subarray, names, fields, elsize, alignment, flags))`.
+fn dtype_size(dtype: &V) -> Option<(u64, bool)> {
+    let V::Obj(o) = dtype else { return None };
+    if !matches!(&o.class, V::Global(g) if g.name == "dtype") {
+        return None;
+    }
+    let code = o.args.items()?.first()?.str()?;
+    let state = o.state.as_ref().and_then(V::items);
+    let elsize = state
+        .and_then(|s| s.get(5))
+        .and_then(V::int)
+        .filter(|n| *n > 0);
+    let flags = state.and_then(|s| s.get(7)).and_then(V::int).unwrap_or(0);
+    let kind = code.trim_start_matches(['<', '>', '=', '|']);
+    let letters: String = kind
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let digits: u64 = kind[letters.len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(0);
+    let has_object = letters == "O" || flags & 1 != 0;
+    let size = match (elsize, letters.as_str()) {
+        (Some(n), _) => n as u64,
+        (None, "U") => digits * 4,
+        (None, "b" | "B" | "?") if digits == 0 => 1,
+        (None, _) => digits,
+    };
+    (size > 0 || has_object).then_some((size, has_object))
+}

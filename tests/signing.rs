@@ -1,0 +1,440 @@
+//! Signing end to end, through the binary: keygen, sign, verify, attest; and interop with the tools people
+//! already trust: Debian's `minisign` verifies mlgate's signatures (and makes signatures mlgate verifies), and
+//! securesystemslib verifies mlgate's DSSE envelopes (and signs one mlgate verifies).
+//!
+//! `minisign` comes from `apt-get install minisign`; the Python side from tests/interop/requirements.txt in the
+//! venv that $MLGATE_INTEROP_PYTHON names. `.ci/run` sets up both; elsewhere a missing tool skips its test with
+//! a note, and under CI=true it fails the test instead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mlgate() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mlgate"));
+    c.env("NO_COLOR", "1")
+        .env("GITHUB_ACTIONS", "false")
+        .env_remove("MLGATE_SIGNING_KEY")
+        .env_remove("GITHUB_SHA")
+        .env_remove("GITHUB_REPOSITORY")
+        .env("SOURCE_DATE_EPOCH", "1700000000");
+    c
+}
+
+fn run(c: &mut Command) -> Output {
+    c.output().expect("the mlgate binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn keys() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys")
+}
+
+/// A tool the test needs: found, or skipped outside CI, or a failure in CI.
+fn required(name: &str, found: Option<PathBuf>) -> Option<PathBuf> {
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "{name} is required in CI (.ci/run installs it)"
+        );
+        eprintln!("note: {name} not found: skipping this interop test");
+    }
+    found
+}
+
+fn minisign_bin() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("minisign"))
+            .find(|p| p.is_file())
+    });
+    required("minisign", found)
+}
+
+fn interop_python() -> Option<PathBuf> {
+    let found = std::env::var_os("MLGATE_INTEROP_PYTHON")
+        .map(PathBuf::from)
+        .filter(|p| p.exists());
+    required("$MLGATE_INTEROP_PYTHON", found)
+}
+
+struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    fn new() -> Self {
+        let w = Workdir {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let o = run(mlgate().current_dir(w.path()).arg("keygen"));
+        assert!(o.status.success(), "{}", text(&o));
+        std::fs::create_dir(w.path().join("models")).unwrap();
+        std::fs::write(w.path().join("models/a.onnx"), b"onnx bytes").unwrap();
+        std::fs::write(w.path().join("models/b.tflite"), b"tflite bytes").unwrap();
+        w
+    }
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    fn mlgate(&self) -> Command {
+        let mut c = mlgate();
+        c.current_dir(self.path());
+        c
+    }
+    fn report(&self, verdict: &str) {
+        std::fs::write(
+            self.path().join("report.json"),
+            format!(r#"{{"version": 1, "verdict": "{verdict}", "checks": []}}"#),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn keygen_writes_three_files_and_refuses_to_overwrite() {
+    let w = Workdir::new();
+    for f in ["mlgate.key", "mlgate.pub", "mlgate.pub.pem"] {
+        assert!(w.path().join(f).is_file(), "{f}");
+    }
+    let key = std::fs::read_to_string(w.path().join("mlgate.key")).unwrap();
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "{key}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |f: &str| {
+            std::fs::metadata(w.path().join(f))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("mlgate.key"), 0o600);
+        assert_eq!(mode("mlgate.pub"), 0o644);
+    }
+    let o = run(w.mlgate().arg("keygen"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("pass --force"), "{}", text(&o));
+    let o = run(w.mlgate().args(["keygen", "--force"]));
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn sign_then_verify_and_detect_tampering() {
+    let w = Workdir::new();
+    let o = run(w.mlgate().args([
+        "sign",
+        "models/a.onnx",
+        "models/b.tflite",
+        "-k",
+        "mlgate.key",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    let sig = std::fs::read_to_string(w.path().join("models/a.onnx.minisig")).unwrap();
+    assert!(
+        sig.contains("trusted comment: timestamp:1700000000\tfile:a.onnx\thashed"),
+        "{sig}"
+    );
+    let o = run(w
+        .mlgate()
+        .args(["verify", "models/a.onnx", "models/b.tflite"]));
+    assert!(o.status.success(), "{}", text(&o));
+
+    std::fs::write(w.path().join("models/a.onnx"), b"onnx bytez").unwrap();
+    let o = run(w.mlgate().args([
+        "verify",
+        "models/a.onnx",
+        "models/b.tflite",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(
+        report["checks"][0]["findings"][0]["code"],
+        "signature-invalid"
+    );
+    assert_eq!(report["checks"][1]["status"], "pass");
+}
+
+#[test]
+fn the_signing_key_can_come_from_the_environment() {
+    let w = Workdir::new();
+    let key = std::fs::read_to_string(w.path().join("mlgate.key")).unwrap();
+    let o = run(w
+        .mlgate()
+        .args(["sign", "models/a.onnx"])
+        .env("MLGATE_SIGNING_KEY", key));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(w.mlgate().args(["verify", "models/a.onnx"]));
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn minisign_verifies_what_mlgate_signs() {
+    let Some(minisign) = minisign_bin() else {
+        return;
+    };
+    let w = Workdir::new();
+    let o = run(w
+        .mlgate()
+        .args(["sign", "models/a.onnx", "-k", "mlgate.key"]));
+    assert!(o.status.success(), "{}", text(&o));
+    // -H: minisign insists on the prehashed form.
+    let o = Command::new(&minisign)
+        .current_dir(w.path())
+        .args(["-V", "-H", "-m", "models/a.onnx", "-p", "mlgate.pub"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("timestamp:1700000000\tfile:a.onnx\thashed"),
+        "{}",
+        text(&o)
+    );
+    // And it refuses a changed file.
+    std::fs::write(w.path().join("models/a.onnx"), b"changed").unwrap();
+    let o = Command::new(&minisign)
+        .current_dir(w.path())
+        .args(["-V", "-m", "models/a.onnx", "-p", "mlgate.pub"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn mlgate_signs_with_minisign_openssh_and_openssl_keys() {
+    let Some(minisign) = minisign_bin() else {
+        return;
+    };
+    let w = Workdir::new();
+    for (secret, public) in [
+        ("minisign.key", "minisign.pub"),
+        ("openssh_ed25519", "openssh_ed25519.pub"),
+        ("openssl_ed25519.key", "openssl_ed25519.pub.pem"),
+    ] {
+        let o = run(w
+            .mlgate()
+            .args(["sign", "models/a.onnx", "-k"])
+            .arg(keys().join(secret)));
+        assert!(o.status.success(), "{secret}: {}", text(&o));
+        let o = run(w
+            .mlgate()
+            .args(["verify", "models/a.onnx", "-p"])
+            .arg(keys().join(public)));
+        assert!(o.status.success(), "{secret}: {}", text(&o));
+        if secret == "minisign.key" {
+            let o = Command::new(&minisign)
+                .current_dir(w.path())
+                .args(["-V", "-m", "models/a.onnx", "-p"])
+                .arg(keys().join(public))
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", text(&o));
+        }
+    }
+}
+
+#[test]
+fn mlgate_verifies_what_minisign_signs() {
+    // Made by `minisign -S` (prehashed) and `minisign -S -l` (legacy) with minisign.key; see the fixture README.
+    let o = run(mlgate().current_dir(keys()).args([
+        "verify",
+        "by-minisign.txt",
+        "legacy.txt",
+        "-p",
+        "minisign.pub",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("made by minisign 0.11"), "{out}");
+}
+
+fn attest_and_verify(w: &Workdir) {
+    w.report("pass");
+    let o = run(w.mlgate().args([
+        "attest",
+        "models",
+        "-k",
+        "mlgate.key",
+        "--report",
+        "report.json",
+        "--commit",
+        "0123456789abcdef0123456789abcdef01234567",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("attested 2 files"), "{}", text(&o));
+    let o = run(w.mlgate().args([
+        "verify",
+        "--attestation",
+        "mlgate.intoto.jsonl",
+        "--commit",
+        "0123456",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn attest_then_verify_and_detect_tampering() {
+    let w = Workdir::new();
+    attest_and_verify(&w);
+    let line = std::fs::read_to_string(w.path().join("mlgate.intoto.jsonl")).unwrap();
+    let env: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(env["payloadType"], "application/vnd.in-toto+json");
+    let payload = base64_decode(env["payload"].as_str().unwrap());
+    let st: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(st["subject"][0]["name"], "models/a.onnx");
+    // sha256sum of "onnx bytes"
+    assert_eq!(
+        st["subject"][0]["digest"]["sha256"],
+        "c1650a9961b22b18b7919016db749eb46e2f14ad9da48dd02aa586fe8a335978"
+    );
+    assert_eq!(
+        st["predicate"]["commit"],
+        "0123456789abcdef0123456789abcdef01234567"
+    );
+    assert_eq!(st["predicate"]["report"]["verdict"], "pass");
+
+    // A wrong commit, a changed file, a changed report: each fails verification.
+    let o = run(w.mlgate().args([
+        "verify",
+        "--attestation",
+        "mlgate.intoto.jsonl",
+        "--commit",
+        "fedcba9",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("commit-mismatch"), "{}", text(&o));
+
+    std::fs::write(w.path().join("models/b.tflite"), b"other").unwrap();
+    let o = run(w.mlgate().args([
+        "verify",
+        "--attestation",
+        "mlgate.intoto.jsonl",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let codes: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["findings"].as_array().unwrap())
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["digest-mismatch"]);
+
+    // Only the named file: a.onnx still verifies.
+    let o = run(w.mlgate().args([
+        "verify",
+        "--attestation",
+        "mlgate.intoto.jsonl",
+        "models/a.onnx",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    // A file the attestation does not name.
+    let o = run(w.mlgate().args([
+        "verify",
+        "--attestation",
+        "mlgate.intoto.jsonl",
+        "mlgate.pub",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("not-attested"), "{}", text(&o));
+
+    // The gate report lies where it was attested: a changed report fails too.
+    w.report("pass ");
+    let o = run(w.mlgate().args([
+        "verify",
+        "--attestation",
+        "mlgate.intoto.jsonl",
+        "models/a.onnx",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("report-digest-mismatch"), "{}", text(&o));
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+#[test]
+fn attest_refuses_a_failed_report() {
+    let w = Workdir::new();
+    w.report("fail");
+    let o = run(w.mlgate().args([
+        "attest",
+        "models",
+        "-k",
+        "mlgate.key",
+        "--report",
+        "report.json",
+        "--commit",
+        "abc",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("nothing was attested"), "{}", text(&o));
+    assert!(!w.path().join("mlgate.intoto.jsonl").exists());
+    let o = run(w.mlgate().args([
+        "sign",
+        "models/a.onnx",
+        "-k",
+        "mlgate.key",
+        "--report",
+        "report.json",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(!w.path().join("models/a.onnx.minisig").exists());
+}
+
+#[test]
+fn securesystemslib_verifies_mlgate_envelopes() {
+    let Some(python) = interop_python() else {
+        return;
+    };
+    let w = Workdir::new();
+    attest_and_verify(&w);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/dsse_interop.py");
+    let o = Command::new(&python)
+        .current_dir(w.path())
+        .arg(&script)
+        .args(["verify", "mlgate.intoto.jsonl", "mlgate.pub.pem"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    // securesystemslib computes the same key ID that mlgate put in the envelope.
+    let env: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(w.path().join("mlgate.intoto.jsonl")).unwrap(),
+    )
+    .unwrap();
+    let keyid = env["signatures"][0]["keyid"].as_str().unwrap();
+    assert!(out.contains(&format!("verified keyid={keyid}")), "{out}");
+    assert!(out.contains("subject models/a.onnx sha256="), "{out}");
+
+    // And the other way: securesystemslib signs a statement with mlgate's key; mlgate verifies it.
+    let payload = base64_decode(env["payload"].as_str().unwrap());
+    std::fs::write(w.path().join("statement.json"), payload).unwrap();
+    let o = Command::new(&python)
+        .current_dir(w.path())
+        .arg(&script)
+        .args(["sign", "statement.json", "mlgate.key", "by-sslib.json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(w
+        .mlgate()
+        .args(["verify", "--attestation", "by-sslib.json"]));
+    assert!(o.status.success(), "{}", text(&o));
+}
