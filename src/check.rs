@@ -3,8 +3,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
-
 use crate::config::{Artifacts, Config};
 use crate::data::{self, Schema, Source, ValidateOptions};
 use crate::error::Result;
@@ -63,15 +61,8 @@ fn artifact_files(a: &Artifacts) -> Result<Vec<PathBuf>> {
 }
 
 fn no_match(a: &Artifacts) -> Check {
-    Check {
-        id: format!("{}/{}", a.written, sign::pickle::KIND),
-        kind: sign::pickle::KIND.into(),
-        subject: a.written.clone(),
-        status: Status::Warn,
-        summary: format!("no file matches `{}`", a.written),
-        figures: IndexMap::new(),
-        counts: Default::default(),
-        findings: vec![],
-        truncated: false,
-    }
+    let mut c = Check::new(&a.written, sign::pickle::KIND);
+    c.status = Status::Warn;
+    c.summary = format!("no file matches `{}`", a.written);
+    c
 }

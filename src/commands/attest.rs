@@ -7,9 +7,10 @@ use crate::fsutil::write_atomic;
 use crate::sign::{attest, AttestOptions};
 
 pub fn run(a: AttestArgs) -> Result<Exit> {
-    if let Some(exit) = super::refuse_failed_report(&a.report, "attested")? {
-        return Ok(exit);
-    }
+    let report = match super::passing_report(&a.report, "attested")? {
+        Ok(r) => r,
+        Err(exit) => return Ok(exit),
+    };
     let commit = match a.commit.clone().or_else(|| env_nonempty("GITHUB_SHA")) {
         Some(c) => c,
         None => git_head().ok_or_else(|| {
@@ -30,7 +31,7 @@ pub fn run(a: AttestArgs) -> Result<Exit> {
             .or_else(|| env_nonempty("GITHUB_REPOSITORY")),
         timestamp: super::timestamp(),
     };
-    let (envelope, statement) = attest(&key, &opts)?;
+    let (envelope, statement) = attest(&key, &report, &opts)?;
     write_atomic(&a.output, envelope.to_jsonl().as_bytes())?;
     super::make_world_readable(&a.output)?;
     let mut out = anstream::stdout();

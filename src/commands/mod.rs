@@ -109,11 +109,11 @@ fn timestamp() -> u64 {
         })
 }
 
-/// Reads a gate report; when its verdict is fail, says so on stderr and returns exit 1 (nothing is `what`).
-fn refuse_failed_report(path: &std::path::Path, what: &str) -> Result<Option<Exit>> {
+/// Reads a gate report. When its verdict is fail, says so on stderr and gives exit 1 instead (nothing is `what`).
+fn passing_report(path: &std::path::Path, what: &str) -> Result<Result<Report, Exit>> {
     let report = crate::sign::dsse::read_report(path)?;
     if report.verdict == report::Verdict::Pass {
-        return Ok(None);
+        return Ok(Ok(report));
     }
     let failed: Vec<&str> = report
         .checks
@@ -129,7 +129,7 @@ fn refuse_failed_report(path: &std::path::Path, what: &str) -> Result<Option<Exi
         failed.len(),
         report::clip(&failed.join(", "), 300)
     );
-    Ok(Some(Exit::GateFailed))
+    Ok(Err(Exit::GateFailed))
 }
 
 /// Public outputs (signatures, public keys, envelopes) are for everyone to read; `write_atomic` makes files

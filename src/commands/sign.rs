@@ -17,7 +17,7 @@ pub fn run(a: SignArgs) -> Result<Exit> {
         check_comment(c).map_err(Error::Usage)?;
     }
     if let Some(report) = &a.report {
-        if let Some(exit) = super::refuse_failed_report(report, "signed")? {
+        if let Err(exit) = super::passing_report(report, "signed")? {
             return Ok(exit);
         }
     }

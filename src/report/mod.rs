@@ -121,6 +121,21 @@ pub struct Check {
 }
 
 impl Check {
+    /// A passing check `SUBJECT/KIND` with no summary, figures or findings yet.
+    pub fn new(subject: &str, kind: &str) -> Self {
+        Check {
+            id: format!("{subject}/{kind}"),
+            kind: kind.into(),
+            subject: subject.into(),
+            status: Status::Pass,
+            summary: String::new(),
+            figures: IndexMap::new(),
+            counts: BTreeMap::new(),
+            findings: vec![],
+            truncated: false,
+        }
+    }
+
     pub fn total_findings(&self) -> u64 {
         self.counts.values().sum()
     }

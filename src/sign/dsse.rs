@@ -193,9 +193,13 @@ pub fn read_report(path: &Path) -> Result<Report, SignError> {
     Ok(report)
 }
 
-/// Makes and signs the statement. The report must have passed: a release attests only what passed its gates.
-pub fn attest(key: &KeyPair, opts: &AttestOptions) -> Result<(Envelope, Statement), SignError> {
-    let report = read_report(&opts.report)?;
+/// Makes and signs the statement; `report` is the gate report read from `opts.report` ([`read_report`]). It must
+/// have passed: a release attests only what passed its gates.
+pub fn attest(
+    key: &KeyPair,
+    report: &Report,
+    opts: &AttestOptions,
+) -> Result<(Envelope, Statement), SignError> {
     if report.verdict != Verdict::Pass {
         return Err(SignError::Report {
             path: opts.report.display().to_string(),

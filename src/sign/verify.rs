@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
 use serde_json::json;
 
 use super::dsse::{Envelope, ReleasePredicate, Statement, PAYLOAD_TYPE, PREDICATE_TYPE};
@@ -17,20 +16,6 @@ use super::keys::PublicKey;
 use super::minisign::{verify_reader, Invalid, MinisignSignature};
 use super::{display_name, sha256_file, SignError};
 use crate::report::{Check, Finding, Report, Severity, Status, Verdict};
-
-fn check(subject: &str, kind: &str) -> Check {
-    Check {
-        id: format!("{subject}/{kind}"),
-        kind: kind.into(),
-        subject: subject.into(),
-        status: Status::Pass,
-        summary: String::new(),
-        figures: IndexMap::new(),
-        counts: Default::default(),
-        findings: vec![],
-        truncated: false,
-    }
-}
 
 /// The check's one-line summary for a finding's code; the finding carries the detail.
 fn headline(code: &str) -> &'static str {
@@ -78,7 +63,7 @@ pub fn verify_minisign(key: &PublicKey, pairs: &[(PathBuf, PathBuf)]) -> Result<
     for (file, sig_path) in pairs {
         let name = display_name(file);
         let sig_name = display_name(sig_path);
-        let mut c = check(&name, "signature");
+        let mut c = Check::new(&name, "signature");
         let data = std::fs::File::open(file).map_err(|e| SignError::io(file, e))?;
         let text = match std::fs::read_to_string(sig_path) {
             Ok(t) => t,
@@ -157,7 +142,7 @@ pub fn verify_attestation(
     let env_name = display_name(&opts.envelope);
     let text =
         std::fs::read_to_string(&opts.envelope).map_err(|e| SignError::io(&opts.envelope, e))?;
-    let mut c = check("attestation", "signature");
+    let mut c = Check::new("attestation", "signature");
     c.figures.insert("envelope".into(), json!(env_name));
     let statement = match read_statement(key, &text) {
         Ok(s) => s,
@@ -217,7 +202,7 @@ pub fn verify_attestation(
     }
     for w in &wanted {
         if !statement.subject.iter().any(|s| &s.name == w) {
-            let mut c = check(w, "digest");
+            let mut c = Check::new(w, "digest");
             fail(
                 &mut c,
                 Some(w),
@@ -329,7 +314,7 @@ fn check_predicate(
 }
 
 fn check_subject(base: &Path, name: &str, want: Option<&String>) -> Result<Check, SignError> {
-    let mut c = check(name, "digest");
+    let mut c = Check::new(name, "digest");
     let Some(want) = want else {
         fail(
             &mut c,

@@ -16,7 +16,7 @@
 pub mod policy;
 mod vm;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{Read, Seek};
 use std::path::Path;
 
@@ -412,19 +412,9 @@ fn zip(
 }
 
 fn base_check(subject: &str, size: u64) -> Check {
-    let mut figures = IndexMap::new();
-    figures.insert("bytes".into(), json!(size));
-    Check {
-        id: format!("{subject}/{KIND}"),
-        kind: KIND.into(),
-        subject: subject.into(),
-        status: Status::Pass,
-        summary: String::new(),
-        figures,
-        counts: BTreeMap::new(),
-        findings: vec![],
-        truncated: false,
-    }
+    let mut c = Check::new(subject, KIND);
+    c.figures.insert("bytes".into(), json!(size));
+    c
 }
 
 fn skipped(subject: &str, what: &str, size: u64) -> Check {
