@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use indexmap::IndexMap;
 use serde_json::json;
-use xxhash_rust::xxh3::Xxh3;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use xxhash_rust::xxh3::xxh3_128;
 
 use super::reader::{self, ReadStats, Record, RecordSink, Source};
 use super::schema::{FieldsMatch, Schema, TOLERABLE};
@@ -78,6 +80,29 @@ fn constraint_index(name: &str) -> usize {
 
 type Fingerprint = u128;
 
+/// Fingerprints are already uniform 128-bit hashes: hashing them again (SipHash) would only cost time.
+#[derive(Default, Clone, Copy)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(b);
+        }
+    }
+    fn write_u128(&mut self, x: u128) {
+        self.0 = (x as u64) ^ ((x >> 64) as u64);
+    }
+}
+
+type FpMap<V> = HashMap<Fingerprint, V, BuildHasherDefault<PassThrough>>;
+type FpSet = HashSet<Fingerprint, BuildHasherDefault<PassThrough>>;
+
 /// Streaming statistics of one field, for table checks.
 #[derive(Debug, Default, Clone)]
 struct FieldStats {
@@ -87,7 +112,7 @@ struct FieldStats {
     sum: f64,
     min: Option<f64>,
     max: Option<f64>,
-    distinct: Option<HashSet<Fingerprint>>,
+    distinct: Option<FpSet>,
     distinct_cap: usize,
 }
 
@@ -113,12 +138,14 @@ struct Validator<'s> {
     width: Option<usize>,
     missing: Vec<Vec<String>>,
     stats: Vec<FieldStats>,
-    unique_seen: Vec<Option<HashMap<Fingerprint, u64>>>,
-    pk_seen: HashMap<Fingerprint, u64>,
-    uk_seen: Vec<HashMap<Fingerprint, u64>>,
-    fk_refs: Vec<HashSet<Fingerprint>>,
+    unique_seen: Vec<Option<FpMap<u64>>>,
+    pk_seen: FpMap<u64>,
+    uk_seen: Vec<FpMap<u64>>,
+    fk_refs: Vec<FpSet>,
     fk_pending: Vec<Vec<PendingReference>>,
-    dup_rows: HashMap<Fingerprint, u64>,
+    dup_rows: FpMap<u64>,
+    /// Scratch space for canonical key bytes.
+    key_buf: Vec<u8>,
     findings: Vec<Pending>,
     counts: IndexMap<String, u64>,
     /// Exact counts per (field, constraint), to decide tolerances and severities at the end.
@@ -140,11 +167,12 @@ impl<'s> Validator<'s> {
             missing: vec![],
             stats: vec![],
             unique_seen: vec![],
-            pk_seen: HashMap::new(),
+            pk_seen: FpMap::default(),
             uk_seen: vec![],
             fk_refs: vec![],
             fk_pending: vec![],
-            dup_rows: HashMap::new(),
+            dup_rows: FpMap::default(),
+            key_buf: Vec::new(),
             findings: vec![],
             counts: IndexMap::new(),
             tally: HashMap::new(),
@@ -204,7 +232,7 @@ impl<'s> Validator<'s> {
         self.stats = caps
             .iter()
             .map(|cap| FieldStats {
-                distinct: cap.map(|_| HashSet::new()),
+                distinct: cap.map(|_| FpSet::default()),
                 distinct_cap: cap.map(|c| c as usize + 1).unwrap_or(0),
                 ..FieldStats::default()
             })
@@ -212,10 +240,10 @@ impl<'s> Validator<'s> {
         self.unique_seen = schema
             .fields
             .iter()
-            .map(|f| f.constraints.unique.then(HashMap::new))
+            .map(|f| f.constraints.unique.then(FpMap::default))
             .collect();
-        self.uk_seen = vec![HashMap::new(); schema.unique_keys.len()];
-        self.fk_refs = vec![HashSet::new(); schema.foreign_keys.len()];
+        self.uk_seen = vec![FpMap::default(); schema.unique_keys.len()];
+        self.fk_refs = vec![FpSet::default(); schema.foreign_keys.len()];
         self.fk_pending = vec![vec![]; schema.foreign_keys.len()];
         self.column_of = vec![None; n];
         self.schema = Some(schema);
@@ -556,7 +584,12 @@ impl<'s> Validator<'s> {
             }
         }
         if let Some(values) = &c.enum_values {
-            if !values.iter().any(|e| val.same(e)) {
+            let member = match val {
+                // Strings compare as bytes; skip the general comparison.
+                Val::Str(s) => values.iter().any(|e| matches!(e, Val::Str(x) if x == s)),
+                v => values.iter().any(|e| v.same(e)),
+            };
+            if !member {
                 let list: Vec<String> = values.iter().take(12).map(show_val).collect();
                 let more = if values.len() > 12 { ", …" } else { "" };
                 return Some((
@@ -572,13 +605,13 @@ impl<'s> Validator<'s> {
         None
     }
 
-    fn fingerprint<'a>(vals: impl Iterator<Item = &'a Val<'a>>) -> Fingerprint {
-        let mut h = Xxh3::new();
+    fn fingerprint<'a>(buf: &mut Vec<u8>, vals: impl Iterator<Item = &'a Val<'a>>) -> Fingerprint {
+        buf.clear();
         for v in vals {
-            v.hash_into(&mut h);
-            h.update(&[0xff]);
+            v.canonical_bytes(buf);
+            buf.push(0xff);
         }
-        h.digest128()
+        xxh3_128(buf)
     }
 
     fn key_text(&self, fields: &[usize], vals: &[Option<Val<'_>>]) -> (String, String) {
@@ -1051,7 +1084,7 @@ impl Validator<'_> {
             if !needs_fp {
                 continue;
             }
-            let fp = Self::fingerprint(std::iter::once(v));
+            let fp = Self::fingerprint(&mut self.key_buf, std::iter::once(v));
             let st = &mut self.stats[fi];
             if let Some(d) = st.distinct.as_mut() {
                 if d.len() < st.distinct_cap {
@@ -1088,7 +1121,10 @@ impl Validator<'_> {
                 );
                 self.push(f, NO_FIELD, NO_CONSTRAINT);
             } else {
-                let fp = Self::fingerprint(pk.iter().filter_map(|&i| vals[i].as_ref()));
+                let fp = Self::fingerprint(
+                    &mut self.key_buf,
+                    pk.iter().filter_map(|&i| vals[i].as_ref()),
+                );
                 if let Some(&first) = self.pk_seen.get(&fp) {
                     let mut f = self.row_finding(
                         "primary-key",
@@ -1107,7 +1143,10 @@ impl Validator<'_> {
             if key.iter().any(|&i| vals[i].is_none()) {
                 continue;
             }
-            let fp = Self::fingerprint(key.iter().filter_map(|&i| vals[i].as_ref()));
+            let fp = Self::fingerprint(
+                &mut self.key_buf,
+                key.iter().filter_map(|&i| vals[i].as_ref()),
+            );
             if let Some(&first) = self.uk_seen[k].get(&fp) {
                 let (names, shown) = self.key_text(&key, vals);
                 let mut f = self.row_finding(
@@ -1127,11 +1166,17 @@ impl Validator<'_> {
                 (fk.fields.clone(), fk.reference.clone())
             };
             if reference.iter().all(|&i| vals[i].is_some()) {
-                let fp = Self::fingerprint(reference.iter().filter_map(|&i| vals[i].as_ref()));
+                let fp = Self::fingerprint(
+                    &mut self.key_buf,
+                    reference.iter().filter_map(|&i| vals[i].as_ref()),
+                );
                 self.fk_refs[k].insert(fp);
             }
             if own.iter().all(|&i| vals[i].is_some()) {
-                let fp = Self::fingerprint(own.iter().filter_map(|&i| vals[i].as_ref()));
+                let fp = Self::fingerprint(
+                    &mut self.key_buf,
+                    own.iter().filter_map(|&i| vals[i].as_ref()),
+                );
                 if !self.fk_refs[k].contains(&fp) {
                     let (_, shown) = self.key_text(&own, vals);
                     self.fk_pending[k].push((fp, record.row, record.line, shown));
@@ -1139,12 +1184,12 @@ impl Validator<'_> {
             }
         }
         if self.opts.duplicate_rows && !record.cells.is_empty() {
-            let mut h = Xxh3::new();
+            self.key_buf.clear();
             for c in record.cells {
-                h.update(c.display().as_bytes());
-                h.update(&[0x1f]);
+                self.key_buf.extend_from_slice(c.display().as_bytes());
+                self.key_buf.push(0x1f);
             }
-            let fp = h.digest128();
+            let fp = xxh3_128(&self.key_buf);
             if let Some(&first) = self.dup_rows.get(&fp) {
                 let f = self.row_finding(
                     "duplicate-row",
