@@ -137,6 +137,12 @@ struct Validator<'s> {
     /// Cells a row should have: the header's width, or the schema's when there is no header.
     width: Option<usize>,
     missing: Vec<Vec<String>>,
+    /// Per field: its only missing value is "" (the default), so a text cell is missing exactly when empty.
+    missing_is_empty: Vec<bool>,
+    /// Every field's missing values are [""]: a row with any non-empty cell is not blank.
+    all_missing_empty: bool,
+    /// The per-row value buffer, kept between rows for its allocation.
+    vals_spare: Vec<Option<Val<'static>>>,
     stats: Vec<FieldStats>,
     unique_seen: Vec<Option<FpMap<u64>>>,
     pk_seen: FpMap<u64>,
@@ -165,6 +171,9 @@ impl<'s> Validator<'s> {
             field_of: vec![],
             width: None,
             missing: vec![],
+            missing_is_empty: vec![],
+            all_missing_empty: true,
+            vals_spare: vec![],
             stats: vec![],
             unique_seen: vec![],
             pk_seen: FpMap::default(),
@@ -218,6 +227,12 @@ impl<'s> Validator<'s> {
                     .unwrap_or_else(|| schema.missing_values.clone())
             })
             .collect();
+        self.missing_is_empty = self
+            .missing
+            .iter()
+            .map(|m| m.len() == 1 && m[0].is_empty())
+            .collect();
+        self.all_missing_empty = self.missing_is_empty.iter().all(|&e| e);
         let caps: Vec<Option<u64>> = schema
             .fields
             .iter()
@@ -373,9 +388,11 @@ impl<'s> Validator<'s> {
         }
     }
 
+    #[inline]
     fn is_missing(&self, fi: usize, cell: &Cell<'_>) -> bool {
         match cell {
             Cell::Null => true,
+            Cell::Text(s) if self.missing_is_empty[fi] => s.is_empty(),
             Cell::Text(s) => {
                 let mv = &self.missing[fi];
                 if mv.len() == 1 {
@@ -1007,13 +1024,21 @@ impl RecordSink for Validator<'_> {
         let width = self.width.unwrap_or(record.cells.len());
         let nfields = self.schema().fields.len();
         // A blank row: every cell empty. Frictionless reports only `blank-row` (and its null primary key).
-        let blank = record.cells.iter().enumerate().all(|(ci, c)| {
-            match self.field_of.get(ci).copied().flatten() {
-                Some(fi) => self.is_missing(fi, c),
-                None => matches!(c, Cell::Null) || matches!(c, Cell::Text(s) if s.is_empty()),
-            }
-        });
-        let mut vals: Vec<Option<Val<'_>>> = vec![None; nfields];
+        let surely_not_blank = self.all_missing_empty
+            && record
+                .cells
+                .iter()
+                .any(|c| !matches!(c, Cell::Null) && !matches!(c, Cell::Text(t) if t.is_empty()));
+        let blank = !surely_not_blank
+            && record.cells.iter().enumerate().all(|(ci, c)| {
+                match self.field_of.get(ci).copied().flatten() {
+                    Some(fi) => self.is_missing(fi, c),
+                    None => matches!(c, Cell::Null) || matches!(c, Cell::Text(s) if s.is_empty()),
+                }
+            });
+        // `vals_spare` is empty: reuse its allocation (Val<'static> coerces to this row's lifetime).
+        let mut vals: Vec<Option<Val<'_>>> = std::mem::take(&mut self.vals_spare);
+        vals.resize(nfields, None);
         if blank {
             self.blank_rows += 1;
             let f = self.row_finding("blank-row", record, "the row is blank".into());
@@ -1064,6 +1089,8 @@ impl RecordSink for Validator<'_> {
             }
         }
         self.after_cells(record, &vals);
+        vals.clear();
+        self.vals_spare = vals.into_iter().map(|_| None).collect();
     }
 }
 

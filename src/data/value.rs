@@ -86,6 +86,7 @@ impl Val<'_> {
 
     /// Order between two values of one field. `None` when they do not compare (NaN, or different kinds), which
     /// fails every range constraint, as Decimal('NaN') does in frictionless.
+    #[inline]
     pub fn compare(&self, other: &Val<'_>) -> Option<Ordering> {
         match (self, other) {
             (Val::Num(a), Val::Num(b)) => a.partial_cmp(b),
@@ -214,7 +215,43 @@ fn normalise_number<'a>(s: &'a str, f: &NumberFormat, integer: bool) -> Cow<'a, 
     out
 }
 
+impl NumberFormat {
+    fn is_plain(&self) -> bool {
+        self.bare_number && self.group_char.is_none() && self.decimal_char == '.'
+    }
+}
+
+/// Plain decimal digits with an optional sign, as an i64 (None on anything else or overflow).
+fn plain_integer(b: &[u8]) -> Option<i64> {
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (d - b'0') as i64;
+    }
+    Some(if neg { -v } else { v })
+}
+
 pub fn parse_number(s: &str, f: &NumberFormat) -> Option<f64> {
+    if f.is_plain() {
+        let t = trim(s);
+        let first = *t.as_bytes().first()?;
+        if !(first.is_ascii_digit()
+            || matches!(first, b'+' | b'-' | b'.' | b'i' | b'I' | b'n' | b'N'))
+        {
+            return None;
+        }
+        return t.parse::<f64>().ok();
+    }
     let t = normalise_number(s, f, false);
     let t = t.as_ref();
     if t.is_empty() {
@@ -231,6 +268,11 @@ pub fn parse_number(s: &str, f: &NumberFormat) -> Option<f64> {
 }
 
 pub fn parse_integer(s: &str, f: &NumberFormat) -> Option<i64> {
+    if f.is_plain() {
+        if let Some(v) = plain_integer(s.as_bytes()) {
+            return Some(v);
+        }
+    }
     let t = normalise_number(s, f, true);
     let t = t.as_ref();
     let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
