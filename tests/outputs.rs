@@ -90,3 +90,41 @@ fn a_failed_write_leaves_no_file_and_exits_2() {
     assert!(!target.exists());
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not write"));
 }
+
+#[test]
+fn in_github_actions_check_writes_summary_and_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let outputs = dir.path().join("outputs.txt");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let out = mlgate()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &outputs)
+        .args([
+            "check",
+            "-c",
+            "examples/wine-bugs/mlgate.yml",
+            "--report-dir",
+        ])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // The default rendering in Actions: annotations first, then the human text.
+    assert!(
+        stdout.starts_with("::error file=examples/wine-bugs/data/incoming.csv,line=2,col=3,"),
+        "{stdout}"
+    );
+    let s = std::fs::read_to_string(&summary).unwrap();
+    assert!(s.starts_with("earlier step\n## ❌ mlgate: fail"), "{s}");
+    assert!(s.contains("10 of 22 findings are annotated"), "{s}");
+    let o = std::fs::read_to_string(&outputs).unwrap();
+    assert!(
+        o.contains(
+            "verdict=fail\nchecks=4\nfailed=2\nwarned=0\npassed=2\nfindings=22\nreport-dir="
+        ),
+        "{o}"
+    );
+}
