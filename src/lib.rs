@@ -11,6 +11,9 @@ pub mod data;
 pub mod error;
 pub mod exit;
 pub mod fsutil;
+pub mod gate;
+pub mod github;
+pub mod model;
 pub mod report;
 pub mod sign;
 

@@ -19,5 +19,11 @@ pub fn run(a: CheckArgs) -> Result<Exit> {
             report::render_markdown(&report).as_bytes(),
         )?;
     }
+    // In GitHub Actions: the job summary and step outputs. Failing to write them must not change the verdict.
+    if let Some(env) = crate::github::ActionsEnv::from_env() {
+        if let Err(e) = crate::github::write_actions_files(&env, &report, a.report_dir.as_deref()) {
+            eprintln!("warning: {e}");
+        }
+    }
     super::emit(&report, a.output.format)
 }

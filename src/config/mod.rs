@@ -27,9 +27,7 @@ pub struct RawConfig {
     /// Datasets to validate, by name. Paths are relative to this file's folder.
     #[serde(default)]
     pub datasets: IndexMap<String, DatasetConfig>,
-    /// Model files to scan before release: files in pickle-based formats (pickle, joblib, PyTorch) must import
-    /// only allowed globals, since loading them runs code. Paths, folders or glob patterns (`models/*.pt`),
-    /// relative to this file's folder.
+    /// Model files whose pickles (pickle, joblib, PyTorch) may import only allowed globals; paths, folders, globs.
     #[serde(default)]
     pub artifacts: Vec<String>,
 }

@@ -86,6 +86,7 @@ impl Val<'_> {
 
     /// Order between two values of one field. `None` when they do not compare (NaN, or different kinds), which
     /// fails every range constraint, as Decimal('NaN') does in frictionless.
+    #[inline]
     pub fn compare(&self, other: &Val<'_>) -> Option<Ordering> {
         match (self, other) {
             (Val::Num(a), Val::Num(b)) => a.partial_cmp(b),
@@ -123,48 +124,39 @@ impl Val<'_> {
         }
     }
 
-    /// Feeds a canonical form of the value into a hasher: equal values (by [`Val::same`]) hash equally.
-    pub fn hash_into(&self, h: &mut xxhash_rust::xxh3::Xxh3) {
+    /// Appends a canonical form of the value: equal values (by [`Val::same`]) give equal bytes.
+    pub fn canonical_bytes(&self, out: &mut Vec<u8>) {
         match self {
             Val::Str(s) => {
-                h.update(&[1]);
-                h.update(s.as_bytes());
+                out.push(1);
+                out.extend_from_slice(s.as_bytes());
             }
-            // Integers and integral numbers must hash alike, since 1 and 1.0 are the same value.
+            // Integers and integral numbers must agree, since 1 and 1.0 are the same value.
             Val::Int(i) => {
-                h.update(&[2]);
-                h.update(&(*i as f64).to_bits().to_le_bytes());
+                out.push(2);
+                out.extend_from_slice(&(*i as f64).to_bits().to_le_bytes());
             }
             Val::Num(x) => {
-                h.update(&[2]);
+                out.push(2);
                 let x = if *x == 0.0 { 0.0 } else { *x };
-                h.update(&x.to_bits().to_le_bytes());
+                out.extend_from_slice(&x.to_bits().to_le_bytes());
             }
-            Val::Bool(b) => h.update(&[3, *b as u8]),
-            Val::Date(x) => {
-                h.update(&[4]);
-                h.update(&x.to_le_bytes());
-            }
-            Val::DateTime(x) => {
-                h.update(&[5]);
-                h.update(&x.to_le_bytes());
-            }
-            Val::Time(x) => {
-                h.update(&[6]);
-                h.update(&x.to_le_bytes());
-            }
-            Val::Year(x) => {
-                h.update(&[7]);
-                h.update(&x.to_le_bytes());
-            }
-            Val::YearMonth(x) => {
-                h.update(&[8]);
-                h.update(&x.to_le_bytes());
+            Val::Bool(b) => out.extend_from_slice(&[3, *b as u8]),
+            Val::Date(x) | Val::DateTime(x) | Val::Time(x) | Val::Year(x) | Val::YearMonth(x) => {
+                let tag = match self {
+                    Val::Date(_) => 4,
+                    Val::DateTime(_) => 5,
+                    Val::Time(_) => 6,
+                    Val::Year(_) => 7,
+                    _ => 8,
+                };
+                out.push(tag);
+                out.extend_from_slice(&x.to_le_bytes());
             }
             Val::Duration(m, s) => {
-                h.update(&[9]);
-                h.update(&m.to_le_bytes());
-                h.update(&s.to_bits().to_le_bytes());
+                out.push(9);
+                out.extend_from_slice(&m.to_le_bytes());
+                out.extend_from_slice(&s.to_bits().to_le_bytes());
             }
         }
     }
@@ -188,8 +180,17 @@ impl Default for NumberFormat {
     }
 }
 
+/// Trims white space, checking the ASCII ends first (the common case) before Unicode white space.
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() => s,
+        _ => s.trim(),
+    }
+}
+
 fn normalise_number<'a>(s: &'a str, f: &NumberFormat, integer: bool) -> Cow<'a, str> {
-    let mut out: Cow<'a, str> = Cow::Borrowed(s.trim());
+    let mut out: Cow<'a, str> = Cow::Borrowed(trim(s));
     if let Some(g) = f.group_char {
         if out.contains(g) {
             out = Cow::Owned(out.replace(g, ""));
@@ -214,7 +215,43 @@ fn normalise_number<'a>(s: &'a str, f: &NumberFormat, integer: bool) -> Cow<'a, 
     out
 }
 
+impl NumberFormat {
+    fn is_plain(&self) -> bool {
+        self.bare_number && self.group_char.is_none() && self.decimal_char == '.'
+    }
+}
+
+/// Plain decimal digits with an optional sign, as an i64 (None on anything else or overflow).
+fn plain_integer(b: &[u8]) -> Option<i64> {
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (d - b'0') as i64;
+    }
+    Some(if neg { -v } else { v })
+}
+
 pub fn parse_number(s: &str, f: &NumberFormat) -> Option<f64> {
+    if f.is_plain() {
+        let t = trim(s);
+        let first = *t.as_bytes().first()?;
+        if !(first.is_ascii_digit()
+            || matches!(first, b'+' | b'-' | b'.' | b'i' | b'I' | b'n' | b'N'))
+        {
+            return None;
+        }
+        return t.parse::<f64>().ok();
+    }
     let t = normalise_number(s, f, false);
     let t = t.as_ref();
     if t.is_empty() {
@@ -231,6 +268,11 @@ pub fn parse_number(s: &str, f: &NumberFormat) -> Option<f64> {
 }
 
 pub fn parse_integer(s: &str, f: &NumberFormat) -> Option<i64> {
+    if f.is_plain() {
+        if let Some(v) = plain_integer(s.as_bytes()) {
+            return Some(v);
+        }
+    }
     let t = normalise_number(s, f, true);
     let t = t.as_ref();
     let digits = t.strip_prefix(['+', '-']).unwrap_or(t);

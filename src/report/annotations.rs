@@ -21,6 +21,20 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// How many findings [`render_github`] annotates (the rest stay in the summary and the JSON).
+pub fn annotated_count(report: &Report) -> usize {
+    let count = |sev: Severity| {
+        report
+            .checks
+            .iter()
+            .flat_map(|c| &c.findings)
+            .filter(|f| f.severity == sev)
+            .count()
+            .min(PER_STEP_LIMIT)
+    };
+    count(Severity::Error) + count(Severity::Warning)
+}
+
 pub fn render_github(report: &Report) -> String {
     let mut out = String::new();
     let mut shown = [0usize; 2];

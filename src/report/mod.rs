@@ -7,7 +7,7 @@ mod annotations;
 mod human;
 mod markdown;
 
-pub use annotations::render_github;
+pub use annotations::{annotated_count, render_github};
 pub use human::render_human;
 pub use markdown::render_markdown;
 

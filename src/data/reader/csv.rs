@@ -201,11 +201,16 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
         let end = rdr.position();
         // The parser skips empty lines silently, and reports the record's position where it started looking,
         // so count them: lines consumed, less the record's own line and the newlines inside its quoted fields.
-        let embedded = memchr::memchr_iter(b'\n', rec.as_slice()).count() as u64;
         let consumed = end.line().saturating_sub(next_line);
         // The record's own line end, unless it is the last record and the file does not end with one.
         let at_eof = end.byte() == seen.emitted.get();
         let own_end = u64::from(!(at_eof && seen.last.get() != Some(b'\n')));
+        // Only a record that consumed more lines than its own can hold newlines (the common case skips the count).
+        let embedded = if consumed > own_end {
+            memchr::memchr_iter(b'\n', rec.as_slice()).count() as u64
+        } else {
+            0
+        };
         let skipped = consumed.saturating_sub(own_end + embedded);
         let start_line = next_line + skipped;
         last_start_line = start_line;

@@ -6,6 +6,7 @@
 mod csv;
 mod jsonl;
 mod parquet;
+mod pipeline;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -146,8 +147,8 @@ pub trait RecordSink {
 /// Reads the whole table into `sink`.
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
     match source.format {
-        Format::Csv | Format::Tsv => csv::read(source, sink),
-        Format::Jsonl => jsonl::read(source, sink),
+        Format::Csv | Format::Tsv => pipeline::threaded(source, sink, csv::read),
+        Format::Jsonl => pipeline::threaded(source, sink, jsonl::read),
         Format::Parquet => parquet::read(source, sink),
     }
 }

@@ -1,0 +1,241 @@
+//! Cell checks: missing values, casting to the field type, then the first failing constraint.
+
+use super::*;
+use crate::data::schema::FieldType;
+
+impl Validator<'_> {
+    #[inline]
+    pub(super) fn is_missing(&self, fi: usize, cell: &Cell<'_>) -> bool {
+        match cell {
+            Cell::Null => true,
+            Cell::Text(s) if self.missing_is_empty[fi] => s.is_empty(),
+            Cell::Text(s) => {
+                let mv = &self.missing[fi];
+                if mv.len() == 1 {
+                    mv[0] == s.as_ref()
+                } else {
+                    mv.iter().any(|m| m == s.as_ref())
+                }
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn column_number(record: &Record<'_>, ci: usize) -> Option<u64> {
+        if !record.plain {
+            return None;
+        }
+        let before: usize = record.cells[..ci]
+            .iter()
+            .map(|c| c.display().chars().count() + 1)
+            .sum();
+        Some(before as u64 + 1)
+    }
+
+    pub(super) fn cell_finding(
+        &self,
+        code: &str,
+        record: &Record<'_>,
+        fi: usize,
+        ci: usize,
+        value: Option<String>,
+        msg: String,
+    ) -> Finding {
+        let mut f = self.finding(code, msg);
+        f.line = record.line;
+        f.column = Self::column_number(record, ci);
+        f.row = Some(record.row);
+        f.field = self.schema().fields.get(fi).map(|x| x.name.clone());
+        f.field_number = Some(ci as u64 + 1);
+        f.value = value.map(|v| clip(&v, 200));
+        f
+    }
+
+    pub(super) fn row_finding(&self, code: &str, record: &Record<'_>, msg: String) -> Finding {
+        let mut f = self.finding(code, msg);
+        f.line = record.line;
+        f.row = Some(record.row);
+        f
+    }
+
+    /// Checks one present, non-blank cell; returns its value when it cast.
+    pub(super) fn check_cell<'c>(
+        &mut self,
+        record: &Record<'c>,
+        fi: usize,
+        ci: usize,
+    ) -> Option<Val<'c>> {
+        let cell = &record.cells[ci];
+        if self.is_missing(fi, cell) {
+            self.stats[fi].nulls += 1;
+            if self.schema().fields[fi].constraints.required {
+                let name = self.schema().fields[fi].name.clone();
+                let f = self.cell_finding(
+                    "constraint-error",
+                    record,
+                    fi,
+                    ci,
+                    Some(cell.display()),
+                    format!("field {name:?} is required but the cell is empty"),
+                );
+                self.push(f, fi, C_REQUIRED);
+            }
+            return None;
+        }
+        let field = &self.schema().fields[fi];
+        let cast: Option<Val<'c>> = match cell {
+            Cell::Text(s) => match s {
+                std::borrow::Cow::Borrowed(b) => field.cast_text(b),
+                std::borrow::Cow::Owned(o) => field.cast_text(o).map(Val::into_owned),
+            },
+            Cell::Int(i) => match field.ftype {
+                FieldType::Integer => Some(Val::Int(*i)),
+                FieldType::Number => Some(Val::Num(*i as f64)),
+                FieldType::Year => Some(Val::Year(*i)),
+                FieldType::Any => Some(Val::Int(*i)),
+                _ => None,
+            },
+            Cell::Float(x) => match field.ftype {
+                FieldType::Number | FieldType::Any => Some(Val::Num(*x)),
+                FieldType::Integer if x.fract() == 0.0 && x.is_finite() => {
+                    Some(Val::Int(*x as i64))
+                }
+                _ => None,
+            },
+            Cell::Bool(b) => match field.ftype {
+                FieldType::Boolean | FieldType::Any => Some(Val::Bool(*b)),
+                _ => None,
+            },
+            Cell::Null => None,
+        };
+        let Some(val) = cast else {
+            let msg = format!(
+                "{:?} is not a valid {} (format {})",
+                cell.display(),
+                field.ftype.name(),
+                field.format
+            );
+            let f = self.cell_finding("type-error", record, fi, ci, Some(cell.display()), msg);
+            self.push(f, fi, C_TYPE);
+            return None;
+        };
+        if let Some((constraint, msg)) = self.failed_constraint(fi, cell, &val) {
+            let f = self.cell_finding(
+                "constraint-error",
+                record,
+                fi,
+                ci,
+                Some(cell.display()),
+                msg,
+            );
+            self.push(f, fi, constraint_index(constraint));
+        }
+        Some(val)
+    }
+
+    /// The first constraint the value breaks, with a message.
+    pub(super) fn failed_constraint<'v>(
+        &'v self,
+        fi: usize,
+        cell: &Cell<'_>,
+        val: &Val<'_>,
+    ) -> Option<(&'static str, String)> {
+        use std::cmp::Ordering::{Greater, Less};
+        let field = &self.schema().fields[fi];
+        let c = &field.constraints;
+        let shown = || cell.display();
+        if c.min_length.is_some() || c.max_length.is_some() {
+            if let Val::Str(s) = val {
+                let n = s.chars().count();
+                if let Some(m) = c.min_length.filter(|m| n < *m) {
+                    return Some((
+                        "minLength",
+                        format!(
+                            "{:?} is {n} characters long, shorter than minLength {m}",
+                            shown()
+                        ),
+                    ));
+                }
+                if let Some(m) = c.max_length.filter(|m| n > *m) {
+                    return Some((
+                        "maxLength",
+                        format!(
+                            "{:?} is {n} characters long, longer than maxLength {m}",
+                            shown()
+                        ),
+                    ));
+                }
+            }
+        }
+        let bound = |b: &'v Option<Val<'static>>| b.as_ref().map(move |b| (b, val.compare(b)));
+        if let Some((b, ord)) = bound(&c.minimum) {
+            if ord.is_none() || ord == Some(Less) {
+                return Some((
+                    "minimum",
+                    format!("{} is below the minimum {}", shown(), show_val(b)),
+                ));
+            }
+        }
+        if let Some((b, ord)) = bound(&c.maximum) {
+            if ord.is_none() || ord == Some(Greater) {
+                return Some((
+                    "maximum",
+                    format!("{} is above the maximum {}", shown(), show_val(b)),
+                ));
+            }
+        }
+        if let Some((b, ord)) = bound(&c.exclusive_minimum) {
+            if ord != Some(Greater) {
+                return Some((
+                    "exclusiveMinimum",
+                    format!(
+                        "{} is not above the exclusive minimum {}",
+                        shown(),
+                        show_val(b)
+                    ),
+                ));
+            }
+        }
+        if let Some((b, ord)) = bound(&c.exclusive_maximum) {
+            if ord != Some(Less) {
+                return Some((
+                    "exclusiveMaximum",
+                    format!(
+                        "{} is not below the exclusive maximum {}",
+                        shown(),
+                        show_val(b)
+                    ),
+                ));
+            }
+        }
+        if let Some((src, re)) = &c.pattern {
+            let text = shown();
+            if !re.is_match(&text) {
+                return Some((
+                    "pattern",
+                    format!("{text:?} does not match the pattern {src:?}"),
+                ));
+            }
+        }
+        if let Some(values) = &c.enum_values {
+            let member = match val {
+                // Strings compare as bytes; skip the general comparison.
+                Val::Str(s) => values.iter().any(|e| matches!(e, Val::Str(x) if x == s)),
+                v => values.iter().any(|e| v.same(e)),
+            };
+            if !member {
+                let list: Vec<String> = values.iter().take(12).map(show_val).collect();
+                let more = if values.len() > 12 { ", …" } else { "" };
+                return Some((
+                    "enum",
+                    format!(
+                        "{:?} is not one of the allowed values [{}{more}]",
+                        shown(),
+                        list.join(", ")
+                    ),
+                ));
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,402 @@
+//! Validation of one table against one Table Schema, in one streaming pass.
+//!
+//! Mirrors frictionless-py 5.21's checks and positions (see the conformance test): header checks (blank,
+//! duplicate, incorrect, extra and missing labels), row checks (blank row, missing and extra cells), cell checks
+//! (type, then the first failing constraint), unique fields, primary, unique and self-referencing foreign keys,
+//! and the opt-in duplicate-row check. Memory grows with the columns and with the keys that unique, primary-key
+//! and foreign-key checks must remember: 16-byte fingerprints, never the rows.
+
+mod cells;
+mod keys;
+mod labels;
+mod outcome;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use indexmap::IndexMap;
+use serde_json::json;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use xxhash_rust::xxh3::xxh3_128;
+
+use super::reader::{self, ReadStats, Record, RecordSink, Source};
+use super::schema::{FieldsMatch, Schema, TOLERABLE};
+use super::value::{Cell, Val};
+use super::DataError;
+use crate::report::{clip, Check, Finding, Severity, Status, MAX_FINDINGS_PER_CHECK};
+
+/// Options of a validation run.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// The dataset's name in the report.
+    pub subject: String,
+    /// Findings kept per check (counts stay exact).
+    pub max_findings: usize,
+    /// Frictionless' opt-in `duplicate-row` check.
+    pub duplicate_rows: bool,
+}
+
+impl ValidateOptions {
+    pub fn new(subject: impl Into<String>) -> Self {
+        ValidateOptions {
+            subject: subject.into(),
+            max_findings: MAX_FINDINGS_PER_CHECK,
+            duplicate_rows: false,
+        }
+    }
+}
+
+/// The outcome: the `schema` check, and the `table` check when the schema's extension block asks for one.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub checks: Vec<Check>,
+    pub rows: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// Validates `source` against `schema` (structure only when `schema` is `None`).
+pub fn validate(
+    source: &Source,
+    schema: Option<&Schema>,
+    opts: &ValidateOptions,
+) -> Result<Validation, DataError> {
+    let started = Instant::now();
+    let mut v = Validator::new(source, schema, opts);
+    let stats = reader::read(source, &mut v)?;
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(v.finish(stats, seconds))
+}
+
+// Indices into TOLERABLE, the constraint a finding is about (for tolerances and severities).
+const C_TYPE: usize = 0;
+const C_REQUIRED: usize = 1;
+const C_UNIQUE: usize = 2;
+const NO_CONSTRAINT: usize = usize::MAX;
+const NO_FIELD: usize = usize::MAX;
+
+fn constraint_index(name: &str) -> usize {
+    TOLERABLE
+        .iter()
+        .position(|c| *c == name)
+        .unwrap_or(NO_CONSTRAINT)
+}
+
+type Fingerprint = u128;
+
+/// Fingerprints are already uniform 128-bit hashes: hashing them again (SipHash) would only cost time.
+#[derive(Default, Clone, Copy)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(b);
+        }
+    }
+    fn write_u128(&mut self, x: u128) {
+        self.0 = (x as u64) ^ ((x >> 64) as u64);
+    }
+}
+
+type FpMap<V> = HashMap<Fingerprint, V, BuildHasherDefault<PassThrough>>;
+type FpSet = HashSet<Fingerprint, BuildHasherDefault<PassThrough>>;
+
+/// Streaming statistics of one field, for table checks.
+#[derive(Debug, Default, Clone)]
+struct FieldStats {
+    nulls: u64,
+    values: u64,
+    numeric: u64,
+    sum: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+    distinct: Option<FpSet>,
+    distinct_cap: usize,
+}
+
+/// A foreign-key value not (yet) seen among the referenced values: fingerprint, row, line, shown value.
+type PendingReference = (Fingerprint, u64, Option<u64>, String);
+
+struct Pending {
+    finding: Finding,
+    field: usize,
+    constraint: usize,
+}
+
+struct Validator<'s> {
+    source: &'s Source,
+    given: Option<&'s Schema>,
+    schema: Option<Schema>,
+    opts: &'s ValidateOptions,
+    /// Field index -> column index.
+    column_of: Vec<Option<usize>>,
+    /// Column index -> field index.
+    field_of: Vec<Option<usize>>,
+    /// Cells a row should have: the header's width, or the schema's when there is no header.
+    width: Option<usize>,
+    missing: Vec<Vec<String>>,
+    /// Per field: its only missing value is "" (the default), so a text cell is missing exactly when empty.
+    missing_is_empty: Vec<bool>,
+    /// Every field's missing values are [""]: a row with any non-empty cell is not blank.
+    all_missing_empty: bool,
+    /// The per-row value buffer, kept between rows for its allocation.
+    vals_spare: Vec<Option<Val<'static>>>,
+    stats: Vec<FieldStats>,
+    unique_seen: Vec<Option<FpMap<u64>>>,
+    pk_seen: FpMap<u64>,
+    uk_seen: Vec<FpMap<u64>>,
+    fk_refs: Vec<FpSet>,
+    fk_pending: Vec<Vec<PendingReference>>,
+    dup_rows: FpMap<u64>,
+    /// Scratch space for canonical key bytes.
+    key_buf: Vec<u8>,
+    findings: Vec<Pending>,
+    counts: IndexMap<String, u64>,
+    /// Exact counts per (field, constraint), to decide tolerances and severities at the end.
+    tally: HashMap<(usize, usize), u64>,
+    data_rows: u64,
+    blank_rows: u64,
+}
+
+impl<'s> Validator<'s> {
+    fn new(source: &'s Source, given: Option<&'s Schema>, opts: &'s ValidateOptions) -> Self {
+        Validator {
+            source,
+            given,
+            schema: None,
+            opts,
+            column_of: vec![],
+            field_of: vec![],
+            width: None,
+            missing: vec![],
+            missing_is_empty: vec![],
+            all_missing_empty: true,
+            vals_spare: vec![],
+            stats: vec![],
+            unique_seen: vec![],
+            pk_seen: FpMap::default(),
+            uk_seen: vec![],
+            fk_refs: vec![],
+            fk_pending: vec![],
+            dup_rows: FpMap::default(),
+            key_buf: Vec::new(),
+            findings: vec![],
+            counts: IndexMap::new(),
+            tally: HashMap::new(),
+            data_rows: 0,
+            blank_rows: 0,
+        }
+    }
+
+    fn schema(&self) -> &Schema {
+        // Set in `labels`, which readers call before any record.
+        self.schema
+            .as_ref()
+            .or(self.given)
+            .expect("labels() precedes records")
+    }
+
+    fn push(&mut self, finding: Finding, field: usize, constraint: usize) {
+        *self.counts.entry(finding.code.clone()).or_insert(0) += 1;
+        *self.tally.entry((field, constraint)).or_insert(0) += 1;
+        if self.findings.len() < self.opts.max_findings {
+            self.findings.push(Pending {
+                finding,
+                field,
+                constraint,
+            });
+        }
+    }
+
+    fn finding(&self, code: &str, message: String) -> Finding {
+        let mut f = Finding::new(code, Severity::Error, message);
+        f.file = Some(self.source.display.clone());
+        f
+    }
+
+    fn install(&mut self, schema: Schema) {
+        let n = schema.fields.len();
+        self.missing = schema
+            .fields
+            .iter()
+            .map(|f| {
+                f.missing_values
+                    .clone()
+                    .unwrap_or_else(|| schema.missing_values.clone())
+            })
+            .collect();
+        self.missing_is_empty = self
+            .missing
+            .iter()
+            .map(|m| m.len() == 1 && m[0].is_empty())
+            .collect();
+        self.all_missing_empty = self.missing_is_empty.iter().all(|&e| e);
+        let caps: Vec<Option<u64>> = schema
+            .fields
+            .iter()
+            .map(|f| {
+                schema
+                    .extension
+                    .fields
+                    .get(&f.name)
+                    .and_then(|e| e.max_distinct)
+            })
+            .collect();
+        self.stats = caps
+            .iter()
+            .map(|cap| FieldStats {
+                distinct: cap.map(|_| FpSet::default()),
+                distinct_cap: cap.map(|c| c as usize + 1).unwrap_or(0),
+                ..FieldStats::default()
+            })
+            .collect();
+        self.unique_seen = schema
+            .fields
+            .iter()
+            .map(|f| f.constraints.unique.then(FpMap::default))
+            .collect();
+        self.uk_seen = vec![FpMap::default(); schema.unique_keys.len()];
+        self.fk_refs = vec![FpSet::default(); schema.foreign_keys.len()];
+        self.fk_pending = vec![vec![]; schema.foreign_keys.len()];
+        self.column_of = vec![None; n];
+        self.schema = Some(schema);
+    }
+}
+
+fn show_val(v: &Val<'_>) -> String {
+    match v {
+        Val::Str(s) => format!("{s:?}"),
+        Val::Num(x) => super::value::format_float(*x),
+        Val::Int(i) | Val::Year(i) => i.to_string(),
+        Val::Bool(b) => b.to_string(),
+        Val::Date(d) => chrono::DateTime::from_timestamp(d * 86_400, 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        Val::DateTime(us) => chrono::DateTime::from_timestamp_micros(*us)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+            .unwrap_or_default(),
+        Val::Time(us) => format!(
+            "{:02}:{:02}:{:02}",
+            us / 3_600_000_000,
+            us / 60_000_000 % 60,
+            us / 1_000_000 % 60
+        ),
+        Val::YearMonth(m) => format!("{}-{:02}", m / 12, m % 12 + 1),
+        Val::Duration(m, s) => format!("P{m}MT{s}S"),
+    }
+}
+
+impl RecordSink for Validator<'_> {
+    fn labels(&mut self, labels: Option<&[String]>) {
+        match (self.given, labels) {
+            (Some(s), Some(l)) => {
+                self.install(s.clone());
+                self.label_checks(l);
+            }
+            (None, Some(l)) => {
+                self.install(Schema::from_labels(l));
+                self.label_checks(l);
+            }
+            (Some(s), None) => {
+                self.install(s.clone());
+                let n = s.fields.len();
+                self.column_of = (0..n).map(Some).collect();
+                self.field_of = (0..n).map(Some).collect();
+                self.width = Some(n);
+            }
+            // No header and no schema: the width comes from the first record.
+            (None, None) => {}
+        }
+    }
+
+    fn record(&mut self, record: &Record<'_>) {
+        if self.schema.is_none() && self.given.is_none() {
+            let names: Vec<String> = (1..=record.cells.len())
+                .map(|i| format!("field{i}"))
+                .collect();
+            self.install(Schema::from_labels(&names));
+            let n = names.len();
+            self.column_of = (0..n).map(Some).collect();
+            self.field_of = (0..n).map(Some).collect();
+            self.width = Some(n);
+        }
+        self.data_rows += 1;
+        let width = self.width.unwrap_or(record.cells.len());
+        let nfields = self.schema().fields.len();
+        // A blank row: every cell empty. Frictionless reports only `blank-row` (and its null primary key).
+        let surely_not_blank = self.all_missing_empty
+            && record
+                .cells
+                .iter()
+                .any(|c| !matches!(c, Cell::Null) && !matches!(c, Cell::Text(t) if t.is_empty()));
+        let blank = !surely_not_blank
+            && record.cells.iter().enumerate().all(|(ci, c)| {
+                match self.field_of.get(ci).copied().flatten() {
+                    Some(fi) => self.is_missing(fi, c),
+                    None => matches!(c, Cell::Null) || matches!(c, Cell::Text(s) if s.is_empty()),
+                }
+            });
+        // `vals_spare` is empty: reuse its allocation (Val<'static> coerces to this row's lifetime).
+        let mut vals: Vec<Option<Val<'_>>> = std::mem::take(&mut self.vals_spare);
+        vals.resize(nfields, None);
+        if blank {
+            self.blank_rows += 1;
+            let f = self.row_finding("blank-row", record, "the row is blank".into());
+            self.push(f, NO_FIELD, NO_CONSTRAINT);
+            for st in &mut self.stats {
+                st.nulls += 1;
+            }
+        } else {
+            for ci in 0..record.cells.len().max(width) {
+                if ci >= width {
+                    let cell = &record.cells[ci];
+                    let mut f = self.row_finding(
+                        "extra-cell",
+                        record,
+                        format!(
+                            "the row has {} cells but the header has {width}",
+                            record.cells.len()
+                        ),
+                    );
+                    f.field_number = Some(ci as u64 + 1);
+                    f.column = Self::column_number(record, ci);
+                    f.value = Some(clip(&cell.display(), 200));
+                    self.push(f, NO_FIELD, NO_CONSTRAINT);
+                    continue;
+                }
+                let fi = self.field_of.get(ci).copied().flatten();
+                if ci >= record.cells.len() {
+                    let mut f = self.row_finding(
+                        "missing-cell",
+                        record,
+                        format!(
+                            "the row has {} cells but the header has {width}",
+                            record.cells.len()
+                        ),
+                    );
+                    f.field_number = Some(ci as u64 + 1);
+                    if let Some(fi) = fi {
+                        f.field = Some(self.schema().fields[fi].name.clone());
+                        self.stats[fi].nulls += 1;
+                    }
+                    self.push(f, fi.unwrap_or(NO_FIELD), NO_CONSTRAINT);
+                    continue;
+                }
+                let Some(fi) = fi else { continue };
+                if let Some(v) = self.check_cell(record, fi, ci) {
+                    vals[fi] = Some(v);
+                }
+            }
+        }
+        self.after_cells(record, &vals);
+        vals.clear();
+        self.vals_spare = vals.into_iter().map(|_| None).collect();
+    }
+}

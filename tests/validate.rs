@@ -1,0 +1,230 @@
+//! Validation behaviour beyond the conformance corpus: gzip, encodings, dialects, the findings cap,
+//! the `x-mlgate` extension block (tolerances, severities, table checks) and `fieldsMatch`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use mlgate::data::{validate, Dialect, Schema, Source, ValidateOptions, Validation};
+use mlgate::report::{Severity, Status};
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn run(path: &Path, schema: &str, dialect: Dialect) -> Validation {
+    let schema = Schema::parse(schema, "schema.json").unwrap();
+    let source = Source::new(path, None, dialect).unwrap();
+    validate(&source, Some(&schema), &ValidateOptions::new("t")).unwrap()
+}
+
+const AGE: &str = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer",
+    "constraints": {"maximum": 120}}]}"#;
+
+#[test]
+fn gzip_csv_is_read_transparently() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"id,age\n1,30\n2,130\n").unwrap();
+    let p = write(dir.path(), "t.csv.gz", &gz.finish().unwrap());
+    let v = run(&p, AGE, Dialect::default());
+    let f = &v.checks[0].findings;
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        (f[0].line, f[0].row, f[0].field_number),
+        (Some(3), Some(3), Some(2))
+    );
+}
+
+#[test]
+fn tsv_bom_crlf_and_header_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "t.tsv",
+        b"\xEF\xBB\xBF# exported\r\nid\tage\r\n1\t30\r\n2\t130\r\n",
+    );
+    let d = Dialect {
+        header_row: Some(2),
+        ..Dialect::default()
+    };
+    let v = run(&p, AGE, d);
+    let f = &v.checks[0].findings;
+    assert_eq!(v.rows, 2);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!((f[0].line, f[0].row), (Some(4), Some(4)));
+}
+
+#[test]
+fn declared_latin1_is_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "t.csv", b"name\nJos\xe9\n");
+    let schema = r#"{"fields": [{"name": "name", "constraints": {"enum": ["José"]}}]}"#;
+    let d = Dialect {
+        encoding: Some("latin1".into()),
+        ..Dialect::default()
+    };
+    assert_eq!(run(&p, schema, d).checks[0].status, Status::Pass);
+}
+
+#[test]
+fn quoted_newlines_keep_lines_and_rows_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "t.csv", b"id,age\n1,\"3\n0\"\n\n2,130\n");
+    let v = run(&p, AGE, Dialect::default());
+    let codes: Vec<_> = v.checks[0]
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.row, f.line))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("type-error", Some(2), Some(2)),
+            ("blank-row", Some(3), Some(4)),
+            ("constraint-error", Some(4), Some(5))
+        ]
+    );
+}
+
+#[test]
+fn findings_are_capped_but_counts_stay_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = b"id,age\n".to_vec();
+    for i in 0..5000 {
+        data.extend_from_slice(format!("{i},999\n").as_bytes());
+    }
+    let p = write(dir.path(), "t.csv", &data);
+    let v = run(&p, AGE, Dialect::default());
+    let c = &v.checks[0];
+    assert_eq!(c.findings.len(), 1000);
+    assert_eq!(c.counts["constraint-error"], 5000);
+    assert!(c.truncated);
+    assert_eq!(c.findings[999].row, Some(1001));
+}
+
+#[test]
+fn mostly_tolerates_a_share_and_severity_downgrades() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = b"id,age\n".to_vec();
+    for i in 0..100 {
+        data.extend_from_slice(format!("{i},{}\n", if i < 2 { 999 } else { 30 }).as_bytes());
+    }
+    let p = write(dir.path(), "t.csv", &data);
+    let tolerant = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer",
+        "constraints": {"maximum": 120}}],
+        "x-mlgate": {"fields": {"age": {"constraints": {"maximum": {"mostly": 0.95}}}}}}"#;
+    let c = &run(&p, tolerant, Dialect::default()).checks[0];
+    assert_eq!(c.status, Status::Warn);
+    assert!(c.findings.iter().all(|f| f.severity == Severity::Warning));
+    let strict = tolerant.replace("0.95", "0.99");
+    assert_eq!(
+        run(&p, &strict, Dialect::default()).checks[0].status,
+        Status::Fail
+    );
+    let warn_only = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer",
+        "constraints": {"maximum": 120}}], "x-mlgate": {"severity": "warn"}}"#;
+    assert_eq!(
+        run(&p, warn_only, Dialect::default()).checks[0].status,
+        Status::Warn
+    );
+}
+
+#[test]
+fn table_checks_use_exact_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "t.csv",
+        b"id,age,c\n1,10,a\n2,,b\n3,30,c\n4,40,a\n",
+    );
+    let schema = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer"},
+        {"name": "c"}],
+        "x-mlgate": {"rows": {"min": 5},
+          "fields": {"age": {"max_null_fraction": 0.2, "mean": {"min": 20, "max": 30}, "min": {"min": 0}, "max": {"max": 40}},
+                     "c": {"max_distinct": 2, "severity": "warn"}}}}"#;
+    let v = run(&p, schema, Dialect::default());
+    let t = &v.checks[1];
+    assert_eq!(t.kind, "table");
+    let got: Vec<(&str, Option<&str>, Severity)> = t
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.field.as_deref(), f.severity))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("row-count", None, Severity::Error),
+            ("null-fraction", Some("age"), Severity::Error),
+            ("distinct-count", Some("c"), Severity::Warning),
+        ]
+    );
+    // mean of 10, 30, 40 is 26.67: inside [20, 30].
+    assert_eq!(
+        t.figures["fields"]["age"]["mean"]
+            .as_f64()
+            .map(|m| (m * 100.0).round()),
+        Some(2667.0)
+    );
+}
+
+#[test]
+fn fields_match_equal_matches_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "t.csv", b"age,id\n30,1\n130,2\n");
+    let schema = r#"{"fieldsMatch": "equal", "fields": [{"name": "id", "type": "integer"},
+        {"name": "age", "type": "integer", "constraints": {"maximum": 120}}]}"#;
+    let f = &run(&p, schema, Dialect::default()).checks[0].findings;
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        (f[0].field.as_deref(), f[0].field_number, f[0].row),
+        (Some("age"), Some(1), Some(3))
+    );
+    let subset = r#"{"fieldsMatch": "subset", "fields": [{"name": "id", "type": "integer"}]}"#;
+    assert_eq!(
+        run(&p, subset, Dialect::default()).checks[0].status,
+        Status::Pass
+    );
+    let exact =
+        r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "age", "type": "integer"}]}"#;
+    let codes: Vec<String> = run(&p, exact, Dialect::default()).checks[0]
+        .findings
+        .iter()
+        .map(|f| f.code.clone())
+        .collect();
+    assert!(codes.contains(&"incorrect-label".to_string()), "{codes:?}");
+}
+
+#[test]
+fn jsonl_rows_count_the_virtual_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "t.jsonl",
+        b"{\"id\": 1, \"age\": 30}\n{\"id\": 2, \"age\": 130}\n{\"id\": \"x\"}\n",
+    );
+    let v = run(&p, AGE, Dialect::default());
+    let got: Vec<_> = v.checks[0]
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.line, f.row))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("constraint-error", Some(2), Some(3)),
+            ("type-error", Some(3), Some(4))
+        ]
+    );
+}
+
+#[test]
+fn bad_jsonl_line_is_an_error_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "t.jsonl", b"{\"id\": 1}\n{\"id\": \n");
+    let schema = Schema::parse(AGE, "s.json").unwrap();
+    let source = Source::new(&p, None, Dialect::default()).unwrap();
+    let e = validate(&source, Some(&schema), &ValidateOptions::new("t")).unwrap_err();
+    assert!(e.to_string().contains("t.jsonl:2:"), "{e}");
+}
