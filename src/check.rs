@@ -28,6 +28,14 @@ pub fn run(config: &Config) -> Result<Report> {
     let mut seen = HashSet::new();
     let opts = ScanOptions::default();
     for a in &config.artifacts {
+        if !a.glob && !a.path.exists() {
+            return Err(crate::error::Error::Usage(format!(
+                "{}: artifact `{}` does not exist ({}); paths in mlgate.yml are relative to its folder",
+                config.path.display(),
+                a.written,
+                a.path.display()
+            )));
+        }
         let files = artifact_files(a)?;
         if files.is_empty() {
             checks.push(no_match(a));

@@ -6,7 +6,8 @@
 //! - Python's plain data types (`builtins.set`, `collections.OrderedDict`, `datetime.datetime`, ...) and the
 //!   helpers the pickle protocol itself uses (`copyreg._reconstructor`, `_codecs.encode`);
 //! - NumPy arrays, dtypes, scalars, random generators and its math ufuncs;
-//! - PyTorch tensors, storages, parameters, dtypes and `torch.nn` modules;
+//! - PyTorch tensors, storages, parameters, dtypes and `torch.nn` modules, and TorchScript's list builders and
+//!   compiled classes (`torch.jit._pickle.build_*`, `__torch__.*`);
 //! - joblib's array wrapper;
 //! - the classes (names that start with a capital letter) of scikit-learn, XGBoost, LightGBM, CatBoost, pandas
 //!   and SciPy, plus their Cython/pandas unpickling helpers (`__pyx_unpickle_*`, `_unpickle_*`, `newObj`, ...).
@@ -434,6 +435,10 @@ fn safe(module: &str, name: &str) -> bool {
         "torch.storage" => return matches!(name, "UntypedStorage" | "TypedStorage"),
         "torch.nn.parameter" => return matches!(name, "Parameter" | "Buffer"),
         "torch.serialization" => return name == "_get_layout",
+        // TorchScript archives: list builders that torch.jit.load's own (C++) unpickler calls.
+        "torch.jit._pickle" => {
+            return plain && (name.starts_with("build_") || name == "restore_type_tag")
+        }
         _ => {}
     }
     if !plain {
@@ -447,6 +452,8 @@ fn safe(module: &str, name: &str) -> bool {
                 || module == "numpy.dtypes" && name.ends_with("DType")
         }
         "torch" => module.starts_with("torch.nn.modules.") && first_upper,
+        // TorchScript's compiled classes: Python's unpickler cannot import them at all.
+        "__torch__" => true,
         "sklearn" | "xgboost" | "lightgbm" | "catboost" => {
             first_upper || cython || name == "newObj"
         }
@@ -540,6 +547,8 @@ mod tests {
             ("numpy.random._pcg64", "PCG64"),
             ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
             ("scipy.sparse._csr", "csr_matrix"),
+            ("torch.jit._pickle", "build_intlist"),
+            ("__torch__.model", "Net"),
         ] {
             assert_eq!(classify(m, n, &[]), Class::Safe, "{m}.{n}");
         }
