@@ -6,6 +6,7 @@
 //! writes them), joblib files (arrays inline; zlib- or gzip-compressed too), PyTorch zip archives (`*.pkl`
 //! entries), NumPy `.npy` with object arrays and `.npz` archives. Files in formats that run no code on loading
 //! (ONNX, TFLite, safetensors, GGUF, HDF5, NumPy arrays of plain numbers) are recognised and skipped.
+//! A joblib file is read both as joblib reads it and, from its first array on, as `pickle.load` would.
 //!
 //! Findings: `pickle-dangerous-global` (a global known to run code), `pickle-unknown-global` (not on the
 //! allow-list), `pickle-unresolved-global` (a global the scan cannot name), `pickle-indirect-call` (a call of a

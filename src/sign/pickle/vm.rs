@@ -6,6 +6,7 @@
 //! objects calls make), within caps; everything else is an opaque value. joblib's arrays, whose raw bytes sit
 //! in the middle of the stream after their wrapper's `BUILD`, are stepped over as joblib reads them.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
@@ -15,12 +16,14 @@ use super::Findings;
 
 /// Longest string kept (a module or class name is far shorter; longer ones are opaque).
 const MAX_STR: u64 = 1024;
-/// Items kept per tuple, list or dict.
-const MAX_ITEMS: usize = 256;
+/// Items kept per tuple, list or dict (a joblib wrapper's state has 6, a dtype's 8).
+const MAX_ITEMS: usize = 32;
 /// Longest text line (protocol 0 arguments).
 const MAX_LINE: usize = 64 * 1024;
 /// Nested pickles (joblib object arrays) followed.
 const MAX_DEPTH: usize = 8;
+/// Longest nested pickle kept to be read a second time (see [`Vm::plain_reading`]).
+const MAX_RECORD: usize = 16 << 20;
 
 /// Why a stream could not be walked to its end.
 #[derive(Debug)]
@@ -48,6 +51,8 @@ impl From<std::io::Error> for StreamError {
 pub(super) struct Input<R> {
     r: BufReader<R>,
     pub(super) pos: u64,
+    /// When set, every byte read is also kept here (up to [`MAX_RECORD`]; `None` inside means it overflowed).
+    record: Option<Option<Vec<u8>>>,
 }
 
 impl<R: Read> Input<R> {
@@ -55,6 +60,16 @@ impl<R: Read> Input<R> {
         Input {
             r: BufReader::with_capacity(1 << 16, r),
             pos: 0,
+            record: None,
+        }
+    }
+
+    fn keep(&mut self, b: &[u8]) {
+        if let Some(rec) = &mut self.record {
+            match rec {
+                Some(v) if v.len() + b.len() <= MAX_RECORD => v.extend_from_slice(b),
+                _ => *rec = None,
+            }
         }
     }
 
@@ -73,6 +88,7 @@ impl<R: Read> Input<R> {
         let b = self.peek()?.ok_or_else(|| self.truncated())?;
         self.r.consume(1);
         self.pos += 1;
+        self.keep(&[b]);
         Ok(b)
     }
 
@@ -81,6 +97,7 @@ impl<R: Read> Input<R> {
         match self.r.read_exact(&mut a) {
             Ok(()) => {
                 self.pos += N as u64;
+                self.keep(&a);
                 Ok(a)
             }
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(self.truncated()),
@@ -92,6 +109,7 @@ impl<R: Read> Input<R> {
         let mut v = Vec::with_capacity(n.min(MAX_STR) as usize);
         let got = (&mut self.r).take(n).read_to_end(&mut v)? as u64;
         self.pos += got;
+        self.keep(&v);
         if got < n {
             return Err(self.truncated());
         }
@@ -99,6 +117,15 @@ impl<R: Read> Input<R> {
     }
 
     pub(super) fn skip(&mut self, n: u64) -> Result<(), StreamError> {
+        if self.record.is_some() {
+            // Recording: read through keep() (a record that grows past its cap stops recording).
+            let mut left = n;
+            while left > 0 {
+                let chunk = self.bytes(left.min(1 << 16))?;
+                left -= chunk.len() as u64;
+            }
+            return Ok(());
+        }
         let got = std::io::copy(&mut (&mut self.r).take(n), &mut std::io::sink())?;
         self.pos += got;
         if got < n {
@@ -113,6 +140,7 @@ impl<R: Read> Input<R> {
             .take(MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut v)?;
         self.pos += got as u64;
+        self.keep(&v);
         if v.last() != Some(&b'\n') {
             return Err(if got > MAX_LINE {
                 StreamError::Malformed {
@@ -155,7 +183,8 @@ enum V {
     List(Rc<Vec<V>>),
     Dict(Rc<Vec<(V, V)>>),
     Global(Rc<Global>),
-    Obj(Rc<Obj>),
+    /// Shared with the memo: BUILD sets the state that a later memo read sees.
+    Obj(Rc<RefCell<Obj>>),
     Other,
 }
 
@@ -206,15 +235,7 @@ pub(super) fn walk<R: Read>(
     allow: &[String],
     entry: &str,
 ) -> Result<(), StreamError> {
-    Vm {
-        stack: vec![],
-        meta: vec![],
-        memo: HashMap::new(),
-        allow,
-        entry,
-        depth: 0,
-    }
-    .run(input, out)
+    Vm::new(allow, entry, 0).run(input, out)
 }
 
 struct Vm<'a> {
@@ -224,9 +245,55 @@ struct Vm<'a> {
     allow: &'a [String],
     entry: &'a str,
     depth: usize,
+    /// Reading the stream as `pickle.load` would where joblib reads it otherwise (see [`Vm::plain_reading`]):
+    /// only importable names on the deny-list are findings, and errors end the reading quietly.
+    shadow: bool,
+    /// Whether the first joblib array, where the two readings part, was seen.
+    parted: bool,
 }
 
-impl Vm<'_> {
+/// A dotted Python name (`os.path`, `Class.attr`): what an import could find. Anything else fails to import.
+fn importable(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+/// The class an object is an instance of: the called class, or the class `copyreg` reconstructs.
+fn instance_class(o: &Obj) -> Option<Rc<Global>> {
+    let V::Global(g) = &o.class else { return None };
+    let via_copyreg = matches!(g.module.as_str(), "copyreg" | "copy_reg")
+        && matches!(
+            g.name.as_str(),
+            "_reconstructor" | "__newobj__" | "__newobj_ex__"
+        );
+    if !via_copyreg {
+        return Some(g.clone());
+    }
+    match o.args.items()?.first()? {
+        V::Global(c) => Some(c.clone()),
+        _ => None,
+    }
+}
+
+impl<'a> Vm<'a> {
+    fn new(allow: &'a [String], entry: &'a str, depth: usize) -> Self {
+        Vm {
+            stack: vec![],
+            meta: vec![],
+            memo: HashMap::new(),
+            allow,
+            entry,
+            depth,
+            shadow: false,
+            parted: false,
+        }
+    }
+
     fn malformed(&self, offset: u64, message: impl Into<String>) -> StreamError {
         StreamError::Malformed {
             offset,
@@ -265,15 +332,31 @@ impl Vm<'_> {
     }
 
     fn memo_put(&mut self, idx: u64, at: u64) -> Result<(), StreamError> {
-        let v = self.top(at)?.clone();
+        // Tuples, lists and dicts are not needed back from the memo (a joblib wrapper's state and a dtype's
+        // arguments are built on the stack, and objects keep theirs), and keeping them would hold every record
+        // of a data-heavy pickle.
+        let v = match self.top(at)? {
+            V::List(_) | V::Dict(_) | V::Tuple(_) => V::Other,
+            v => v.clone(),
+        };
         self.memo.insert(idx, v);
         Ok(())
     }
 
     fn global(&mut self, module: &str, name: &str, at: u64, out: &mut Findings, how: &str) -> V {
+        if self.shadow && !(importable(module) && importable(name)) {
+            return V::Other;
+        }
+        let how = if self.shadow {
+            format!("read with pickle.load rather than joblib, {how}")
+        } else {
+            how.to_string()
+        };
         let class = classify(module, name, self.allow);
         let full = format!("{module}.{name}");
-        out.globals.insert(full.clone());
+        if !self.shadow || matches!(class, Class::Dangerous(_)) {
+            out.globals.insert(full.clone());
+        }
         match &class {
             Class::Dangerous(why) => out.add(
                 "pickle-dangerous-global",
@@ -282,6 +365,9 @@ impl Vm<'_> {
                 at,
                 format!("{how} `{full}`, which {why}"),
             ),
+            // Read as pickle.load would, the bytes are array data or a pickle meant for a fresh memo: names that
+            // come out of them are mostly accidents, so only the deny-list is held against them.
+            Class::Unknown if self.shadow => {}
             Class::Unknown => out.add(
                 "pickle-unknown-global",
                 &full,
@@ -309,6 +395,9 @@ impl Vm<'_> {
                     let how = format!("looks up (through {}.{})", g.module, g.name);
                     return self.global(m, n, at, out, &how);
                 }
+                if self.shadow {
+                    return V::Other;
+                }
                 out.add(
                     "pickle-unresolved-global",
                     &format!("{}.{}", g.module, g.name),
@@ -321,11 +410,12 @@ impl Vm<'_> {
                 );
                 V::Other
             }
-            V::Global(_) => V::Obj(Rc::new(Obj {
+            V::Global(_) => V::Obj(Rc::new(RefCell::new(Obj {
                 class: callable,
                 args,
                 state: None,
-            })),
+            }))),
+            _ if self.shadow => V::Other,
             _ => {
                 out.add(
                     "pickle-indirect-call",
@@ -605,6 +695,7 @@ impl Vm<'_> {
                             let (m, n) = (m.to_string(), n.to_string());
                             self.global(&m, &n, at, out, "imports")
                         }
+                        _ if self.shadow => V::Other,
                         _ => {
                             out.add(
                                 "pickle-unresolved-global",
@@ -649,11 +740,16 @@ impl Vm<'_> {
                 }
                 b'b' => {
                     let state = self.pop(at)?;
+                    let plain = self.shadow;
                     let top = self.top(at)?;
                     let mut wrapper = false;
                     if let V::Obj(o) = top {
-                        wrapper = matches!(&o.class, V::Global(g) if g.name == "NumpyArrayWrapper" && g.module.ends_with("numpy_pickle"));
-                        Rc::make_mut(o).state = Some(state);
+                        let mut o = o.borrow_mut();
+                        wrapper = !plain
+                            && instance_class(&o).is_some_and(|g| {
+                                g.name == "NumpyArrayWrapper" && g.module.ends_with("numpy_pickle")
+                            });
+                        o.state = Some(state);
                     }
                     if wrapper {
                         let v = std::mem::replace(top, V::Other);
@@ -678,13 +774,15 @@ impl Vm<'_> {
                         0x83 => u16::from_le_bytes(input.array()?) as u32,
                         _ => i32::from_le_bytes(input.array()?) as u32,
                     };
-                    out.add(
+                    if !self.shadow {
+                        out.add(
                         "pickle-unknown-global",
                         &format!("extension {code}"),
                         self.entry,
                         at,
                         format!("imports extension code {code} (copyreg's registry), which the scan cannot name"),
                     );
+                    }
                     self.stack.push(V::Other);
                 }
                 b'Q' => {
@@ -712,7 +810,10 @@ impl Vm<'_> {
 
     /// joblib writes each array's bytes right after its `NumpyArrayWrapper`'s BUILD: a padding byte and padding
     /// when the wrapper has `numpy_array_alignment_bytes`, then `count × itemsize` bytes; an array of Python
-    /// objects is a nested pickle instead.
+    /// objects is a nested pickle instead, read with a fresh memo.
+    ///
+    /// At the first array, `pickle.load` and `joblib.load` part ways: `pickle.load` reads those bytes as opcodes,
+    /// with the stack and memo it has. A file crafted for both is read both ways ([`Vm::plain_reading`]).
     fn joblib_array<R: Read>(
         &mut self,
         wrapper: &V,
@@ -725,30 +826,48 @@ impl Vm<'_> {
             message: format!("a joblib array {m}: the scan cannot step over its bytes"),
         };
         let V::Obj(o) = wrapper else { return Ok(()) };
+        let o = o.borrow();
         let state = o
             .state
             .as_ref()
             .ok_or_else(|| unscannable("without state"))?;
+        if matches!(state, V::Dict(d) if d.len() >= MAX_ITEMS) {
+            return Err(unscannable("with more state than the scan keeps"));
+        }
         let dtype = state
             .get("dtype")
             .ok_or_else(|| unscannable("without a dtype"))?;
         let (itemsize, has_object) =
-            dtype_size(dtype).ok_or_else(|| unscannable("whose dtype is not understood"))?;
+            dtype_info(dtype, 0).ok_or_else(|| unscannable("whose dtype is not understood"))?;
         out.joblib_arrays += 1;
+        let part = self.depth == 0 && !self.parted;
+        self.parted = true;
         if has_object {
             if self.depth >= MAX_DEPTH {
                 return Err(unscannable("nested too deep"));
             }
-            let mut inner = Vm {
-                stack: vec![],
-                meta: vec![],
-                memo: HashMap::new(),
-                allow: self.allow,
-                entry: self.entry,
-                depth: self.depth + 1,
-            };
+            let mut inner = Vm::new(self.allow, self.entry, self.depth + 1);
+            inner.parted = true;
             out.pickles += 1;
-            return inner.run(input, out);
+            if part {
+                input.record = Some(Some(vec![]));
+            }
+            let walked = inner.run(input, out);
+            let record = input.record.take();
+            walked?;
+            if part {
+                let Some(Some(bytes)) = record else {
+                    return Err(unscannable(
+                        "of objects longer than the scan keeps to read it as pickle.load would",
+                    ));
+                };
+                let total = bytes.len() as u64;
+                let mut src: &[u8] = &bytes;
+                let mut region = Input::new(&mut src as &mut dyn Read);
+                region.pos = at;
+                self.plain_reading(&mut region, total, at, out)?;
+            }
+            return Ok(());
         }
         let shape = state
             .get("shape")
@@ -762,34 +881,83 @@ impl Vm<'_> {
             }),
         }
         .ok_or_else(|| unscannable("whose shape is not understood"))?;
-        let aligned = state
-            .get("numpy_array_alignment_bytes")
-            .is_some_and(|v| !matches!(v, V::None));
-        if aligned {
-            let pad = input.byte()?;
-            input.skip(pad as u64)?;
-        }
         let bytes = count
             .checked_mul(itemsize)
             .ok_or_else(|| unscannable("too large"))?;
-        input.skip(bytes)
+        let aligned = state
+            .get("numpy_array_alignment_bytes")
+            .is_some_and(|v| !matches!(v, V::None));
+        let padding = if aligned {
+            // The padding byte says how much padding follows it.
+            1 + input.peek()?.ok_or_else(|| input.truncated())? as u64
+        } else {
+            0
+        };
+        let total = padding + bytes;
+        if part {
+            let mut take = (&mut input.r).take(total);
+            let mut region = Input::new(&mut take as &mut dyn Read);
+            region.pos = at;
+            self.plain_reading(&mut region, total, at, out)?;
+            let read = region.pos - at + std::io::copy(&mut region.r, &mut std::io::sink())?;
+            // Whatever the region's reader buffered came out of the take: it read exactly `read` bytes.
+            input.pos += read;
+            if read < total {
+                return Err(input.truncated());
+            }
+            return Ok(());
+        }
+        input.skip(total)
+    }
+
+    /// Reads `region` (the first joblib array's bytes, `total` of them from offset `at`) as `pickle.load` would: as opcodes,
+    /// from this walker's stack and memo. Globals that reading would import are findings. It ends where
+    /// `pickle.load` would: at STOP, or at an error (what follows never runs). If it is still reading at the
+    /// region's end, the two readings cannot be told apart from here, and that is unscannable.
+    // A `dyn` reader: the shadow walker's own joblib arrays would otherwise instantiate a new reader type each.
+    fn plain_reading(
+        &self,
+        region: &mut Input<&mut dyn Read>,
+        total: u64,
+        at: u64,
+        out: &mut Findings,
+    ) -> Result<(), StreamError> {
+        let mut shadow = Vm {
+            stack: self.stack.clone(),
+            meta: self.meta.clone(),
+            memo: self.memo.clone(),
+            allow: self.allow,
+            entry: self.entry,
+            depth: self.depth,
+            shadow: true,
+            parted: true,
+        };
+        match shadow.run(region, out) {
+            Ok(()) => Ok(()),
+            Err(StreamError::Io(e)) => Err(StreamError::Io(e)),
+            Err(_) if region.pos < at + total => Ok(()),
+            Err(_) => Err(StreamError::Unscannable {
+                offset: at,
+                message: "the first joblib array's bytes also read as pickle opcodes to their end: what pickle.load would do next cannot be told".into(),
+            }),
+        }
     }
 }
 
 /// A pickled `numpy.dtype`'s item size and whether it holds Python objects: the dtype is `REDUCE(numpy.dtype,
 /// (code, False, True))` then `BUILD((3, byteorder, subarray, names, fields, elsize, alignment, flags))`.
-fn dtype_size(dtype: &V) -> Option<(u64, bool)> {
+/// Records (`fields`) and subarrays hold objects when any of their dtypes do; one the scan cannot read is None.
+fn dtype_info(dtype: &V, depth: usize) -> Option<(u64, bool)> {
     let V::Obj(o) = dtype else { return None };
-    if !matches!(&o.class, V::Global(g) if g.name == "dtype") {
+    let o = o.borrow();
+    if !matches!(&o.class, V::Global(g) if g.name == "dtype") || depth > MAX_DEPTH {
         return None;
     }
     let code = o.args.items()?.first()?.str()?;
     let state = o.state.as_ref().and_then(V::items);
-    let elsize = state
-        .and_then(|s| s.get(5))
-        .and_then(V::int)
-        .filter(|n| *n > 0);
-    let flags = state.and_then(|s| s.get(7)).and_then(V::int).unwrap_or(0);
+    let field = |i: usize| state.and_then(|s| s.get(i));
+    let elsize = field(5).and_then(V::int).filter(|n| *n > 0);
+    let flags = field(7).and_then(V::int).unwrap_or(0);
     let kind = code.trim_start_matches(['<', '>', '=', '|']);
     let letters: String = kind
         .chars()
@@ -801,7 +969,24 @@ fn dtype_size(dtype: &V) -> Option<(u64, bool)> {
         .collect::<String>()
         .parse()
         .unwrap_or(0);
-    let has_object = letters == "O" || flags & 1 != 0;
+    let mut has_object = letters == "O" || flags & 1 != 0;
+    // fields: {name: (dtype, offset[, title])}
+    match field(4) {
+        None | Some(V::None) => {}
+        Some(V::Dict(d)) if d.len() < MAX_ITEMS => {
+            for (_, f) in d.iter() {
+                let sub = f.items()?.first()?;
+                has_object |= dtype_info(sub, depth + 1)?.1;
+            }
+        }
+        Some(_) => return None,
+    }
+    // subarray: (base dtype, shape)
+    match field(2) {
+        None | Some(V::None) => {}
+        Some(V::Tuple(t)) => has_object |= dtype_info(t.first()?, depth + 1)?.1,
+        Some(_) => return None,
+    }
     let size = match (elsize, letters.as_str()) {
         (Some(n), _) => n as u64,
         (None, "U") => digits * 4,
@@ -809,4 +994,21 @@ fn dtype_size(dtype: &V) -> Option<(u64, bool)> {
         (None, _) => digits,
     };
     (size > 0 || has_object).then_some((size, has_object))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn importable_names() {
+        assert!(importable("os"));
+        assert!(importable("numpy._core.multiarray"));
+        assert!(importable("Class.attr"));
+        assert!(!importable(""));
+        assert!(!importable("a..b"));
+        assert!(!importable("9lives"));
+        assert!(!importable("os\u{0}"));
+        assert!(!importable("a b"));
+    }
 }
