@@ -61,7 +61,7 @@ impl KeyPair {
     pub fn generate() -> Result<Self, SignError> {
         let mut seed = Zeroizing::new([0u8; 32]);
         getrandom::fill(seed.as_mut())
-            .map_err(|e| SignError::Random(format!("no random bytes from the system: {e}")))?;
+            .map_err(|e| SignError::Crypto(format!("no random bytes from the system: {e}")))?;
         Ok(Self::from_seed(&seed))
     }
 
@@ -152,7 +152,7 @@ impl KeyPair {
             public_key: None,
         }
         .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| SignError::Random(format!("cannot encode the key: {e}")))
+        .map_err(|e| SignError::Crypto(format!("cannot encode the key: {e}")))
     }
 }
 

@@ -49,8 +49,8 @@ pub enum SignError {
     },
 
     #[error("{0}")]
-    #[diagnostic(code(mlgate::sign::random))]
-    Random(String),
+    #[diagnostic(code(mlgate::sign::crypto))]
+    Crypto(String),
 }
 
 impl SignError {
