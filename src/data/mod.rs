@@ -2,6 +2,7 @@
 //! Knows nothing of config files or flags: callers pass plain option structs.
 
 mod error;
+pub mod drift;
 pub mod infer;
 pub mod reader;
 pub mod schema;
