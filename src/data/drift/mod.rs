@@ -142,7 +142,7 @@ pub struct ColumnDrift {
     pub test: String,
     /// The test's statistic (KS D, chi-square, z, or the distance itself). `null` when not finite.
     pub statistic: Option<f64>,
-    /// The p-value, for `ks`, `chisquare` and `z`.
+    /// The p-value, for `ks`, `chisquare` and `z` (`null` when undefined, e.g. chi-square of one category).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
     pub threshold: f64,
@@ -388,8 +388,9 @@ fn compare(
             column: rc.name.clone(),
             kind,
             test: test.name().to_string(),
-            statistic: Some(score.statistic).filter(|x| x.is_finite()),
-            p_value: score.p_value.filter(|x| x.is_finite()),
+            // Non-finite numbers become JSON null (a chi-square with a category new in current is infinite).
+            statistic: Some(score.statistic),
+            p_value: score.p_value,
             threshold,
             drifted,
             method: if sketched { "sketch" } else { "exact" }.to_string(),
