@@ -112,7 +112,10 @@ fn default_selection_scores_and_decisions_match_evidently() {
             assert_eq!(c["drifted"], w["default_drifted"], "{ctx}: decision");
             compared += 1;
         }
-        assert_eq!(figures["columns_drifted"], want["drifted_columns"], "{pair}");
+        assert_eq!(
+            figures["columns_drifted"], want["drifted_columns"],
+            "{pair}"
+        );
         assert!(same(
             figures["drifted_share"].as_f64().unwrap(),
             num(&want["drifted_share"])
@@ -141,7 +144,10 @@ fn every_test_matches_evidently_and_scipy() {
                 let s = &w["scipy"];
                 match test {
                     Test::Ks => {
-                        assert!(same(num(&c["statistic"]), num(&s["ks_statistic"])), "{ctx}: D");
+                        assert!(
+                            same(num(&c["statistic"]), num(&s["ks_statistic"])),
+                            "{ctx}: D"
+                        );
                         let (got, exp) = (score(c), num(&s["ks_pvalue"]));
                         assert!(same(got, exp), "{ctx}: p {got} vs SciPy {exp}");
                     }
@@ -170,5 +176,52 @@ fn every_test_matches_evidently_and_scipy() {
                 assert!(same(c["threshold"].as_f64().unwrap(), num(&e["threshold"])));
             }
         }
+    }
+}
+
+/// Past the exact limit the sketch stands in; the report says so, and the KS statistic and the normed
+/// Wasserstein distance stay within the sketch's stated bound of the exact ones.
+#[test]
+fn sketch_results_stay_within_their_bound() {
+    let src = |side: &str| {
+        Source::new(
+            dir().join(format!("pairs/ks_asymp.{side}.csv")),
+            None,
+            Dialect::default(),
+        )
+        .expect("source")
+    };
+    let run_with = |limit: usize, test: Test| {
+        let mut opts = DriftOptions::new("sketch");
+        opts.exact_limit = limit;
+        opts.columns.insert(
+            "x".into(),
+            ColumnOptions {
+                test: Some(test),
+                threshold: None,
+            },
+        );
+        let check = drift::drift(&src("ref"), &src("cur"), None, &opts).expect("drift runs");
+        serde_json::to_value(&check.figures).unwrap()["columns"][0].clone()
+    };
+    for test in [Test::Ks, Test::Wasserstein] {
+        let exact = run_with(drift::EXACT_LIMIT, test);
+        // 12 000 current values against a limit of 100: the current side goes through the sketch.
+        let sketched = run_with(100, test);
+        assert_eq!(exact["method"], "exact");
+        assert_eq!(sketched["method"], "sketch");
+        let bound = sketched["sketch_error"].as_f64().unwrap();
+        assert!((0.0..0.01).contains(&bound), "{bound}");
+        let (e, s) = (num(&exact["statistic"]), num(&sketched["statistic"]));
+        // KS: the CDF error bound; Wasserstein: the bound times the value range over the reference std (~1).
+        let slack = if test == Test::Ks {
+            bound
+        } else {
+            bound * 10.0
+        };
+        assert!(
+            (e - s).abs() <= slack + 1e-12,
+            "{test:?}: exact {e} sketch {s} bound {bound}"
+        );
     }
 }

@@ -31,7 +31,10 @@ fn num(v: &Value) -> String {
     match v.as_f64() {
         None => "–".into(),
         Some(x) if x != 0.0 && x.abs() < 1e-4 => format!("{x:.2e}"),
-        Some(x) => format!("{x:.4}"),
+        Some(x) => {
+            let s = format!("{x:.4}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
     }
 }
 
@@ -72,9 +75,13 @@ pub(crate) fn render_drift(out: &mut String, c: &Check) {
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         let bins_text = match (bins.first(), bins.last()) {
-            (Some(f), Some(l)) if col["type"] == "numerical" => {
+            (Some(f), Some(l)) if f.starts_with('[') => {
                 let lo = f.trim_start_matches('[').split(',').next().unwrap_or("");
-                let hi = l.trim_end_matches([']', ')']).rsplit(", ").next().unwrap_or("");
+                let hi = l
+                    .trim_end_matches([']', ')'])
+                    .rsplit(", ")
+                    .next()
+                    .unwrap_or("");
                 format!("{} bins, {lo} … {hi}", bins.len())
             }
             _ => bins.join(", "),

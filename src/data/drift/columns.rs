@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
+
 use crate::data::reader::{self, Record, RecordSink, Source};
 use crate::data::value::Cell;
 use crate::data::DataError;
@@ -18,8 +20,8 @@ pub const MAX_DISTINCT: usize = 100_000;
 
 /// pandas' default `na_values`.
 const NA_TEXT: &[&str] = &[
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
-    "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ];
 
 /// A value as a category: numbers by value (so `1` and `1.0` are one category, as in pandas).
@@ -91,7 +93,10 @@ pub struct Column {
     pub bools: u64,
     pub texts: u64,
     pub numbers: Numbers,
-    pub counts: HashMap<Key, u64>,
+    /// Counts per distinct value, by kind, so that a text cell is looked up without allocating.
+    texts_seen: HashMap<Box<str>, u64, Xxh3DefaultBuilder>,
+    nums_seen: HashMap<OrdF64, u64, Xxh3DefaultBuilder>,
+    bools_seen: [u64; 2],
     /// More than [`MAX_DISTINCT`] distinct values were seen; `counts` is then incomplete.
     pub overflow: bool,
     pub sum: f64,
@@ -110,7 +115,9 @@ impl Column {
             bools: 0,
             texts: 0,
             numbers: Numbers::Exact(vec![]),
-            counts: HashMap::new(),
+            texts_seen: HashMap::default(),
+            nums_seen: HashMap::default(),
+            bools_seen: [0; 2],
             overflow: false,
             sum: 0.0,
             sumsq: 0.0,
@@ -135,13 +142,60 @@ impl Column {
         self.present() > 0 && self.ints == self.present() && self.nulls == 0
     }
 
-    fn count(&mut self, key: Key) {
-        if let Some(c) = self.counts.get_mut(&key) {
-            *c += 1;
-        } else if self.counts.len() < MAX_DISTINCT {
-            self.counts.insert(key, 1);
+    /// Distinct values seen (at most [`MAX_DISTINCT`] are tracked; see `overflow`).
+    pub fn distinct(&self) -> usize {
+        self.texts_seen.len()
+            + self.nums_seen.len()
+            + self.bools_seen.iter().filter(|c| **c > 0).count()
+    }
+
+    /// How often `key` was seen.
+    pub fn count_of(&self, key: &Key) -> u64 {
+        match key {
+            Key::Bool(b) => self.bools_seen[usize::from(*b)],
+            Key::Num(x) => self.nums_seen.get(x).copied().unwrap_or(0),
+            Key::Text(t) => self.texts_seen.get(t.as_ref()).copied().unwrap_or(0),
+        }
+    }
+
+    pub fn has(&self, key: &Key) -> bool {
+        self.count_of(key) > 0
+    }
+
+    /// Every distinct value seen.
+    pub fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        let bools = [false, true]
+            .into_iter()
+            .filter(|b| self.bools_seen[usize::from(*b)] > 0)
+            .map(Key::Bool);
+        bools
+            .chain(self.nums_seen.keys().map(|x| Key::Num(*x)))
+            .chain(self.texts_seen.keys().map(|t| Key::Text(t.clone())))
+    }
+
+    fn room(&mut self) -> bool {
+        if self.texts_seen.len() + self.nums_seen.len() < MAX_DISTINCT {
+            true
         } else {
             self.overflow = true;
+            false
+        }
+    }
+
+    fn count_num(&mut self, x: f64) {
+        let k = OrdF64(if x == 0.0 { 0.0 } else { x });
+        if let Some(c) = self.nums_seen.get_mut(&k) {
+            *c += 1;
+        } else if self.room() {
+            self.nums_seen.insert(k, 1);
+        }
+    }
+
+    fn count_text(&mut self, s: &str) {
+        if let Some(c) = self.texts_seen.get_mut(s) {
+            *c += 1;
+        } else if self.room() {
+            self.texts_seen.insert(s.into(), 1);
         }
     }
 
@@ -172,7 +226,7 @@ impl Column {
             Numbers::Sketch(s) => s.insert(x),
             Numbers::Weighted { .. } => {}
         }
-        self.count(Key::Num(OrdF64(if x == 0.0 { 0.0 } else { x })));
+        self.count_num(x);
     }
 
     fn cell(&mut self, cell: &Cell<'_>, exact_limit: usize) {
@@ -182,14 +236,14 @@ impl Column {
             Cell::Float(f) => self.number(*f, false, exact_limit),
             Cell::Bool(b) => {
                 self.bools += 1;
-                self.count(Key::Bool(*b));
+                self.bools_seen[usize::from(*b)] += 1;
             }
             Cell::Text(s) => self.text(s, exact_limit),
         }
     }
 
     fn text(&mut self, s: &str, exact_limit: usize) {
-        if NA_TEXT.contains(&s) {
+        if s.len() <= 9 && NA_TEXT.contains(&s) {
             self.nulls += 1;
             return;
         }
@@ -206,15 +260,15 @@ impl Column {
         match s {
             "True" | "TRUE" | "true" => {
                 self.bools += 1;
-                self.count(Key::Bool(true));
+                self.bools_seen[1] += 1;
             }
             "False" | "FALSE" | "false" => {
                 self.bools += 1;
-                self.count(Key::Bool(false));
+                self.bools_seen[0] += 1;
             }
             _ => {
                 self.texts += 1;
-                self.count(Key::Text(s.into()));
+                self.count_text(s);
             }
         }
     }
@@ -281,7 +335,9 @@ impl RecordSink for Collector {
         if self.table.columns.len() < record.cells.len() {
             // No header (or a longer row): name the extra columns by position, as pandas does.
             for i in self.table.columns.len()..record.cells.len() {
-                self.table.columns.push(Column::new(format!("field{}", i + 1)));
+                self.table
+                    .columns
+                    .push(Column::new(format!("field{}", i + 1)));
             }
         }
         for (col, cell) in self.table.columns.iter_mut().zip(record.cells) {
@@ -317,7 +373,10 @@ mod tests {
         for s in ["1", "2.5", "", "NA", "inf", "abc", "True"] {
             c.text(s, 10);
         }
-        assert_eq!((c.ints, c.floats, c.texts, c.bools, c.nulls), (1, 1, 1, 1, 3));
+        assert_eq!(
+            (c.ints, c.floats, c.texts, c.bools, c.nulls),
+            (1, 1, 1, 1, 3)
+        );
         assert!(!c.is_numeric());
     }
 

@@ -178,7 +178,9 @@ pub fn drift(
             return Err(DataError::Format {
                 path: s.display.clone(),
                 message: format!("the {side} data set has no rows: drift needs data on both sides"),
-                help: Some("check that the file is the one meant, and that it is not just a header".into()),
+                help: Some(
+                    "check that the file is the one meant, and that it is not just a header".into(),
+                ),
             });
         }
     }
@@ -249,7 +251,9 @@ fn compare(
                 Severity::Warning,
                 &reference.display,
                 name,
-                format!("drift options name column {name:?}, which the reference table does not have"),
+                format!(
+                    "drift options name column {name:?}, which the reference table does not have"
+                ),
             ));
         }
     }
@@ -331,21 +335,19 @@ fn compare(
             ));
             continue;
         }
-        if rc.overflow || cc.overflow {
-            if kind == ColumnKind::Categorical {
-                findings.push(finding(
-                    "too-many-categories",
-                    Severity::Warning,
-                    &reference.display,
-                    &rc.name,
-                    format!(
-                        "column {:?} has more than {} distinct values: not tested as categorical (exclude it, or declare it a number in the schema)",
-                        rc.name,
-                        columns::MAX_DISTINCT
-                    ),
-                ));
-                continue;
-            }
+        if (rc.overflow || cc.overflow) && kind == ColumnKind::Categorical {
+            findings.push(finding(
+                "too-many-categories",
+                Severity::Warning,
+                &reference.display,
+                &rc.name,
+                format!(
+                    "column {:?} has more than {} distinct values: not tested as categorical (exclude it, or declare it a number in the schema)",
+                    rc.name,
+                    columns::MAX_DISTINCT
+                ),
+            ));
+            continue;
         }
         let copts = opts.columns.get(&rc.name).cloned().unwrap_or_default();
         let unique = union_count(rc, cc);
@@ -368,8 +370,8 @@ fn compare(
         }
         let threshold = copts.threshold.unwrap_or(test.default_threshold());
         let sketched = rc.sketch_error().is_some() || cc.sketch_error().is_some();
-        let sketch_error = sketched
-            .then(|| rc.sketch_error().unwrap_or(0.0) + cc.sketch_error().unwrap_or(0.0));
+        let sketch_error =
+            sketched.then(|| rc.sketch_error().unwrap_or(0.0) + cc.sketch_error().unwrap_or(0.0));
         let score = run_test(test, kind, rc, cc);
         let drifted = decide(test, score, threshold);
         let histogram = histogram(kind, rc, cc);
@@ -410,7 +412,7 @@ fn infer_kind(rc: &Column) -> ColumnKind {
     if !rc.is_numeric() {
         return ColumnKind::Categorical;
     }
-    if rc.is_integer_dtype() && rc.counts.len() <= 10 && !rc.overflow {
+    if rc.is_integer_dtype() && rc.distinct() <= 10 && !rc.overflow {
         ColumnKind::Categorical
     } else {
         ColumnKind::Numerical
@@ -421,7 +423,7 @@ fn union_count(r: &Column, c: &Column) -> usize {
     if r.overflow || c.overflow {
         return columns::MAX_DISTINCT + 1;
     }
-    r.counts.len() + c.counts.keys().filter(|k| !r.counts.contains_key(*k)).count()
+    r.distinct() + c.keys().filter(|k| !r.has(k)).count()
 }
 
 /// Evidently 0.7's `_get_default_stattest`.
@@ -467,7 +469,8 @@ fn fmt_num(x: f64) -> String {
     } else if x != 0.0 && x.abs() < 1e-4 {
         format!("{x:.3e}")
     } else {
-        format!("{x:.4}")
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
@@ -492,13 +495,13 @@ fn describe(test: Test, s: Score, threshold: f64, name: &str) -> String {
 
 /// Category keys over both sides, in a stable order (Python's sort for the z-test's "first key").
 fn union_keys(r: &Column, c: &Column) -> Vec<Key> {
-    let mut keys: BTreeSet<Key> = r.counts.keys().cloned().collect();
-    keys.extend(c.counts.keys().cloned());
+    let mut keys: BTreeSet<Key> = r.keys().collect();
+    keys.extend(c.keys());
     keys.into_iter().collect()
 }
 
 fn count_of(col: &Column, k: &Key) -> f64 {
-    col.counts.get(k).copied().unwrap_or(0) as f64
+    col.count_of(k) as f64
 }
 
 fn run_test(test: Test, kind: ColumnKind, r: &Column, c: &Column) -> Score {
@@ -546,7 +549,7 @@ fn run_test(test: Test, kind: ColumnKind, r: &Column, c: &Column) -> Score {
             }
         }
         Test::Z => {
-            if r.counts.len() == 1 && c.counts.len() == 1 && r.counts.keys().eq(c.counts.keys()) {
+            if r.distinct() == 1 && c.distinct() == 1 && r.keys().eq(c.keys()) {
                 return Score {
                     statistic: 0.0,
                     p_value: Some(1.0),
@@ -615,11 +618,7 @@ fn weighted_histogram(col: &Column, edges: &[f64]) -> Vec<f64> {
 /// reference values are cut into Sturges bins over both sides; anything else is counted per value.
 fn binned(kind: ColumnKind, r: &Column, c: &Column, fill: bool) -> (Vec<f64>, Vec<f64>) {
     let (rn, cn) = (r.present() as f64, c.present() as f64);
-    let ref_unique = if r.overflow {
-        usize::MAX
-    } else {
-        r.counts.len()
-    };
+    let ref_unique = if r.overflow { usize::MAX } else { r.distinct() };
     let (mut rp, mut cp) = if kind == ColumnKind::Numerical && ref_unique > 20 {
         let edges = stats::sturges_edges(
             (r.present() + c.present()) as usize,
@@ -650,7 +649,8 @@ fn binned(kind: ColumnKind, r: &Column, c: &Column, fill: bool) -> (Vec<f64>, Ve
 /// The report's small histograms: 10 equal-width bins over both sides for numbers, the 10 most frequent values
 /// (over both sides) and "other" for categories.
 fn histogram(kind: ColumnKind, r: &Column, c: &Column) -> Histogram {
-    if kind == ColumnKind::Numerical && (r.overflow || c.overflow || union_count(r, c) > HIST_BINS) {
+    if kind == ColumnKind::Numerical && (r.overflow || c.overflow || union_count(r, c) > HIST_BINS)
+    {
         let (lo, hi) = (r.min.min(c.min), r.max.max(c.max));
         let edges = stats::linspace(
             if lo == hi { lo - 0.5 } else { lo },
@@ -674,15 +674,46 @@ fn histogram(kind: ColumnKind, r: &Column, c: &Column) -> Histogram {
         };
     }
     let mut keys = union_keys(r, c);
+    // Numbers with few values read best in value order; categories by frequency.
+    if kind == ColumnKind::Numerical {
+        let shown = keys.len().min(HIST_CATEGORIES);
+        let mut h = Histogram {
+            bins: keys[..shown].iter().map(Key::label).collect(),
+            reference: keys[..shown]
+                .iter()
+                .map(|k| count_of(r, k) as u64)
+                .collect(),
+            current: keys[..shown]
+                .iter()
+                .map(|k| count_of(c, k) as u64)
+                .collect(),
+        };
+        if keys.len() > shown {
+            h.bins.push("(other)".into());
+            h.reference
+                .push(r.present() - h.reference.iter().sum::<u64>());
+            h.current.push(c.present() - h.current.iter().sum::<u64>());
+        }
+        return h;
+    }
     keys.sort_by(|a, b| {
-        let (ta, tb) = (count_of(r, a) + count_of(c, a), count_of(r, b) + count_of(c, b));
+        let (ta, tb) = (
+            count_of(r, a) + count_of(c, a),
+            count_of(r, b) + count_of(c, b),
+        );
         tb.total_cmp(&ta).then_with(|| a.cmp(b))
     });
     let shown = keys.len().min(HIST_CATEGORIES);
     let mut h = Histogram {
         bins: keys[..shown].iter().map(Key::label).collect(),
-        reference: keys[..shown].iter().map(|k| count_of(r, k) as u64).collect(),
-        current: keys[..shown].iter().map(|k| count_of(c, k) as u64).collect(),
+        reference: keys[..shown]
+            .iter()
+            .map(|k| count_of(r, k) as u64)
+            .collect(),
+        current: keys[..shown]
+            .iter()
+            .map(|k| count_of(c, k) as u64)
+            .collect(),
     };
     if keys.len() > shown || r.overflow || c.overflow {
         let rs: u64 = h.reference.iter().sum();

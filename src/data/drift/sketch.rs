@@ -121,9 +121,17 @@ mod tests {
         assert!(s.relative_error() < 0.002, "{}", s.relative_error());
         // The estimated rank of q against the true rank q+1 (values 0..n, side='right').
         for q in [0.0, 1000.0, 150_000.0, 299_999.0] {
-            let est: f64 = v.iter().zip(&w).filter(|(x, _)| **x <= q).map(|(_, w)| w).sum();
+            let est: f64 = v
+                .iter()
+                .zip(&w)
+                .filter(|(x, _)| **x <= q)
+                .map(|(_, w)| w)
+                .sum();
             let est = est * n as f64 / total;
-            assert!((est - (q + 1.0)).abs() <= bound + 1.0, "q={q} est={est} bound={bound}");
+            assert!(
+                (est - (q + 1.0)).abs() <= bound + 1.0,
+                "q={q} est={est} bound={bound}"
+            );
         }
         assert_eq!(s.min(), 0.0);
         assert_eq!(s.max(), (n - 1) as f64);
