@@ -213,18 +213,31 @@ impl Column {
         self.sumsq += x * x;
         self.min = self.min.min(x);
         self.max = self.max.max(x);
-        match &mut self.numbers {
-            Numbers::Exact(v) if v.len() < exact_limit => v.push(x),
+        // Exact values are counted after the pass, from the sorted vector (a hash lookup per value is the
+        // pass's largest cost); only values past the exact limit are counted as they come.
+        let switched = match &mut self.numbers {
+            Numbers::Exact(v) if v.len() < exact_limit => {
+                v.push(x);
+                return;
+            }
             Numbers::Exact(v) => {
                 let mut s = Sketch::default();
                 for &y in v.iter() {
                     s.insert(y);
                 }
                 s.insert(x);
+                let kept = std::mem::take(v);
                 self.numbers = Numbers::Sketch(Box::new(s));
+                Some(kept)
             }
-            Numbers::Sketch(s) => s.insert(x),
-            Numbers::Weighted { .. } => {}
+            Numbers::Sketch(s) => {
+                s.insert(x);
+                None
+            }
+            Numbers::Weighted { .. } => None,
+        };
+        for y in switched.unwrap_or_default() {
+            self.count_num(y);
         }
         self.count_num(x);
     }
@@ -276,7 +289,19 @@ impl Column {
     /// Sorts exact values and turns a sketch into its weighted values; call once after reading.
     pub fn finish(&mut self) {
         match &mut self.numbers {
-            Numbers::Exact(v) => v.sort_by(f64::total_cmp),
+            Numbers::Exact(v) => {
+                v.sort_unstable_by(f64::total_cmp);
+                // Distinct values are runs of the sorted values (-0 and 0 are adjacent and equal).
+                let runs = v.chunk_by(|a, b| a == b).count();
+                if runs + self.texts_seen.len() > MAX_DISTINCT {
+                    self.overflow = true;
+                } else {
+                    for run in v.chunk_by(|a, b| a == b) {
+                        let k = OrdF64(if run[0] == 0.0 { 0.0 } else { run[0] });
+                        *self.nums_seen.entry(k).or_insert(0) += run.len() as u64;
+                    }
+                }
+            }
             Numbers::Sketch(s) => {
                 let relative_error = s.relative_error();
                 let (values, weights) = s.weighted();

@@ -171,8 +171,14 @@ pub fn drift(
     schema: Option<&Schema>,
     opts: &DriftOptions,
 ) -> Result<Check, DataError> {
-    let mut r = columns::collect(reference, opts.exact_limit)?;
-    let mut c = columns::collect(current, opts.exact_limit)?;
+    // The two files are independent: read them on two threads (each is still one pass).
+    let (r, c) = std::thread::scope(|s| {
+        let rh = s.spawn(|| columns::collect(reference, opts.exact_limit));
+        let c = columns::collect(current, opts.exact_limit);
+        let r = rh.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (r, c)
+    });
+    let (mut r, mut c) = (r?, c?);
     for (t, s, side) in [(&r, reference, "reference"), (&c, current, "current")] {
         if t.rows == 0 {
             return Err(DataError::Format {
