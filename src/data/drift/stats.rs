@@ -914,6 +914,31 @@ mod tests {
     }
 
     #[test]
+    fn kstwo_sf_matches_scipy_on_every_method() {
+        // scipy.stats.kstwo.sf(d, n), chosen to reach each branch of _kolmogn: Durbin matrix, Pomeranz,
+        // Pelz-Good, 2 * smirnov, and the Ruben-Gambino edges.
+        let cases = [
+            (387, 0.05, 0.27863170017122874),
+            (100, 0.12, 0.1033037490181987),
+            (100, 0.07, 0.6846706791645845),
+            (200000, 0.002, 0.39995085369038097),
+            (50000, 0.009, 0.0006033803687140785),
+            (1000, 0.03, 0.3226902143914636),
+            (120, 0.3, 4.488623458478932e-10),
+            (5, 0.3, 0.664),
+        ];
+        for (n, d, want) in cases {
+            let got = kolmogn_sf(n, d);
+            assert!(
+                (got - want).abs() <= 1e-9 * want.max(1e-3),
+                "kstwo.sf({d}, {n}) = {got}, want {want}"
+            );
+        }
+        // scipy.special.smirnov(387, 0.08)
+        assert!((smirnov(387, 0.08) - 0.006662637430382145).abs() < 1e-12);
+    }
+
+    #[test]
     fn wasserstein_small() {
         // scipy.stats.wasserstein_distance([0,1,3], [5,6,8]) == 5.0
         assert!(close(wasserstein(&[0., 1., 3.], &[5., 6., 8.]), 5.0, 1e-12));
