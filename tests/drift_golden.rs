@@ -225,3 +225,58 @@ fn sketch_results_stay_within_their_bound() {
         );
     }
 }
+
+/// With enough values that the sketch compacts, its bound is positive and still holds.
+#[test]
+fn compacting_sketch_holds_its_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    // Deterministic pseudo-random values (a 64-bit LCG), the current side shifted a little.
+    let mut state: u64 = 42;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut write = |name: &str, n: usize, shift: f64| {
+        let mut s = String::from("x\n");
+        for _ in 0..n {
+            let v: f64 = (0..4).map(|_| next()).sum::<f64>() + shift;
+            s.push_str(&format!("{v:.6}\n"));
+        }
+        let p = dir.path().join(name);
+        std::fs::write(&p, s).unwrap();
+        Source::new(p, None, Dialect::default()).unwrap()
+    };
+    let (r, c) = (write("r.csv", 60_000, 0.0), write("c.csv", 50_000, 0.05));
+    for test in [Test::Ks, Test::Wasserstein] {
+        let run = |limit: usize| {
+            let mut opts = DriftOptions::new("big");
+            opts.exact_limit = limit;
+            opts.columns.insert(
+                "x".into(),
+                ColumnOptions {
+                    test: Some(test),
+                    threshold: None,
+                },
+            );
+            let check = drift::drift(&r, &c, None, &opts).unwrap();
+            serde_json::to_value(&check.figures).unwrap()["columns"][0].clone()
+        };
+        let (exact, sketched) = (run(drift::EXACT_LIMIT), run(1000));
+        assert_eq!(sketched["method"], "sketch");
+        let bound = sketched["sketch_error"].as_f64().unwrap();
+        assert!(bound > 0.0 && bound < 0.001, "{bound}");
+        let (e, s) = (num(&exact["statistic"]), num(&sketched["statistic"]));
+        // Values span 4 (+0.05) and the std is about 0.58: the Wasserstein slack is bound * range / std.
+        let slack = if test == Test::Ks {
+            bound
+        } else {
+            bound * 4.05 / 0.57
+        };
+        assert!(
+            (e - s).abs() <= slack,
+            "{test:?}: exact {e} sketch {s} bound {bound}"
+        );
+    }
+}
