@@ -1,6 +1,7 @@
 //! One module per subcommand: each parses its flags into options, calls one library function and renders.
 
 mod check;
+mod drift;
 mod schema_infer;
 mod validate;
 
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Check(a) => check::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Schema(SchemaCommand::Infer(a)) => schema_infer::run(a),
+        Command::Drift(a) => drift::run(a),
     }
 }
 
