@@ -144,7 +144,7 @@ pub struct InvalidConfig {
 }
 
 const KEYS_HELP: &str =
-    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows}; mlgate.schema.json describes them all";
+    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows, drift.{reference, format, drift_share, exclude, columns}}; mlgate.schema.json describes them all";
 
 fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
     let start: usize = text
