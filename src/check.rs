@@ -23,6 +23,9 @@ pub fn run(config: &Config) -> Result<Report> {
         opts.duplicate_rows = d.duplicate_rows;
         let v = data::validate(&source, Some(schema), &opts)?;
         checks.extend(v.checks);
+        if let Some(dr) = &d.drift {
+            checks.push(run_drift(d, dr, &source, schema)?);
+        }
     }
     let base = config.path.parent().unwrap_or(Path::new(""));
     let mut seen = HashSet::new();
@@ -73,4 +76,28 @@ fn no_match(a: &Artifacts) -> Check {
     c.status = Status::Warn;
     c.summary = format!("no file matches `{}`", a.written);
     c
+}
+
+/// The drift gate of one dataset: its data against its reference, typed by its schema.
+fn run_drift(
+    d: &crate::config::Dataset,
+    dr: &crate::config::DatasetDrift,
+    current: &Source,
+    schema: &Schema,
+) -> Result<Check> {
+    use crate::data::drift::{self, ColumnOptions, DriftOptions};
+    let reference = Source::new(&dr.reference, dr.format.or(d.format), d.dialect.clone())?;
+    let mut opts = DriftOptions::new(&d.name);
+    opts.drift_share = dr.drift_share;
+    opts.exclude = dr.exclude.clone();
+    for (name, c) in &dr.columns {
+        opts.columns.insert(
+            name.clone(),
+            ColumnOptions {
+                test: c.test,
+                threshold: c.threshold,
+            },
+        );
+    }
+    Ok(drift::drift(&reference, current, Some(schema), &opts)?)
 }

@@ -36,6 +36,8 @@ pub enum Command {
     Attest(AttestArgs),
     /// Scan model files for pickles that would run code when loaded.
     Scan(ScanArgs),
+    /// Per-column and dataset drift of CURRENT against REFERENCE (Evidently's tests and thresholds).
+    Drift(DriftArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,4 +230,29 @@ pub struct ScanArgs {
     pub allow: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The reference data (CSV, TSV, JSON Lines, Parquet; .gz accepted for text formats).
+    pub reference: PathBuf,
+    /// The current data, with the same columns.
+    pub current: PathBuf,
+    /// A Table Schema that types the columns (number/integer: numerical; others: categorical).
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub dialect: DataArgs,
+    /// The dataset drifts when at least this share of columns drifted.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.5)]
+    pub drift_share: f64,
+    /// Leave a column out (repeatable).
+    #[arg(long, value_name = "COLUMN")]
+    pub exclude: Vec<String>,
+    /// Test one column with TEST, optionally at THRESHOLD: `--test age=psi` or `--test age=psi:0.2` (repeatable).
+    /// Tests: ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, l_infinity.
+    #[arg(long = "test", value_name = "COLUMN=TEST[:THRESHOLD]")]
+    pub tests: Vec<String>,
 }

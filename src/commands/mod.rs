@@ -2,6 +2,7 @@
 
 mod attest;
 mod check;
+mod drift;
 mod keygen;
 mod scan;
 mod schema_infer;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Verify(a) => verify::run(a),
         Command::Attest(a) => attest::run(a),
         Command::Scan(a) => scan::run(a),
+        Command::Drift(a) => drift::run(a),
     }
 }
 

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::data::drift::Test as DriftTest;
 use crate::data::{Dialect, Format};
 
 /// The config format's version.
@@ -49,6 +50,51 @@ pub struct DatasetConfig {
     /// Also report rows that repeat an earlier row (Frictionless' opt-in `duplicate-row` check).
     #[serde(default)]
     pub duplicate_rows: bool,
+    /// Check this dataset for drift against a reference (Evidently's default tests unless overridden).
+    #[serde(default)]
+    pub drift: Option<DriftConfig>,
+}
+
+/// Drift of a dataset against its reference.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct DriftConfig {
+    /// The reference data (same columns; any format the readers read). Relative to this file's folder.
+    pub reference: String,
+    /// The reference's format, when its file name does not tell it.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// The dataset drifts when at least this share of the tested columns drifted (default 0.5).
+    #[serde(default)]
+    pub drift_share: Option<f64>,
+    /// Columns left out of the drift check (ids, timestamps, ...).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Per-column test and threshold, overriding Evidently's default choice.
+    #[serde(default)]
+    pub columns: IndexMap<String, DriftColumnConfig>,
+}
+
+/// The test of one column.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct DriftColumnConfig {
+    /// ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div or l_infinity.
+    #[serde(default)]
+    pub test: Option<DriftTest>,
+    /// The test's threshold: a p-value for ks/chisquare/z, a distance otherwise.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+}
+
+/// A checked drift block: paths resolved.
+#[derive(Debug, Clone)]
+pub struct DatasetDrift {
+    pub reference: PathBuf,
+    pub format: Option<Format>,
+    pub drift_share: f64,
+    pub exclude: Vec<String>,
+    pub columns: IndexMap<String, DriftColumnConfig>,
 }
 
 /// A checked config: paths resolved against the config file's folder.
@@ -78,6 +124,7 @@ pub struct Dataset {
     pub format: Option<Format>,
     pub dialect: Dialect,
     pub duplicate_rows: bool,
+    pub drift: Option<DatasetDrift>,
 }
 
 #[derive(Debug, Error, Diagnostic)]
@@ -112,7 +159,7 @@ pub struct InvalidConfig {
 }
 
 const KEYS_HELP: &str =
-    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows}, artifacts; mlgate.schema.json describes them all";
+    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows, drift.{reference, format, drift_share, exclude, columns}}, artifacts; mlgate.schema.json describes them all";
 
 fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
     let start: usize = text
@@ -207,7 +254,12 @@ impl Config {
                     None,
                 ));
             }
+            let drift = match d.drift {
+                None => None,
+                Some(dc) => Some(check_drift(&shown, text, &name, &base, dc)?),
+            };
             datasets.push(Dataset {
+                drift,
                 path: base.join(&d.path),
                 schema: base.join(&d.schema),
                 format: d.format,
@@ -254,6 +306,53 @@ impl Config {
             artifacts,
         })
     }
+}
+
+/// Checks a drift block's numbers and resolves its reference path.
+fn check_drift(
+    shown: &str,
+    text: &str,
+    name: &str,
+    base: &Path,
+    dc: DriftConfig,
+) -> Result<DatasetDrift, ConfigError> {
+    let bad = |key: &str, message: String, help: &str| {
+        let (l, c) = locate(text, key);
+        invalid(shown, text, l, c, message, Some(help.to_string()))
+    };
+    if dc.reference.trim().is_empty() {
+        return Err(bad(
+            "reference",
+            format!("dataset {name:?}: `drift.reference` is empty"),
+            "name the reference data file, e.g. `reference: data/train.csv`",
+        ));
+    }
+    let share = dc.drift_share.unwrap_or(0.5);
+    if !(share > 0.0 && share <= 1.0) {
+        return Err(bad(
+            "drift_share",
+            format!("dataset {name:?}: `drift_share` must be in (0, 1], not {share}"),
+            "the share of drifted columns at which the dataset drifts; Evidently's default is 0.5",
+        ));
+    }
+    for (col, c) in &dc.columns {
+        if let Some(t) = c.threshold {
+            if !t.is_finite() || t < 0.0 {
+                return Err(bad(
+                    col,
+                    format!("dataset {name:?}, column {col:?}: threshold must be a number ≥ 0, not {t}"),
+                    "p-value tests (ks, chisquare, z) take a level such as 0.05; distances a value such as 0.1",
+                ));
+            }
+        }
+    }
+    Ok(DatasetDrift {
+        reference: base.join(&dc.reference),
+        format: dc.format,
+        drift_share: share,
+        exclude: dc.exclude,
+        columns: dc.columns,
+    })
 }
 
 /// serde-saphyr's messages may carry the location again and a snippet; keep the first line, without location.
@@ -329,6 +428,23 @@ mod tests {
         assert!(e.contains("not a valid glob pattern"), "{e}");
         let e = err("version: 1\nartifacts: models\n");
         assert!(e.starts_with("mlgate.yml:2:"), "{e}");
+    }
+
+    #[test]
+    fn drift_block_parses_and_checks() {
+        let c = Config::parse(
+            "version: 1\ndatasets:\n  t:\n    path: cur.csv\n    schema: s.json\n    drift:\n      reference: ref.csv\n      drift_share: 0.3\n      exclude: [id]\n      columns:\n        age: {test: psi, threshold: 0.2}\n",
+            Path::new("repo/mlgate.yml"),
+        )
+        .unwrap();
+        let d = c.datasets[0].drift.as_ref().unwrap();
+        assert_eq!(d.reference, Path::new("repo/ref.csv"));
+        assert_eq!(d.drift_share, 0.3);
+        assert_eq!(d.columns["age"].test, Some(DriftTest::Psi));
+        let e = err("version: 1\ndatasets:\n  t:\n    path: a.csv\n    schema: s.json\n    drift:\n      reference: r.csv\n      drift_share: 1.5\n");
+        assert!(e.starts_with("mlgate.yml:8:"), "{e}");
+        let e = err("version: 1\ndatasets:\n  t:\n    path: a.csv\n    schema: s.json\n    drift:\n      reference: r.csv\n      columns:\n        x: {test: anova}\n");
+        assert!(e.contains("anova"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Datasets: readers (CSV, TSV, JSON Lines, Parquet), Table Schema, validation and schema inference.
 //! Knows nothing of config files or flags: callers pass plain option structs.
 
+pub mod drift;
 mod error;
 pub mod infer;
 pub mod reader;

@@ -6,6 +6,7 @@
 mod annotations;
 mod human;
 mod markdown;
+mod markdown_drift;
 
 pub use annotations::{annotated_count, render_github};
 pub use human::render_human;
