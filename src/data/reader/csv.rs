@@ -279,18 +279,7 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             line: last_start_line,
         });
     }
-    if records == 0 {
-        return Err(DataError::Empty {
-            path: source.display.clone(),
-        });
-    }
-    if !labels_sent {
-        sink.labels(None);
-    }
-    Ok(ReadStats {
-        bytes: bytes.get(),
-        records,
-    })
+    super::finish(source, sink, labels_sent, bytes.get(), records)
 }
 
 fn field<'t>(text: &'t str, rec: &csv::ByteRecord, i: usize) -> &'t str {

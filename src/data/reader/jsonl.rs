@@ -123,16 +123,5 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             }
         }
     }
-    if records == 0 {
-        return Err(DataError::Empty {
-            path: source.display.clone(),
-        });
-    }
-    if !labels_sent {
-        sink.labels(None);
-    }
-    Ok(ReadStats {
-        bytes: bytes.get(),
-        records,
-    })
+    super::finish(source, sink, labels_sent, bytes.get(), records)
 }

@@ -160,6 +160,26 @@ pub struct ReadStats {
     pub records: u64,
 }
 
+/// The common end of a text reader: an input with no record at all is an error, and a sink that never got labels
+/// (no header) is told so before the read is reported.
+pub(crate) fn finish(
+    source: &Source,
+    sink: &mut dyn RecordSink,
+    labels_sent: bool,
+    bytes: u64,
+    records: u64,
+) -> Result<ReadStats, DataError> {
+    if records == 0 {
+        return Err(DataError::Empty {
+            path: source.display.clone(),
+        });
+    }
+    if !labels_sent {
+        sink.labels(None);
+    }
+    Ok(ReadStats { bytes, records })
+}
+
 pub(crate) fn io_err(source: &Source) -> impl Fn(std::io::Error) -> DataError + '_ {
     move |e| DataError::Io {
         path: source.display.clone(),
