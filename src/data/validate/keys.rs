@@ -70,10 +70,10 @@ impl Validator<'_> {
                 }
             }
         }
-        let pk = self.schema().primary_key.clone();
+        let pk = std::rc::Rc::clone(&self.keys.primary);
         if !pk.is_empty() {
-            let (names, shown) = self.key_text(&pk, vals);
             if pk.iter().any(|&i| vals[i].is_none()) {
+                let (names, _) = self.key_text(&pk, vals);
                 let f = self.row_finding(
                     "primary-key",
                     record,
@@ -86,6 +86,7 @@ impl Validator<'_> {
                     pk.iter().filter_map(|&i| vals[i].as_ref()),
                 );
                 if let Some(&first) = self.pk_seen.get(&fp) {
+                    let (names, shown) = self.key_text(&pk, vals);
                     let mut f = self.row_finding(
                         "primary-key",
                         record,
@@ -98,8 +99,8 @@ impl Validator<'_> {
                 }
             }
         }
-        for k in 0..self.uk_seen.len() {
-            let key = self.schema().unique_keys[k].clone();
+        let unique_keys = std::rc::Rc::clone(&self.keys.unique);
+        for (k, key) in unique_keys.iter().enumerate() {
             if key.iter().any(|&i| vals[i].is_none()) {
                 continue;
             }
@@ -108,7 +109,7 @@ impl Validator<'_> {
                 key.iter().filter_map(|&i| vals[i].as_ref()),
             );
             if let Some(&first) = self.uk_seen[k].get(&fp) {
-                let (names, shown) = self.key_text(&key, vals);
+                let (names, shown) = self.key_text(key, vals);
                 let mut f = self.row_finding(
                     "unique-error",
                     record,
@@ -120,11 +121,8 @@ impl Validator<'_> {
                 self.uk_seen[k].insert(fp, record.row);
             }
         }
-        for k in 0..self.fk_refs.len() {
-            let (own, reference) = {
-                let fk = &self.schema().foreign_keys[k];
-                (fk.fields.clone(), fk.reference.clone())
-            };
+        let foreign_keys = std::rc::Rc::clone(&self.keys.foreign);
+        for (k, (own, reference)) in foreign_keys.iter().enumerate() {
             if reference.iter().all(|&i| vals[i].is_some()) {
                 let fp = Self::fingerprint(
                     &mut self.key_buf,
@@ -138,7 +136,7 @@ impl Validator<'_> {
                     own.iter().filter_map(|&i| vals[i].as_ref()),
                 );
                 if !self.fk_refs[k].contains(&fp) {
-                    let (_, shown) = self.key_text(&own, vals);
+                    let (_, shown) = self.key_text(own, vals);
                     self.fk_pending[k].push((fp, record.row, record.line, shown));
                 }
             }

@@ -124,6 +124,14 @@ struct FieldStats {
 /// A foreign-key value not (yet) seen among the referenced values: fingerprint, row, line, shown value.
 type PendingReference = (Fingerprint, u64, Option<u64>, String);
 
+/// Primary key, unique keys and foreign keys (own fields, referenced fields), as field indices.
+#[derive(Default)]
+struct KeyFields {
+    primary: std::rc::Rc<[usize]>,
+    unique: std::rc::Rc<[Vec<usize>]>,
+    foreign: std::rc::Rc<[(Vec<usize>, Vec<usize>)]>,
+}
+
 struct Pending {
     finding: Finding,
     field: usize,
@@ -155,6 +163,8 @@ struct Validator<'s> {
     fk_refs: Vec<FpSet>,
     fk_pending: Vec<Vec<PendingReference>>,
     dup_rows: FpMap<u64>,
+    /// The schema's keys as field indices, shared so the per-row checks need no copies.
+    keys: KeyFields,
     /// Scratch space for canonical key bytes.
     key_buf: Vec<u8>,
     findings: Vec<Pending>,
@@ -186,6 +196,7 @@ impl<'s> Validator<'s> {
             fk_refs: vec![],
             fk_pending: vec![],
             dup_rows: FpMap::default(),
+            keys: KeyFields::default(),
             key_buf: Vec::new(),
             findings: vec![],
             counts: IndexMap::new(),
@@ -266,6 +277,15 @@ impl<'s> Validator<'s> {
         self.fk_refs = vec![FpSet::default(); schema.foreign_keys.len()];
         self.fk_pending = vec![vec![]; schema.foreign_keys.len()];
         self.column_of = vec![None; n];
+        self.keys = KeyFields {
+            primary: schema.primary_key.clone().into(),
+            unique: schema.unique_keys.clone().into(),
+            foreign: schema
+                .foreign_keys
+                .iter()
+                .map(|fk| (fk.fields.clone(), fk.reference.clone()))
+                .collect(),
+        };
         self.schema = Some(schema);
     }
 }
