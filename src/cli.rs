@@ -147,10 +147,10 @@ pub struct KeygenArgs {
 /// Where the secret key comes from.
 #[derive(Debug, Args)]
 pub struct KeyArgs {
-    /// The secret key file (PKCS#8 PEM, unencrypted OpenSSH or minisign) [default: the key text in
-    /// $MLGATE_SIGNING_KEY]
-    #[arg(short, long, value_name = "FILE")]
-    pub key: Option<PathBuf>,
+    /// The secret key: a file (PKCS#8 PEM, unencrypted OpenSSH or mlgate's own), or `env:VAR` for the key's
+    /// text in an environment variable (a CI secret) [default: env:MLGATE_SIGNING_KEY]
+    #[arg(short, long, value_name = "FILE|env:VAR")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -175,9 +175,10 @@ pub struct SignArgs {
 pub struct VerifyArgs {
     /// Files to verify (with --attestation: only these subjects; default all).
     pub files: Vec<PathBuf>,
-    /// The public key (minisign, PEM or OpenSSH).
-    #[arg(short, long = "pub", value_name = "FILE", default_value = "mlgate.pub")]
-    pub public_key: PathBuf,
+    /// A trusted public key (minisign, PEM or OpenSSH); repeat it to pin several, so keys can rotate
+    /// [default: mlgate.pub]
+    #[arg(short, long = "pubkey", visible_alias = "pub", value_name = "FILE")]
+    pub pubkey: Vec<PathBuf>,
     /// The signature file instead of FILE.minisig (one file only).
     #[arg(short = 'x', long, value_name = "SIG", conflicts_with = "attestation")]
     pub signature: Option<PathBuf>,

@@ -16,6 +16,8 @@ fn mlgate() -> Command {
         .env_remove("MLGATE_SIGNING_KEY")
         .env_remove("GITHUB_SHA")
         .env_remove("GITHUB_REPOSITORY")
+        .env_remove("GITHUB_RUN_ID")
+        .env_remove("GITHUB_WORKFLOW_REF")
         .env("SOURCE_DATE_EPOCH", "1700000000");
     c
 }
@@ -32,6 +34,9 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// `sha256sum` of models/a.onnx ("onnx bytes").
+const A_ONNX_SHA256: &str = "c1650a9961b22b18b7919016db749eb46e2f14ad9da48dd02aa586fe8a335978";
 
 fn keys() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys")
@@ -139,7 +144,9 @@ fn sign_then_verify_and_detect_tampering() {
     assert!(o.status.success(), "{}", text(&o));
     let sig = std::fs::read_to_string(w.path().join("models/a.onnx.minisig")).unwrap();
     assert!(
-        sig.contains("trusted comment: timestamp:1700000000\tfile:a.onnx\thashed"),
+        sig.contains(&format!(
+            "trusted comment: timestamp:1700000000\tfile:a.onnx\tsha256:{A_ONNX_SHA256}\thashed"
+        )),
         "{sig}"
     );
     let o = run(w
@@ -179,6 +186,141 @@ fn the_signing_key_can_come_from_the_environment() {
 }
 
 #[test]
+fn the_signing_key_can_come_from_a_named_variable() {
+    let w = Workdir::new();
+    let key = std::fs::read_to_string(w.path().join("mlgate.key")).unwrap();
+    let o = run(w
+        .mlgate()
+        .args(["sign", "models/a.onnx", "--key", "env:RELEASE_KEY"])
+        .env("RELEASE_KEY", key));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(w.mlgate().args(["verify", "models/a.onnx"]));
+    assert!(o.status.success(), "{}", text(&o));
+
+    let o = run(w
+        .mlgate()
+        .args(["sign", "models/b.tflite", "--key", "env:RELEASE_KEY"])
+        .env_remove("RELEASE_KEY"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("$RELEASE_KEY is not set"), "{}", text(&o));
+    assert!(!w.path().join("models/b.tflite.minisig").exists());
+
+    let o = run(w
+        .mlgate()
+        .args(["sign", "models/b.tflite", "--key", "env:RELEASE_KEY"])
+        .env("RELEASE_KEY", "not a key"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("$RELEASE_KEY"), "{}", text(&o));
+    assert!(
+        !text(&o).contains("not a key"),
+        "the key's text is never printed: {}",
+        text(&o)
+    );
+}
+
+#[test]
+fn several_pinned_keys_let_keys_rotate() {
+    let w = Workdir::new();
+    std::fs::create_dir(w.path().join("new")).unwrap();
+    let o = run(w.mlgate().args(["keygen", "--out-dir", "new"]));
+    assert!(o.status.success(), "{}", text(&o));
+    // a.onnx signed with the old key, b.tflite with the new one.
+    let o = run(w
+        .mlgate()
+        .args(["sign", "models/a.onnx", "-k", "mlgate.key"]));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(w
+        .mlgate()
+        .args(["sign", "models/b.tflite", "-k", "new/mlgate.key"]));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(w.mlgate().args([
+        "verify",
+        "models/a.onnx",
+        "models/b.tflite",
+        "--pubkey",
+        "new/mlgate.pub",
+        "--pubkey",
+        "mlgate.pub",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    // With the old key no longer pinned, a.onnx's signature is refused, and the message says which key signed it.
+    let o = run(w.mlgate().args([
+        "verify",
+        "models/a.onnx",
+        "models/b.tflite",
+        "--pubkey",
+        "new/mlgate.pub",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let finding = &report["checks"][0]["findings"][0];
+    assert_eq!(finding["code"], "key-mismatch");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("which is not a trusted key"),
+        "{finding}"
+    );
+    assert_eq!(report["checks"][1]["status"], "pass");
+
+    // Attestations too: signed by the old key, verified with both pinned, refused with the new one alone.
+    w.report("pass");
+    let o = run(w.mlgate().args([
+        "attest",
+        "models",
+        "-k",
+        "mlgate.key",
+        "--report",
+        "report.json",
+        "--commit",
+        "abc1234",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    let verify = |pins: &[&str]| {
+        let mut c = w.mlgate();
+        c.args(["verify", "--attestation", "mlgate.intoto.jsonl"]);
+        for p in pins {
+            c.args(["--pubkey", p]);
+        }
+        run(&mut c)
+    };
+    let o = verify(&["new/mlgate.pub", "mlgate.pub"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify(&["new/mlgate.pub"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("no signature by this key"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_trusted_comment_with_a_wrong_sha256_fails() {
+    let w = Workdir::new();
+    let wrong = "0".repeat(64);
+    let o = run(w.mlgate().args([
+        "sign",
+        "models/a.onnx",
+        "-k",
+        "mlgate.key",
+        "-t",
+        &format!("file:a.onnx\tsha256:{wrong}"),
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(w.mlgate().args(["verify", "models/a.onnx"]));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("but the file's SHA-256 is {A_ONNX_SHA256}")),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
 fn minisign_verifies_what_mlgate_signs() {
     let Some(minisign) = minisign_bin() else {
         return;
@@ -196,7 +338,9 @@ fn minisign_verifies_what_mlgate_signs() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("timestamp:1700000000\tfile:a.onnx\thashed"),
+        String::from_utf8_lossy(&o.stdout).contains(&format!(
+            "timestamp:1700000000\tfile:a.onnx\tsha256:{A_ONNX_SHA256}\thashed"
+        )),
         "{}",
         text(&o)
     );
@@ -293,11 +437,7 @@ fn attest_then_verify_and_detect_tampering() {
     let st: serde_json::Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
     assert_eq!(st["subject"][0]["name"], "models/a.onnx");
-    // sha256sum of "onnx bytes"
-    assert_eq!(
-        st["subject"][0]["digest"]["sha256"],
-        "c1650a9961b22b18b7919016db749eb46e2f14ad9da48dd02aa586fe8a335978"
-    );
+    assert_eq!(st["subject"][0]["digest"]["sha256"], A_ONNX_SHA256);
     assert_eq!(
         st["predicate"]["commit"],
         "0123456789abcdef0123456789abcdef01234567"
@@ -362,6 +502,75 @@ fn attest_then_verify_and_detect_tampering() {
     ]));
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("report-digest-mismatch"), "{}", text(&o));
+}
+
+#[test]
+fn attest_in_actions_records_slsa_provenance() {
+    let w = Workdir::new();
+    w.report("pass");
+    let o = run(w
+        .mlgate()
+        .args([
+            "attest",
+            "models",
+            "-k",
+            "mlgate.key",
+            "--report",
+            "report.json",
+        ])
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("GITHUB_REPOSITORY", "acme/models")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env(
+            "GITHUB_WORKFLOW_REF",
+            "acme/models/.github/workflows/release.yml@refs/tags/v1",
+        )
+        .env("GITHUB_RUN_ID", "987654")
+        .env("GITHUB_RUN_ATTEMPT", "1")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("RUNNER_ENVIRONMENT", "github-hosted")
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64"));
+    assert!(o.status.success(), "{}", text(&o));
+    let line = std::fs::read_to_string(w.path().join("mlgate.intoto.jsonl")).unwrap();
+    let env: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let st: serde_json::Value =
+        serde_json::from_slice(&base64_decode(env["payload"].as_str().unwrap())).unwrap();
+    let p = &st["predicate"];
+    assert_eq!(p["repository"], "acme/models");
+    assert_eq!(p["commit"], "0123456789abcdef0123456789abcdef01234567");
+    let slsa = &p["slsa"];
+    assert_eq!(
+        slsa["buildDefinition"]["externalParameters"]["workflow"]["path"],
+        ".github/workflows/release.yml"
+    );
+    assert_eq!(
+        slsa["buildDefinition"]["internalParameters"]["github"]["runner_os"],
+        "Linux"
+    );
+    assert_eq!(
+        slsa["buildDefinition"]["resolvedDependencies"][0]["digest"]["gitCommit"],
+        "0123456789abcdef0123456789abcdef01234567"
+    );
+    assert_eq!(
+        slsa["runDetails"]["metadata"]["invocationId"],
+        "https://github.com/acme/models/actions/runs/987654/attempts/1"
+    );
+    let o = run(w.mlgate().args([
+        "verify",
+        "--attestation",
+        "mlgate.intoto.jsonl",
+        "--format",
+        "json",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let figures = &report["checks"][0]["figures"];
+    assert_eq!(
+        figures["workflow"],
+        ".github/workflows/release.yml@refs/tags/v1"
+    );
+    assert_eq!(figures["runner"], "github-hosted Linux X64");
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {

@@ -4,6 +4,7 @@ use crate::cli::AttestArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::fsutil::write_atomic;
+use crate::sign::provenance::Provenance;
 use crate::sign::{attest, AttestOptions};
 
 pub fn run(a: AttestArgs) -> Result<Exit> {
@@ -24,12 +25,13 @@ pub fn run(a: AttestArgs) -> Result<Exit> {
     let opts = AttestOptions {
         paths: a.files.clone(),
         report: a.report.clone(),
-        commit,
         repository: a
             .repository
             .clone()
             .or_else(|| env_nonempty("GITHUB_REPOSITORY")),
         timestamp: super::timestamp(),
+        provenance: Provenance::from_actions(env_nonempty, &commit),
+        commit,
     };
     let (envelope, statement) = attest(&key, &report, &opts)?;
     write_atomic(&a.output, envelope.to_jsonl().as_bytes())?;

@@ -83,17 +83,34 @@ fn source(path: &std::path::Path, a: &DataArgs) -> Result<Source> {
 const SIGNING_KEY_ENV: &str = "MLGATE_SIGNING_KEY";
 
 /// The secret key from `--key`, else from `$MLGATE_SIGNING_KEY`.
-fn secret_key(path: Option<&std::path::Path>) -> Result<crate::sign::KeyPair> {
-    if let Some(p) = path {
-        return Ok(crate::sign::KeyPair::load(p)?);
+fn secret_key(source: Option<&str>) -> Result<crate::sign::KeyPair> {
+    let var = match source {
+        Some(s) => match s.strip_prefix("env:") {
+            Some(var) => var,
+            None => return Ok(crate::sign::KeyPair::load(std::path::Path::new(s))?),
+        },
+        None => SIGNING_KEY_ENV,
+    };
+    if var.is_empty() {
+        return Err(Error::Usage(
+            "--key env:VAR needs the variable's name, e.g. --key env:MLGATE_SIGNING_KEY".into(),
+        ));
     }
-    match std::env::var(SIGNING_KEY_ENV) {
-        Ok(text) if !text.trim().is_empty() => Ok(crate::sign::KeyPair::from_text(
-            &text,
-            &format!("${SIGNING_KEY_ENV}"),
-        )?),
-        _ => Err(Error::Usage(format!(
-            "no signing key: pass --key FILE, or put the key's text in ${SIGNING_KEY_ENV} (a CI secret); `mlgate keygen` makes one"
+    match std::env::var(var) {
+        Ok(text) if !text.trim().is_empty() => {
+            Ok(crate::sign::KeyPair::from_text(&text, &format!("${var}"))?)
+        }
+        Ok(_) => Err(Error::Usage(format!(
+            "${var} is empty: it must hold the secret key's text (a CI secret); `mlgate keygen` makes one"
+        ))),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::Usage(format!(
+            "${var} is not valid UTF-8: it must hold the secret key's text"
+        ))),
+        Err(std::env::VarError::NotPresent) if source.is_none() => Err(Error::Usage(format!(
+            "no signing key: pass --key FILE or --key env:VAR, or put the key's text in ${SIGNING_KEY_ENV} (a CI secret); `mlgate keygen` makes one"
+        ))),
+        Err(std::env::VarError::NotPresent) => Err(Error::Usage(format!(
+            "${var} is not set: it must hold the secret key's text (a CI secret); `mlgate keygen` makes one"
         ))),
     }
 }

@@ -5,10 +5,18 @@ use crate::sign::minisign::default_signature_path;
 use crate::sign::{verify_attestation, verify_minisign, AttestationVerifyOptions, PublicKey};
 
 pub fn run(a: VerifyArgs) -> Result<Exit> {
-    let key = PublicKey::load(&a.public_key)?;
+    let paths = if a.pubkey.is_empty() {
+        vec![std::path::PathBuf::from("mlgate.pub")]
+    } else {
+        a.pubkey.clone()
+    };
+    let keys = paths
+        .iter()
+        .map(|p| PublicKey::load(p))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let report = match &a.attestation {
         Some(envelope) => verify_attestation(
-            &key,
+            &keys,
             &AttestationVerifyOptions {
                 envelope: envelope.clone(),
                 base_dir: a.base_dir.clone().unwrap_or_default(),
@@ -39,7 +47,7 @@ pub fn run(a: VerifyArgs) -> Result<Exit> {
                     (f.clone(), sig)
                 })
                 .collect();
-            verify_minisign(&key, &pairs)?
+            verify_minisign(&keys, &pairs)?
         }
     };
     super::emit(&report, a.output.format)

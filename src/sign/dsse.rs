@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{KeyPair, PublicKey};
+use super::provenance::Provenance;
 use super::{b64, collect_files, display_name, sha256_file, unb64, SignError};
 use crate::report::{Report, Verdict};
 
@@ -21,6 +22,9 @@ pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// The predicate of a release that passed mlgate's gates.
 pub const PREDICATE_TYPE: &str = "https://github.com/mlgate/mlgate/attestation/release/v1";
+
+/// How [`Envelope::verify`]'s message starts when no signature names the key.
+const NOT_SIGNED_BY: &str = "no signature by this key";
 
 /// A DSSE envelope, as JSON: `{"payload", "payloadType", "signatures": [{"keyid", "sig"}]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +78,34 @@ impl Envelope {
 
     /// Whether a signature by `key` holds. Signatures that name another key ID are not tried (as in
     /// securesystemslib); a signature without a key ID is tried with the key.
+    /// Verifies with the first of `keys` that signed the envelope; with one key, the same as [`Envelope::verify`].
+    pub fn verify_any<'k>(&self, keys: &'k [PublicKey]) -> Result<&'k PublicKey, String> {
+        let mut errors = vec![];
+        for k in keys {
+            match self.verify(k) {
+                Ok(()) => return Ok(k),
+                Err(e) => errors.push(e),
+            }
+        }
+        // A signature by a pinned key that does not hold says more than "not signed by the other keys".
+        if let Some(e) = errors.iter().find(|e| !e.starts_with(NOT_SIGNED_BY)) {
+            return Err(e.clone());
+        }
+        match errors.len() {
+            0 => Err("no trusted public key was given".into()),
+            1 => Err(errors.swap_remove(0)),
+            _ => {
+                let ids: Vec<String> = keys.iter().map(PublicKey::keyid).collect();
+                let signed: Vec<&str> = self.signatures.iter().map(|s| s.keyid.as_str()).collect();
+                Err(format!(
+                    "no signature by a trusted key (trusted key IDs {}); the envelope is signed by {}",
+                    ids.join(", "),
+                    signed.join(", ")
+                ))
+            }
+        }
+    }
+
     pub fn verify(&self, key: &PublicKey) -> Result<(), String> {
         let payload = self.payload_bytes()?;
         let message = pae(&self.payload_type, &payload);
@@ -94,7 +126,7 @@ impl Envelope {
         } else if !named {
             let ids: Vec<&str> = self.signatures.iter().map(|s| s.keyid.as_str()).collect();
             Err(format!(
-                "no signature by this key (key ID {keyid}); the envelope is signed by {}",
+                "{NOT_SIGNED_BY} (key ID {keyid}); the envelope is signed by {}",
                 ids.join(", ")
             ))
         } else {
@@ -141,6 +173,9 @@ pub struct ReleasePredicate {
     /// When the statement was made (RFC 3339, UTC).
     pub timestamp: String,
     pub tool: Tool,
+    /// SLSA provenance v1 of the GitHub Actions run that made the release; absent outside Actions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slsa: Option<Provenance>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,6 +205,8 @@ pub struct AttestOptions {
     pub repository: Option<String>,
     /// Seconds since the epoch (callers pass `SOURCE_DATE_EPOCH` or the clock).
     pub timestamp: u64,
+    /// The Actions run's provenance ([`Provenance::from_actions`]), when there is one.
+    pub provenance: Option<Provenance>,
 }
 
 /// A gate report read from its JSON.
@@ -228,6 +265,7 @@ pub fn attest(
             name: "mlgate".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
+        slsa: opts.provenance.clone(),
     };
     let statement = Statement {
         type_: STATEMENT_TYPE.into(),

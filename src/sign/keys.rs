@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use blake2::{Blake2b512, Digest as _};
+use blake2::Digest as _;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -284,22 +284,6 @@ impl PublicKey {
 
 pub(crate) fn key_id_hex(id: &[u8; 8]) -> String {
     format!("{:016X}", u64::from_le_bytes(*id))
-}
-
-/// BLAKE2b-512 of a file's bytes, read in blocks: what minisign signs in its `ED` mode.
-pub(crate) fn blake2b512_reader(mut r: impl std::io::Read) -> std::io::Result<[u8; 64]> {
-    let mut h = Blake2b512::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = r.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    let mut out = [0u8; 64];
-    out.copy_from_slice(&h.finalize());
-    Ok(out)
 }
 
 /// Reads SSH wire-format fields (RFC 4251): big-endian u32, and length-prefixed strings.

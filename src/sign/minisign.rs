@@ -15,8 +15,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::keys::{blake2b512_reader, key_id_hex, KeyPair, PublicKey};
-use super::{b64, unb64, SignError};
+use super::digest::{blake2b512_reader, sha256_and_blake2b512, sha256_reader};
+use super::keys::{key_id_hex, KeyPair, PublicKey};
+use super::{b64, hex, unb64, SignError};
 
 const ALG_PREHASHED: [u8; 2] = *b"ED";
 const ALG_LEGACY: [u8; 2] = *b"Ed";
@@ -24,7 +25,8 @@ const ALG_LEGACY: [u8; 2] = *b"Ed";
 /// How to sign one file.
 #[derive(Debug, Clone, Default)]
 pub struct SignOptions {
-    /// The trusted comment; default `timestamp:<unix seconds>\tfile:<file name>\thashed`, minisign's own.
+    /// The trusted comment; default `timestamp:<unix seconds>\tfile:<file name>\tsha256:<hex>\thashed`: minisign's
+    /// own fields plus the file's SHA-256, so a reader of the signature sees which bytes were approved.
     pub trusted_comment: Option<String>,
     /// Seconds since the epoch for the default trusted comment (callers pass `SOURCE_DATE_EPOCH` or the clock).
     pub timestamp: u64,
@@ -42,6 +44,14 @@ pub struct MinisignSignature {
 }
 
 impl MinisignSignature {
+    /// The `sha256:HEX` field of the trusted comment (tab-separated `key:value` fields), when it has one.
+    pub fn comment_sha256(&self) -> Option<&str> {
+        self.trusted_comment
+            .split('\t')
+            .find_map(|f| f.strip_prefix("sha256:"))
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+
     /// Whether the signature is over BLAKE2b-512 of the file (`ED`) rather than the file itself (`Ed`).
     pub fn prehashed(&self) -> bool {
         self.algorithm == ALG_PREHASHED
@@ -132,6 +142,8 @@ pub enum Invalid {
     FileSignature,
     /// The trusted comment or the global signature was altered.
     GlobalSignature,
+    /// The (validly signed) trusted comment names another SHA-256 than the file's: the signer was told wrong.
+    CommentSha256 { claimed: String, actual: String },
 }
 
 impl std::fmt::Display for Invalid {
@@ -148,6 +160,10 @@ impl std::fmt::Display for Invalid {
             Invalid::GlobalSignature => {
                 write!(f, "the trusted comment does not match its signature: it was altered")
             }
+            Invalid::CommentSha256 { claimed, actual } => write!(
+                f,
+                "the trusted comment says sha256:{claimed}, but the file's SHA-256 is {actual}"
+            ),
         }
     }
 }
@@ -177,16 +193,20 @@ fn sign_reader(
     file_name: &str,
     opts: &SignOptions,
 ) -> std::io::Result<MinisignSignature> {
-    let digest = blake2b512_reader(r)?;
+    let (sha256, prehash) = sha256_and_blake2b512(r)?;
     let trusted_comment = opts.trusted_comment.clone().unwrap_or_else(|| {
         // minisign refuses line breaks in comments; a file name cannot put one there either.
         let name: String = file_name
             .chars()
             .filter(|c| *c != '\n' && *c != '\r')
             .collect();
-        format!("timestamp:{}\tfile:{name}\thashed", opts.timestamp)
+        format!(
+            "timestamp:{}\tfile:{name}\tsha256:{}\thashed",
+            opts.timestamp,
+            hex(&sha256)
+        )
     });
-    let signature = key.sign(&digest);
+    let signature = key.sign(&prehash);
     let mut sig = MinisignSignature {
         untrusted_comment: "signature from mlgate secret key".into(),
         algorithm: ALG_PREHASHED,
@@ -211,20 +231,38 @@ pub fn verify_reader(
             key: key.key_id_hex(),
         }));
     }
-    let ok = if sig.prehashed() {
-        let digest = blake2b512_reader(r)?;
-        key.verify(&digest, &sig.signature)
+    // When the trusted comment names the file's SHA-256 (mlgate's default), it is checked too, in the same pass.
+    let claimed_sha256 = sig.comment_sha256();
+    let (ok, sha256) = if sig.prehashed() {
+        if claimed_sha256.is_some() {
+            let (sha256, prehash) = sha256_and_blake2b512(r)?;
+            (key.verify(&prehash, &sig.signature), Some(sha256))
+        } else {
+            (key.verify(&blake2b512_reader(r)?, &sig.signature), None)
+        }
     } else {
         let mut data = vec![];
         let mut r = r;
         r.read_to_end(&mut data)?;
-        key.verify(&data, &sig.signature)
+        let sha256 = claimed_sha256
+            .map(|_| sha256_reader(&data[..]))
+            .transpose()?;
+        (key.verify(&data, &sig.signature), sha256)
     };
     if !ok {
         return Ok(Err(Invalid::FileSignature));
     }
     if !key.verify(&sig.global_message(), &sig.global_signature) {
         return Ok(Err(Invalid::GlobalSignature));
+    }
+    if let (Some(claimed), Some(actual)) = (claimed_sha256, sha256) {
+        let actual = hex(&actual);
+        if !claimed.eq_ignore_ascii_case(&actual) {
+            return Ok(Err(Invalid::CommentSha256 {
+                claimed: claimed.to_string(),
+                actual,
+            }));
+        }
     }
     Ok(Ok(()))
 }
@@ -266,7 +304,8 @@ mod tests {
         assert!(lines[1].starts_with("RU"), "{}", lines[1]); // "ED" in base64
         assert_eq!(
             lines[2],
-            "trusted comment: timestamp:1700000000\tfile:m.onnx\thashed"
+            // sha256sum of "model bytes"
+            "trusted comment: timestamp:1700000000\tfile:m.onnx\tsha256:9cb7487000bc86ac36ce83c4acfabe8878552be99572a6770f65ab1d048a5c48\thashed"
         );
         let back = MinisignSignature::parse(&text).unwrap();
         assert_eq!(back, sig);

@@ -5,17 +5,17 @@
 //! or scanned are findings in a [`crate::report::Report`]; only what stops the work (an unreadable key, a
 //! missing file) is a [`SignError`].
 
+pub mod digest;
 pub mod dsse;
 pub mod keys;
 pub mod minisign;
 pub mod pickle;
+pub mod provenance;
 pub mod verify;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 pub use dsse::{attest, AttestOptions, Envelope, Statement};
@@ -72,17 +72,9 @@ impl SignError {
 
 /// SHA-256 of a file, read in blocks (hex, lower case).
 pub fn sha256_file(path: &Path) -> Result<String, SignError> {
-    let mut f = std::fs::File::open(path).map_err(|e| SignError::io(path, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| SignError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
+    let f = std::fs::File::open(path).map_err(|e| SignError::io(path, e))?;
+    let d = digest::sha256_reader(f).map_err(|e| SignError::io(path, e))?;
+    Ok(hex(&d))
 }
 
 /// The files under `paths`: files as given, folders walked (sorted by name, symbolic links not followed).

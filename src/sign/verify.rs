@@ -56,9 +56,13 @@ fn fail(c: &mut Check, file: Option<&str>, code: &str, message: impl Into<String
     }
 }
 
-/// Checks each `(file, signature file)` pair with `key`. A file that cannot be read stops the run; a signature
-/// that is missing, malformed or wrong is a failed check.
-pub fn verify_minisign(key: &PublicKey, pairs: &[(PathBuf, PathBuf)]) -> Result<Report, SignError> {
+/// Checks each `(file, signature file)` pair against the pinned `keys` (several, so keys can rotate: each
+/// signature is checked with the key whose ID it names). A file that cannot be read stops the run; a signature
+/// that is missing, malformed, wrong or made by a key that is not pinned is a failed check.
+pub fn verify_minisign(
+    keys: &[PublicKey],
+    pairs: &[(PathBuf, PathBuf)],
+) -> Result<Report, SignError> {
     let mut checks = vec![];
     for (file, sig_path) in pairs {
         let name = display_name(file);
@@ -103,6 +107,21 @@ pub fn verify_minisign(key: &PublicKey, pairs: &[(PathBuf, PathBuf)]) -> Result<
         );
         c.figures
             .insert("trusted_comment".into(), json!(sig.trusted_comment));
+        let Some(key) = keys.iter().find(|k| k.key_id() == sig.key_id) else {
+            let pinned: Vec<String> = keys.iter().map(PublicKey::key_id_hex).collect();
+            fail(
+                &mut c,
+                Some(&sig_name),
+                "key-mismatch",
+                format!(
+                    "signed by key ID {}, which is not a trusted key (trusted: {})",
+                    sig.key_id_hex(),
+                    pinned.join(", ")
+                ),
+            );
+            checks.push(c);
+            continue;
+        };
         match verify_reader(key, &sig, data).map_err(|e| SignError::io(file, e))? {
             Ok(()) => {
                 c.summary = format!(
@@ -134,9 +153,9 @@ pub struct AttestationVerifyOptions {
     pub commit: Option<String>,
 }
 
-/// Checks the envelope's signature and statement, then every attested file's digest.
+/// Checks the envelope's signature (by any of the pinned `keys`) and statement, then every attested file's digest.
 pub fn verify_attestation(
-    key: &PublicKey,
+    keys: &[PublicKey],
     opts: &AttestationVerifyOptions,
 ) -> Result<Report, SignError> {
     let env_name = display_name(&opts.envelope);
@@ -144,7 +163,7 @@ pub fn verify_attestation(
         std::fs::read_to_string(&opts.envelope).map_err(|e| SignError::io(&opts.envelope, e))?;
     let mut c = Check::new("attestation", "signature");
     c.figures.insert("envelope".into(), json!(env_name));
-    let statement = match read_statement(key, &text) {
+    let (key, statement) = match read_statement(keys, &text) {
         Ok(s) => s,
         Err((code, m)) => {
             fail(&mut c, Some(&env_name), code, m);
@@ -219,11 +238,17 @@ fn short(keyid: &str) -> &str {
     keyid.get(..16).unwrap_or(keyid)
 }
 
-/// The envelope's statement, once its signature holds; else the finding's code and message.
-fn read_statement(key: &PublicKey, text: &str) -> Result<Statement, (&'static str, String)> {
+/// The key that signed the envelope and its statement, once the signature holds; else the finding's code and
+/// message.
+fn read_statement<'k>(
+    keys: &'k [PublicKey],
+    text: &str,
+) -> Result<(&'k PublicKey, Statement), (&'static str, String)> {
     let env: Envelope = serde_json::from_str(text.trim())
         .map_err(|e| ("attestation-malformed", format!("not a DSSE envelope: {e}")))?;
-    env.verify(key).map_err(|m| ("attestation-invalid", m))?;
+    let key = env
+        .verify_any(keys)
+        .map_err(|m| ("attestation-invalid", m))?;
     if env.payload_type != PAYLOAD_TYPE {
         return Err((
             "statement-unsupported",
@@ -248,7 +273,7 @@ fn read_statement(key: &PublicKey, text: &str) -> Result<Statement, (&'static st
             format!("statement type {:?} is not in-toto's", st.type_),
         ));
     }
-    Ok(st)
+    Ok((key, st))
 }
 
 fn check_predicate(
@@ -262,6 +287,12 @@ fn check_predicate(
         c.figures.insert("repository".into(), json!(r));
     }
     c.figures.insert("timestamp".into(), json!(p.timestamp));
+    if let Some(slsa) = &p.slsa {
+        c.figures.insert("workflow".into(), json!(slsa.workflow()));
+        c.figures
+            .insert("run".into(), json!(slsa.run_details.metadata.invocation_id));
+        c.figures.insert("runner".into(), json!(slsa.runner()));
+    }
     c.figures.insert("report".into(), json!(p.report.name));
     c.figures.insert(
         "report_verdict".into(),
