@@ -301,9 +301,33 @@ pub fn parse_iso_date(s: &str) -> Option<i64> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let y: i32 = s.get(0..4)?.parse().ok()?;
-    let d = NaiveDate::from_ymd_opt(y, two(b, 5)?, two(b, 8)?)?;
-    Some(days_since_epoch(d))
+    let y = two(b, 0)? as i64 * 100 + two(b, 2)? as i64;
+    let (m, d) = (two(b, 5)?, two(b, 8)?);
+    if y == 0 || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`): plain arithmetic,
+/// several times cheaper than building a chrono date for every cell of a date column.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Parses `HH:MM:SS[.ffffff]` and an optional UTC offset (`Z`, `±HH:MM`, `±HHMM`, `±HH`).
@@ -518,6 +542,33 @@ pub fn parse_duration(s: &str) -> Option<(i64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_dates_agree_with_chrono() {
+        for (y, m, d) in [
+            (1970, 1, 1),
+            (2000, 2, 29),
+            (1900, 3, 1),
+            (1, 1, 1),
+            (9999, 12, 31),
+            (2024, 12, 31),
+        ] {
+            let text = format!("{y:04}-{m:02}-{d:02}");
+            let want = days_since_epoch(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+            assert_eq!(parse_iso_date(&text), Some(want), "{text}");
+        }
+        for bad in [
+            "1900-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-04-31",
+            "0000-01-01",
+            "+202-01-01",
+            "2024-1-01",
+        ] {
+            assert_eq!(parse_iso_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn numbers_follow_frictionless() {

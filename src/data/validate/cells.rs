@@ -4,7 +4,7 @@ use super::*;
 use crate::data::schema::FieldType;
 
 impl Validator<'_> {
-    #[inline]
+    #[inline(always)]
     pub(super) fn is_missing(&self, fi: usize, cell: &Cell<'_>) -> bool {
         match cell {
             Cell::Null => true,
@@ -209,11 +209,15 @@ impl Validator<'_> {
             }
         }
         if let Some((src, re)) = &c.pattern {
-            let text = shown();
-            if !re.is_match(&text) {
+            // A pattern holds on the cell's text (of any type); text cells need no copy to be matched.
+            let matched = match cell {
+                Cell::Text(t) => re.is_match(t),
+                other => re.is_match(&other.display()),
+            };
+            if !matched {
                 return Some((
                     "pattern",
-                    format!("{text:?} does not match the pattern {src:?}"),
+                    format!("{:?} does not match the pattern {src:?}", shown()),
                 ));
             }
         }

@@ -34,11 +34,13 @@ impl Validator<'_> {
             let Some(v) = v else { continue };
             let st = &mut self.stats[fi];
             st.values += 1;
-            if let Some(x) = v.as_f64() {
-                st.numeric += 1;
-                st.sum += x;
-                st.min = Some(st.min.map_or(x, |m| m.min(x)));
-                st.max = Some(st.max.map_or(x, |m| m.max(x)));
+            if st.numeric_wanted {
+                if let Some(x) = v.as_f64() {
+                    st.numeric += 1;
+                    st.sum += x;
+                    st.min = Some(st.min.map_or(x, |m| m.min(x)));
+                    st.max = Some(st.max.map_or(x, |m| m.max(x)));
+                }
             }
             let needs_fp = st.distinct.is_some() || self.unique_seen[fi].is_some();
             if !needs_fp {
@@ -52,7 +54,15 @@ impl Validator<'_> {
                 }
             }
             if let Some(seen) = self.unique_seen[fi].as_mut() {
-                if let Some(&first) = seen.get(&fp) {
+                // One probe: the first sighting is remembered, a repeat names it.
+                let first = match seen.entry(fp) {
+                    std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(record.row);
+                        None
+                    }
+                };
+                if let Some(first) = first {
                     let ci = self.column_of[fi].unwrap_or(fi);
                     let shown = record.cells.get(ci).map(Cell::display).unwrap_or_default();
                     let name = self.schema().fields[fi].name.clone();
@@ -65,8 +75,6 @@ impl Validator<'_> {
                         format!("{shown:?} in unique field {name:?} repeats row {first}"),
                     );
                     self.push(f, fi, C_UNIQUE);
-                } else {
-                    seen.insert(fp, record.row);
                 }
             }
         }

@@ -111,6 +111,8 @@ type FpSet = HashSet<Fingerprint, BuildHasherDefault<PassThrough>>;
 /// Streaming statistics of one field, for table checks.
 #[derive(Debug, Default, Clone)]
 struct FieldStats {
+    /// Sum, minimum and maximum are kept only for fields the table checks name.
+    numeric_wanted: bool,
     nulls: u64,
     values: u64,
     numeric: u64,
@@ -262,7 +264,9 @@ impl<'s> Validator<'s> {
             .collect();
         self.stats = caps
             .iter()
-            .map(|cap| FieldStats {
+            .zip(&schema.fields)
+            .map(|(cap, f)| FieldStats {
+                numeric_wanted: schema.extension.fields.contains_key(&f.name),
                 distinct: cap.map(|_| FpSet::default()),
                 distinct_cap: cap.map(|c| c as usize + 1).unwrap_or(0),
                 ..FieldStats::default()
