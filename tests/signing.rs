@@ -573,6 +573,136 @@ fn attest_in_actions_records_slsa_provenance() {
     assert_eq!(figures["runner"], "github-hosted Linux X64");
 }
 
+/// Issue 6, point 5: one changed byte of the file, of the signature, of the trusted comment or of the envelope's
+/// payload makes every verifier refuse: mlgate, Debian's minisign and securesystemslib.
+#[test]
+fn every_tampering_fails_in_every_verifier() {
+    let (Some(minisign), Some(python)) = (minisign_bin(), interop_python()) else {
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/dsse_interop.py");
+    let fresh = || {
+        let w = Workdir::new();
+        attest_and_verify(&w);
+        let o = run(w
+            .mlgate()
+            .args(["sign", "models/a.onnx", "-k", "mlgate.key"]));
+        assert!(o.status.success(), "{}", text(&o));
+        w
+    };
+    let minisign_ok = |w: &Workdir| {
+        Command::new(&minisign)
+            .current_dir(w.path())
+            .args(["-V", "-H", "-m", "models/a.onnx", "-p", "mlgate.pub"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    let mlgate_sig_ok = |w: &Workdir| {
+        run(w.mlgate().args(["verify", "models/a.onnx"]))
+            .status
+            .success()
+    };
+    let sslib_ok = |w: &Workdir| {
+        Command::new(&python)
+            .current_dir(w.path())
+            .arg(&script)
+            .args(["verify", "mlgate.intoto.jsonl", "mlgate.pub.pem", "."])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    let mlgate_att_ok = |w: &Workdir| {
+        run(w
+            .mlgate()
+            .args(["verify", "--attestation", "mlgate.intoto.jsonl"]))
+        .status
+        .success()
+    };
+
+    // Untouched, all four accept.
+    let w = fresh();
+    assert!(minisign_ok(&w) && mlgate_sig_ok(&w) && sslib_ok(&w) && mlgate_att_ok(&w));
+
+    // One byte of the file.
+    let w = fresh();
+    flip_byte(&w.path().join("models/a.onnx"), 3);
+    assert!(!minisign_ok(&w), "minisign accepted a changed file");
+    assert!(!mlgate_sig_ok(&w), "mlgate accepted a changed file");
+    assert!(!sslib_ok(&w), "securesystemslib accepted a changed file");
+    assert!(
+        !mlgate_att_ok(&w),
+        "mlgate accepted a changed attested file"
+    );
+
+    // One byte of the signature (inside the base64 line: decoded, one byte changed, encoded again).
+    let w = fresh();
+    edit_minisig(&w.path().join("models/a.onnx.minisig"), |lines| {
+        let mut raw = base64_decode(&lines[1]);
+        raw[20] ^= 1;
+        lines[1] = base64_encode(&raw);
+    });
+    assert!(!minisign_ok(&w), "minisign accepted a changed signature");
+    assert!(!mlgate_sig_ok(&w), "mlgate accepted a changed signature");
+
+    // One byte of the trusted comment.
+    let w = fresh();
+    edit_minisig(&w.path().join("models/a.onnx.minisig"), |lines| {
+        lines[2] = lines[2].replacen("timestamp:1700000000", "timestamp:1700000001", 1);
+    });
+    assert!(
+        !minisign_ok(&w),
+        "minisign accepted a changed trusted comment"
+    );
+    assert!(
+        !mlgate_sig_ok(&w),
+        "mlgate accepted a changed trusted comment"
+    );
+
+    // One byte of the envelope's payload, and one of its signature.
+    for field in ["payload", "sig"] {
+        let w = fresh();
+        let path = w.path().join("mlgate.intoto.jsonl");
+        let mut env: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let slot = if field == "payload" {
+            &mut env["payload"]
+        } else {
+            &mut env["signatures"][0]["sig"]
+        };
+        let mut raw = base64_decode(slot.as_str().unwrap());
+        let at = raw.len() / 2;
+        raw[at] ^= 1;
+        *slot = base64_encode(&raw).into();
+        std::fs::write(&path, format!("{env}\n")).unwrap();
+        assert!(!sslib_ok(&w), "securesystemslib accepted a changed {field}");
+        assert!(!mlgate_att_ok(&w), "mlgate accepted a changed {field}");
+    }
+}
+
+fn flip_byte(path: &Path, at: usize) {
+    let mut b = std::fs::read(path).unwrap();
+    b[at] ^= 1;
+    std::fs::write(path, b).unwrap();
+}
+
+fn edit_minisig(path: &Path, edit: impl FnOnce(&mut Vec<String>)) {
+    let mut lines: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    edit(&mut lines);
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
 fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
