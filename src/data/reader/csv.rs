@@ -4,13 +4,11 @@
 //! crate skips, but which are blank rows with their own row numbers) from gaps in the line numbers, and an
 //! unterminated quote (which the crate reads to the end of the file) by following the quoting alongside.
 
-use std::borrow::Cow;
 use std::cell::Cell as Shared;
 use std::io::Read;
 use std::rc::Rc;
 
-use super::{open_text, ReadStats, Record, RecordSink, Source};
-use crate::data::value::Cell;
+use super::{open_text, ReadStats, Record, RecordSink, Source, TextRecord};
 use crate::data::DataError;
 
 /// What the adapter saw, shared with the reading loop.
@@ -187,8 +185,8 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
     let mut labels_sent = false;
     let mut records = 0u64;
     let mut last_start_line = 1u64;
-    // Reused across records without holding a borrow: emptied vectors are recycled in place (same layout).
-    let mut spare: Vec<Cell<'static>> = Vec::new();
+    // Each record's cells as byte ranges in its text (reused: one allocation for the whole file).
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
     loop {
         let more = rdr
             .read_byte_record(&mut rec)
@@ -256,22 +254,21 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             sink.labels(None);
             labels_sent = true;
         }
-        // `spare` is empty; its allocation is reused (Cell<'static> coerces to any shorter lifetime).
-        let mut cells: Vec<Cell<'_>> = spare;
-        cells.extend((0..rec.len()).map(|i| Cell::Text(Cow::Borrowed(field(text, &rec, i)))));
+        ranges.clear();
+        ranges.extend((0..rec.len()).map(|i| {
+            let r = rec.range(i).unwrap_or(0..0);
+            (r.start as u32, r.end as u32)
+        }));
         // Unquoted single-line records: the raw length equals the fields plus delimiters plus the line end.
         let raw = end.byte().saturating_sub(start_byte) as usize;
         let unescaped = text.len() + rec.len().saturating_sub(1);
         let plain = embedded == 0 && skipped == 0 && (raw == unescaped + own_end as usize);
-        sink.record(&Record {
+        let meta = TextRecord {
             row,
             line: Some(start_line),
-            cells: &cells,
             plain,
-        });
-        // Give the allocation back without its borrow: emptied, then collected in place as Cell<'static>.
-        cells.clear();
-        spare = cells.into_iter().map(|_| Cell::Null).collect();
+        };
+        sink.text_record(meta, text, &ranges);
     }
     if seen.in_quotes.get() {
         return Err(DataError::UnterminatedQuote {

@@ -142,6 +142,34 @@ pub struct Record<'a> {
 pub trait RecordSink {
     fn labels(&mut self, labels: Option<&[String]>);
     fn record(&mut self, record: &Record<'_>);
+
+    /// A record whose cells are all text: the record's text and each cell's byte range in it. Readers of text
+    /// formats call this; a sink that stores text (the pipeline's batcher) takes it in one copy, the others get
+    /// [`RecordSink::record`] with the cells built here.
+    fn text_record(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
+        let cells: Vec<Cell<'_>> = ranges
+            .iter()
+            .map(|&(a, b)| {
+                Cell::Text(std::borrow::Cow::Borrowed(
+                    text.get(a as usize..b as usize).unwrap_or(""),
+                ))
+            })
+            .collect();
+        self.record(&Record {
+            row: meta.row,
+            line: meta.line,
+            cells: &cells,
+            plain: meta.plain,
+        });
+    }
+}
+
+/// The positions of a [`RecordSink::text_record`], as in [`Record`].
+#[derive(Debug, Clone, Copy)]
+pub struct TextRecord {
+    pub row: u64,
+    pub line: Option<u64>,
+    pub plain: bool,
 }
 
 /// Reads the whole table into `sink`.

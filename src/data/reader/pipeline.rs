@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::sync::mpsc::{sync_channel, SyncSender};
 
-use super::{ReadStats, Record, RecordSink, Source};
+use super::{ReadStats, Record, RecordSink, Source, TextRecord};
 use crate::data::value::Cell;
 use crate::data::DataError;
 
@@ -58,6 +58,20 @@ impl Batch {
             line: record.line,
             plain: record.plain,
             cells: record.cells.len() as u32,
+        });
+    }
+
+    /// A text record in one copy: its text appended whole, its cells as ranges shifted into the batch's text.
+    fn push_text(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
+        let base = self.text.len() as u32;
+        self.text.push_str(text);
+        self.slots
+            .extend(ranges.iter().map(|&(a, b)| Slot::Text(base + a, base + b)));
+        self.records.push(Meta {
+            row: meta.row,
+            line: meta.line,
+            plain: meta.plain,
+            cells: ranges.len() as u32,
         });
     }
 
@@ -122,6 +136,13 @@ impl RecordSink for Batcher {
 
     fn record(&mut self, record: &Record<'_>) {
         self.batch.push(record);
+        if self.batch.records.len() >= BATCH_RECORDS {
+            self.flush();
+        }
+    }
+
+    fn text_record(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
+        self.batch.push_text(meta, text, ranges);
         if self.batch.records.len() >= BATCH_RECORDS {
             self.flush();
         }
