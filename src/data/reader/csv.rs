@@ -225,6 +225,7 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
                     line: Some(line),
                     cells: &[],
                     plain: true,
+                    precast: None,
                 });
             }
         }

@@ -82,6 +82,7 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
                     line: Some(line),
                     cells: &cells,
                     plain: false,
+                    precast: None,
                 });
             }
             Json::Array(items) => {
@@ -109,6 +110,7 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
                     line: Some(line),
                     cells: &cells,
                     plain: false,
+                    precast: None,
                 });
             }
             _ => {
