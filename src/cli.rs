@@ -38,6 +38,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Per-column and dataset drift of CURRENT against REFERENCE (Evidently's tests and thresholds).
     Drift(DriftArgs),
+    /// Pack a model into a deterministic, optionally signed bundle for a device target (tar.gz).
+    Bundle(BundleArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -256,4 +258,47 @@ pub struct DriftArgs {
     /// Tests: ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, l_infinity.
     #[arg(long = "test", value_name = "COLUMN=TEST[:THRESHOLD]")]
     pub tests: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The model file (.onnx or .tflite).
+    pub model: PathBuf,
+    /// The device profile: linux-x86_64, linux-aarch64 or linux-armv7.
+    #[arg(long, value_name = "TARGET")]
+    pub target: String,
+    /// The bundle's name [default: the model file's stem]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The bundle's version.
+    #[arg(
+        long = "bundle-version",
+        value_name = "VERSION",
+        default_value = "0.0.0"
+    )]
+    pub bundle_version: String,
+    /// Class names in the order of the model's output columns, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub labels: Vec<String>,
+    /// A JSON file describing the input preprocessing, copied into the manifest.
+    #[arg(long, value_name = "FILE")]
+    pub preprocessing: Option<PathBuf>,
+    /// The gate report the model passed (report.json); its metrics go into the manifest. Needed with --key.
+    #[arg(long, value_name = "REPORT")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: OptionalKeyArgs,
+    /// The commit [default: $GITHUB_SHA, else `git rev-parse HEAD`] (for the attestation, with --key)
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// The folder to write NAME-VERSION-TARGET.tar.gz into.
+    #[arg(short, long = "out-dir", value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct OptionalKeyArgs {
+    /// Sign the bundle with this secret key: a file, or `env:VAR` for the key's text in an environment variable.
+    #[arg(short, long, value_name = "FILE|env:VAR")]
+    pub key: Option<String>,
 }

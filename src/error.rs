@@ -24,6 +24,10 @@ pub enum Error {
     #[diagnostic(transparent)]
     Sign(#[from] SignError),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Edge(#[from] crate::edge::EdgeError),
+
     #[error("could not write {path}: {source}")]
     #[diagnostic(help("check that the folder exists and is writable"))]
     Write {

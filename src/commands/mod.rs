@@ -1,6 +1,7 @@
 //! One module per subcommand: each parses its flags into options, calls one library function and renders.
 
 mod attest;
+mod bundle;
 mod check;
 mod drift;
 mod keygen;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Attest(a) => attest::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Drift(a) => drift::run(a),
+        Command::Bundle(a) => bundle::run(a),
     }
 }
 
@@ -166,4 +168,32 @@ fn make_world_readable(path: &std::path::Path) -> Result<()> {
     }
     let _ = path;
     Ok(())
+}
+
+/// The commit artifacts are attested at: `explicit`, else `$GITHUB_SHA`, else `git rev-parse HEAD`.
+fn commit(explicit: Option<String>) -> Result<String> {
+    if let Some(c) = explicit.or_else(|| env_nonempty("GITHUB_SHA")) {
+        return Ok(c);
+    }
+    git_head().ok_or_else(|| {
+        Error::Usage(
+            "cannot tell the commit: pass --commit SHA (in GitHub Actions $GITHUB_SHA is read)"
+                .into(),
+        )
+    })
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `git rev-parse HEAD` in the current folder, when git and a repository are there.
+fn git_head() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let sha = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !sha.is_empty()).then_some(sha)
 }

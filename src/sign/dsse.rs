@@ -251,6 +251,24 @@ pub fn attest(
             digest: BTreeMap::from([("sha256".to_string(), sha256_file(&f)?)]),
         });
     }
+    attest_subjects(key, report, opts, subject)
+}
+
+/// [`attest`] for subjects already digested (files that are not on disk under their names, such as the entries
+/// of a bundle being built); `opts.paths` is not read.
+pub fn attest_subjects(
+    key: &KeyPair,
+    report: &Report,
+    opts: &AttestOptions,
+    subject: Vec<Subject>,
+) -> Result<(Envelope, Statement), SignError> {
+    if report.verdict != Verdict::Pass {
+        return Err(SignError::Report {
+            path: opts.report.display().to_string(),
+            message: "the gate verdict is fail: nothing is attested".into(),
+            help: None,
+        });
+    }
     let predicate = ReleasePredicate {
         commit: opts.commit.clone(),
         repository: opts.repository.clone(),

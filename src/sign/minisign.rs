@@ -180,6 +180,18 @@ pub fn sign_file(
     sign_reader(key, f, &name, opts).map_err(|e| SignError::io(file, e))
 }
 
+/// Signs bytes held in memory (a bundle's entry) as [`sign_file`] signs a file named `file_name`.
+pub fn sign_bytes(
+    key: &KeyPair,
+    bytes: &[u8],
+    file_name: &str,
+    opts: &SignOptions,
+) -> MinisignSignature {
+    // Reading from a slice cannot fail.
+    sign_reader(key, bytes, file_name, opts)
+        .unwrap_or_else(|e| unreachable!("reading a slice: {e}"))
+}
+
 /// `FILE.minisig`, beside the file.
 pub fn default_signature_path(file: &Path) -> PathBuf {
     let mut s = file.as_os_str().to_owned();

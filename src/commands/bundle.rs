@@ -1,0 +1,120 @@
+use std::io::Write;
+
+use crate::cli::BundleArgs;
+use crate::edge::bundle::Signing;
+use crate::edge::{build_bundle, BundleOptions, Target};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::fsutil::write_atomic;
+use crate::sign::dsse::read_report;
+use crate::sign::provenance::Provenance;
+use crate::sign::AttestOptions;
+
+pub fn run(a: BundleArgs) -> Result<Exit> {
+    let target = Target::named(&a.target).map_err(Error::Usage)?;
+    let name = match &a.name {
+        Some(n) => n.clone(),
+        None => a
+            .model
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into()),
+    };
+    if name.is_empty() || name.contains(['/', '\\']) || a.bundle_version.contains(['/', '\\']) {
+        return Err(Error::Usage(
+            "--name and --bundle-version become the bundle's file name: no slashes".into(),
+        ));
+    }
+    let report = match &a.report {
+        Some(p) => {
+            let r = read_report(p)?;
+            if r.verdict != crate::report::Verdict::Pass {
+                let mut err = anstream::stderr();
+                let _ = writeln!(
+                    err,
+                    "{}: the gate verdict is fail; nothing was bundled",
+                    p.display()
+                );
+                return Ok(Exit::GateFailed);
+            }
+            Some((p.clone(), r))
+        }
+        None => None,
+    };
+    let preprocessing = match &a.preprocessing {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                Error::Usage(format!(
+                    "{}: cannot read the preprocessing file: {e}",
+                    p.display()
+                ))
+            })?;
+            Some(serde_json::from_str(&text).map_err(|e| {
+                Error::Usage(format!(
+                    "{}: line {}, column {}: not JSON: {e}",
+                    p.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?)
+        }
+        None => None,
+    };
+    let signing = match &a.key.key {
+        None => None,
+        Some(k) => {
+            if a.report.is_none() {
+                return Err(Error::Usage(
+                    "a signed bundle carries an attestation that binds the gate report: pass --report out/report.json"
+                        .into(),
+                ));
+            }
+            let key = super::secret_key(Some(k))?;
+            let commit = super::commit(a.commit.clone())?;
+            Some(Signing {
+                key,
+                attest: AttestOptions {
+                    paths: vec![],
+                    report: a.report.clone().unwrap_or_default(),
+                    repository: super::env_nonempty("GITHUB_REPOSITORY"),
+                    timestamp: super::timestamp(),
+                    provenance: Provenance::from_actions(super::env_nonempty, &commit),
+                    commit,
+                },
+            })
+        }
+    };
+    let opts = BundleOptions {
+        model: a.model.clone(),
+        name,
+        version: a.bundle_version.clone(),
+        target,
+        inputs: vec![],
+        outputs: vec![],
+        evaluable_by_tract: true,
+        labels: a.labels.clone(),
+        preprocessing,
+        report,
+        signing,
+    };
+    let built = build_bundle(&opts)?;
+    std::fs::create_dir_all(&a.out_dir).map_err(|e| Error::Write {
+        path: a.out_dir.display().to_string(),
+        source: e,
+    })?;
+    let out = a.out_dir.join(&built.file_name);
+    write_atomic(&out, &built.bytes)?;
+    super::make_world_readable(&out)?;
+    let mut stdout = anstream::stdout();
+    let _ = writeln!(
+        stdout,
+        "bundled {} for {} -> {} ({} bytes, {} entries: {})",
+        a.model.display(),
+        target.name,
+        out.display(),
+        built.bytes.len(),
+        built.entries.len(),
+        built.entries.join(", ")
+    );
+    Ok(Exit::Pass)
+}

@@ -1,0 +1,74 @@
+//! Target profiles: a device family's name chooses the model format and precision a bundle carries.
+
+use serde::Serialize;
+
+/// A named device profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub name: &'static str,
+    /// The Rust target triple of the device's mlgate/tract build.
+    pub triple: &'static str,
+    /// The model format the bundle carries for it.
+    pub format: &'static str,
+    /// The precision the bundle carries without `--quantize`.
+    pub precision: &'static str,
+    /// What the profile is for, for `--help` and README.
+    pub note: &'static str,
+}
+
+/// Every profile, in the order README lists them.
+pub const TARGETS: &[Target] = &[
+    Target {
+        name: "linux-x86_64",
+        triple: "x86_64-unknown-linux-gnu",
+        format: "onnx",
+        precision: "fp32",
+        note: "servers and edge boxes with x86-64 CPUs (AVX2 and FMA used by tract when present)",
+    },
+    Target {
+        name: "linux-aarch64",
+        triple: "aarch64-unknown-linux-gnu",
+        format: "onnx",
+        precision: "fp32",
+        note: "64-bit ARM boards (Raspberry Pi 4/5 with a 64-bit OS, Jetson CPUs, Graviton)",
+    },
+    Target {
+        name: "linux-armv7",
+        triple: "armv7-unknown-linux-gnueabihf",
+        format: "onnx",
+        precision: "fp32",
+        note: "32-bit ARM boards with NEON (Raspberry Pi 2/3 with a 32-bit OS)",
+    },
+];
+
+impl Target {
+    /// The profile named `name`; the error lists the known ones.
+    pub fn named(name: &str) -> Result<Target, String> {
+        TARGETS
+            .iter()
+            .copied()
+            .find(|t| t.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
+                format!(
+                    "unknown target {name:?}: the targets are {}",
+                    known.join(", ")
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found() {
+        for t in TARGETS {
+            assert_eq!(Target::named(t.name).unwrap(), *t);
+        }
+        assert!(Target::named("windows")
+            .unwrap_err()
+            .contains("linux-x86_64, linux-aarch64, linux-armv7"));
+    }
+}

@@ -1,0 +1,384 @@
+//! Edge bundles: deterministic bytes, what a device checks, and the archives it refuses.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mlgate::edge::archive::{read_tar_gz, Limits};
+use mlgate::edge::check_bundle;
+use mlgate::sign::PublicKey;
+
+fn mlgate() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mlgate"));
+    c.env("NO_COLOR", "1")
+        .env("GITHUB_ACTIONS", "false")
+        .env_remove("MLGATE_SIGNING_KEY")
+        .env_remove("GITHUB_SHA")
+        .env_remove("GITHUB_RUN_ID")
+        .env_remove("GITHUB_REPOSITORY")
+        .env("SOURCE_DATE_EPOCH", "1700000000");
+    c
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The output with miette's line wrapping undone: words separated by single spaces.
+fn flat(o: &Output) -> String {
+    text(o)
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn model() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/wine_logreg.onnx")
+}
+
+/// A folder with a key pair and a passing report.
+fn workdir() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("keygen")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let report = serde_json::json!({"version": 1, "verdict": "pass", "checks": [{
+        "id": "wine/metric", "kind": "metric", "subject": "wine", "status": "pass", "summary": "",
+        "figures": {"metrics": [{"name": "accuracy", "value": 0.9777}]}, "findings": []}]});
+    std::fs::write(d.path().join("report.json"), report.to_string()).unwrap();
+    d
+}
+
+fn bundle(dir: &Path, out: &str, signed: bool) -> PathBuf {
+    let mut c = mlgate();
+    c.current_dir(dir)
+        .arg("bundle")
+        .arg(model())
+        .args([
+            "--target",
+            "linux-aarch64",
+            "--name",
+            "wine",
+            "--bundle-version",
+            "1.2.0",
+        ])
+        .args([
+            "--labels",
+            "class_0,class_1,class_2",
+            "--report",
+            "report.json",
+            "-o",
+            out,
+        ]);
+    if signed {
+        c.args([
+            "--key",
+            "mlgate.key",
+            "--commit",
+            "0123456789abcdef0123456789abcdef01234567",
+        ]);
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    dir.join(out).join("wine-1.2.0-linux-aarch64.tar.gz")
+}
+
+#[test]
+fn bundles_are_byte_identical_across_runs() {
+    let d = workdir();
+    for signed in [false, true] {
+        let a = std::fs::read(bundle(d.path(), "a", signed)).unwrap();
+        let b = std::fs::read(bundle(d.path(), "b", signed)).unwrap();
+        assert_eq!(a, b, "signed: {signed}");
+    }
+    let files = read_tar_gz(
+        &d.path().join("a/wine-1.2.0-linux-aarch64.tar.gz"),
+        Limits::default(),
+    )
+    .unwrap();
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "SHA256SUMS",
+            "SHA256SUMS.minisig",
+            "attestation.intoto.jsonl",
+            "manifest.json",
+            "manifest.json.minisig",
+            "models/wine_logreg.onnx",
+            "models/wine_logreg.onnx.minisig"
+        ]
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert_eq!(manifest["target"], "linux-aarch64");
+    assert_eq!(manifest["artifacts"][0]["format"], "onnx");
+    assert_eq!(manifest["artifacts"][0]["precision"], "fp32");
+    assert_eq!(manifest["labels"][2], "class_2");
+    assert_eq!(manifest["metrics"]["accuracy"], 0.9777);
+    assert_eq!(manifest["min_tract_version"], "0.23.9");
+}
+
+#[test]
+fn system_tools_read_the_bundle() {
+    // GNU tar extracts it, and `sha256sum -c` accepts its SHA256SUMS: no mlgate needed on the device to check.
+    let d = workdir();
+    let b = bundle(d.path(), "out", false);
+    let x = d.path().join("x");
+    std::fs::create_dir(&x).unwrap();
+    let o = Command::new("tar")
+        .arg("xzf")
+        .arg(&b)
+        .arg("-C")
+        .arg(&x)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(&x)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = Command::new("tar").arg("tvzf").arg(&b).output().unwrap();
+    let listing = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        listing.lines().all(|l| l.starts_with("-rw-r--r-- 0/0")),
+        "{listing}"
+    );
+    assert!(listing.contains("1980-01-01"), "{listing}");
+}
+
+#[test]
+fn a_device_checks_digests_signatures_and_the_attestation() {
+    let d = workdir();
+    let b = bundle(d.path(), "out", true);
+    let key = PublicKey::load(&d.path().join("mlgate.pub")).unwrap();
+    let ok = check_bundle(&b, std::slice::from_ref(&key), Limits::default()).unwrap();
+    assert_eq!(
+        ok.report.verdict,
+        mlgate::report::Verdict::Pass,
+        "{}",
+        ok.report.to_json()
+    );
+
+    // Another key: every signature is refused, with the key IDs.
+    let other = tempfile::tempdir().unwrap();
+    let o = mlgate()
+        .current_dir(other.path())
+        .arg("keygen")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let wrong = PublicKey::load(&other.path().join("mlgate.pub")).unwrap();
+    let bad = check_bundle(&b, &[wrong], Limits::default()).unwrap();
+    assert_eq!(bad.report.verdict, mlgate::report::Verdict::Fail);
+    let json = bad.report.to_json();
+    assert!(
+        json.contains("key-mismatch") && json.contains("attestation-invalid"),
+        "{json}"
+    );
+
+    // An unsigned bundle is refused when keys are pinned.
+    let u = bundle(d.path(), "plain", false);
+    let r = check_bundle(&u, std::slice::from_ref(&key), Limits::default()).unwrap();
+    assert!(
+        r.report.to_json().contains("signature-missing"),
+        "{}",
+        r.report.to_json()
+    );
+}
+
+#[test]
+fn a_model_that_does_not_match_the_manifest_is_refused() {
+    // Rebuilt by hand with another model under the same name and a matching SHA256SUMS: only the manifest
+    // still names the approved model's digest.
+    let d = workdir();
+    let b = bundle(d.path(), "out", false);
+    let mut files = read_tar_gz(&b, Limits::default()).unwrap();
+    files.insert(
+        "models/wine_logreg.onnx".into(),
+        b"not the approved model".to_vec(),
+    );
+    let sums: String = files
+        .iter()
+        .filter(|(n, _)| n.as_str() != "SHA256SUMS")
+        .map(|(n, bytes)| format!("{}  {n}\n", sha256_hex(bytes)))
+        .collect();
+    files.insert("SHA256SUMS".into(), sums.into_bytes());
+    let forged = d.path().join("forged.tar.gz");
+    std::fs::write(
+        &forged,
+        mlgate::edge::archive::write_tar_gz(&files).unwrap(),
+    )
+    .unwrap();
+    let r = check_bundle(&forged, &[], Limits::default()).unwrap();
+    let json = r.report.to_json();
+    assert_eq!(r.report.verdict, mlgate::report::Verdict::Fail, "{json}");
+    assert!(json.contains("manifest-mismatch"), "{json}");
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    mlgate::sign::hex(&sha2::Sha256::digest(b))
+}
+
+/// A tar.gz with raw headers, so that names and kinds the tar crate would refuse to write can be tested.
+fn raw_tar_gz(entries: &[(&str, tar::EntryType, &[u8], Option<&str>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, kind, data, link) in entries {
+        let mut h = tar::Header::new_old();
+        {
+            let old = h.as_old_mut();
+            old.name[..name.len()].copy_from_slice(name.as_bytes());
+            if let Some(l) = link {
+                old.linkname[..l.len()].copy_from_slice(l.as_bytes());
+            }
+        }
+        h.set_entry_type(*kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        h.set_cksum();
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &out).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn hostile_archives_are_refused_with_the_entry_named() {
+    use tar::EntryType::{Link, Regular, Symlink};
+    let d = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "dotdot",
+            raw_tar_gz(&[("../evil", Regular, b"x", None)]),
+            "\"../evil\": a `..` component",
+        ),
+        (
+            "nested dotdot",
+            raw_tar_gz(&[("models/../../evil", Regular, b"x", None)]),
+            "a `..` component",
+        ),
+        (
+            "absolute",
+            raw_tar_gz(&[("/etc/evil", Regular, b"x", None)]),
+            "an absolute path",
+        ),
+        (
+            "symlink",
+            raw_tar_gz(&[("models/m.onnx", Symlink, b"", Some("/etc/passwd"))]),
+            "is a symbolic link (to /etc/passwd)",
+        ),
+        (
+            "hard link",
+            raw_tar_gz(&[("a", Regular, b"x", None), ("b", Link, b"", Some("a"))]),
+            "is a hard link (to a)",
+        ),
+        (
+            "duplicate",
+            raw_tar_gz(&[
+                ("manifest.json", Regular, b"{}", None),
+                ("manifest.json", Regular, b"{}", None),
+            ]),
+            "appears twice",
+        ),
+        (
+            "oversized",
+            raw_tar_gz(&[("big.bin", Regular, &[0u8; 4096], None)]),
+            "over the limit of 1000 bytes",
+        ),
+    ];
+    let limits = Limits {
+        max_entry_bytes: 1000,
+        ..Limits::default()
+    };
+    for (what, bytes, expected) in cases {
+        let p = d.path().join(format!("{}.tar.gz", what.replace(' ', "_")));
+        std::fs::write(&p, bytes).unwrap();
+        let err = read_tar_gz(&p, limits).expect_err(what).to_string();
+        assert!(err.contains(expected), "{what}: {err}");
+        assert!(err.contains(&p.display().to_string()), "{what}: {err}");
+        // Nothing was written anywhere: the reader only reads.
+        assert!(!d.path().join("evil").exists() && !Path::new("/etc/evil").exists());
+    }
+    // Not a tar.gz at all.
+    let p = d.path().join("junk.tar.gz");
+    std::fs::write(&p, b"junk").unwrap();
+    assert!(read_tar_gz(&p, limits)
+        .unwrap_err()
+        .to_string()
+        .contains("refused"));
+}
+
+#[test]
+fn bundle_command_errors() {
+    let d = workdir();
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("bundle")
+        .arg(model())
+        .args(["--target", "windows"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains(
+            "unknown target \"windows\": the targets are linux-x86_64, linux-aarch64, linux-armv7"
+        ),
+        "{}",
+        text(&o)
+    );
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("bundle")
+        .arg(model())
+        .args(["--target", "linux-armv7", "--key", "mlgate.key"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(flat(&o).contains("pass --report"), "{}", text(&o));
+    std::fs::write(
+        d.path().join("fail.json"),
+        r#"{"version": 1, "verdict": "fail", "checks": []}"#,
+    )
+    .unwrap();
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("bundle")
+        .arg(model())
+        .args(["--target", "linux-armv7", "--report", "fail.json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(flat(&o).contains("nothing was bundled"), "{}", text(&o));
+    std::fs::write(d.path().join("notes.txt"), b"hello").unwrap();
+    let o = mlgate()
+        .current_dir(d.path())
+        .args(["bundle", "notes.txt", "--target", "linux-armv7"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("neither an ONNX (.onnx) nor a TFLite model"),
+        "{}",
+        text(&o)
+    );
+    assert!(std::fs::read_dir(d.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".tar.gz")));
+}
