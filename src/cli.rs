@@ -38,6 +38,38 @@ pub enum Command {
     Scan(ScanArgs),
     /// Per-column and dataset drift of CURRENT against REFERENCE (Evidently's tests and thresholds).
     Drift(DriftArgs),
+    /// GitHub tools.
+    #[command(subcommand)]
+    Github(GithubCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GithubCommand {
+    /// Post a report that `mlgate check --report-dir` wrote to its pull request: the sticky comment and the check
+    /// run (for a workflow_run workflow, which has write permission and never checks out the PR's code).
+    Publish(PublishArgs),
+}
+
+/// The GitHub token: `--token`, else `$GITHUB_TOKEN`. Its value is never printed, not even by `--help`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// GitHub token [default: $GITHUB_TOKEN]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GITHUB_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The folder `mlgate check --report-dir` wrote (report.json, mlgate-context.json).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: PathBuf,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,9 +105,18 @@ pub struct CheckArgs {
     pub config: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Also write report.json and report.md to this folder.
+    /// Also write report.json and report.md to this folder (and, in GitHub Actions, mlgate-context.json for
+    /// `mlgate github publish`).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    /// With a token in GitHub Actions, post the sticky comment and the check run [default]
+    #[arg(long, overrides_with = "no_comment")]
+    pub comment: bool,
+    /// Post nothing to the pull request, even with a token.
+    #[arg(long, overrides_with = "comment")]
+    pub no_comment: bool,
 }
 
 /// How to read a data file (the dialect).

@@ -16,6 +16,7 @@ pub mod github;
 pub mod model;
 pub mod report;
 pub mod sign;
+pub mod templates;
 
 pub use error::{Error, Result};
 pub use exit::Exit;

@@ -3,6 +3,7 @@
 mod attest;
 mod check;
 mod drift;
+mod github_publish;
 mod keygen;
 mod scan;
 mod schema_infer;
@@ -12,7 +13,7 @@ mod verify;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, DataArgs, OutputFormat, SchemaCommand};
+use crate::cli::{Cli, Command, DataArgs, GithubCommand, OutputFormat, SchemaCommand};
 use crate::data::{Dialect, Format, Source};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Attest(a) => attest::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Drift(a) => drift::run(a),
+        Command::Github(GithubCommand::Publish(a)) => github_publish::run(a),
     }
 }
 
