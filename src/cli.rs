@@ -41,6 +41,8 @@ pub enum Command {
     /// GitHub tools.
     #[command(subcommand)]
     Github(GithubCommand),
+    /// Write the GitHub Actions workflows and a starter mlgate.yml for this repository.
+    Init(InitArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +72,16 @@ pub struct PublishArgs {
     pub report_dir: PathBuf,
     #[command(flatten)]
     pub token: TokenArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository's root folder.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Replace files that already exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ pub mod exit;
 pub mod fsutil;
 pub mod gate;
 pub mod github;
+pub mod init;
 pub mod model;
 pub mod report;
 pub mod sign;

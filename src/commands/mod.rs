@@ -4,6 +4,7 @@ mod attest;
 mod check;
 mod drift;
 mod github_publish;
+mod init;
 mod keygen;
 mod scan;
 mod schema_infer;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Scan(a) => scan::run(a),
         Command::Drift(a) => drift::run(a),
         Command::Github(GithubCommand::Publish(a)) => github_publish::run(a),
+        Command::Init(a) => init::run(a),
     }
 }
 
