@@ -502,7 +502,8 @@ fn mlgate() -> Command {
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_STEP_SUMMARY")
         .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_WORKSPACE");
+        .env_remove("GITHUB_WORKSPACE")
+        .env_remove("GITHUB_SHA");
     c
 }
 
@@ -662,4 +663,27 @@ fn publish_posts_a_saved_report_from_a_workflow_run() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing posted"));
+}
+
+/// clap would print an `env` value in `--help`; the token's is hidden.
+#[test]
+fn help_never_shows_the_token() {
+    for args in [
+        &["check", "--help"][..],
+        &["github", "publish", "--help"][..],
+    ] {
+        let o = mlgate()
+            .args(args)
+            .env("GITHUB_TOKEN", FAKE_TOKEN)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(all.contains("GITHUB_TOKEN"), "{all}");
+        assert!(!all.contains(FAKE_TOKEN), "{all}");
+    }
 }

@@ -34,12 +34,14 @@ pub fn run(a: CheckArgs) -> Result<Exit> {
             eprintln!("warning: {e}");
         }
     }
+    let token = a.token.token.as_deref().and_then(github::Token::new);
+    if a.comment && !a.no_comment && (token.is_none() || actions.is_none()) {
+        eprintln!(
+            "warning: --comment needs a token (--token or GITHUB_TOKEN) inside GitHub Actions: nothing posted"
+        );
+    }
     // With a token: the comment and the check run. Their failures are warnings; the exit code is the verdict's.
-    if let (Some(actions), Some(token), false) = (
-        &actions,
-        a.token.token.as_deref().and_then(github::Token::new),
-        a.no_comment,
-    ) {
+    if let (Some(actions), Some(token), false) = (&actions, token, a.no_comment) {
         let config = a.config.to_string_lossy().replace('\\', "/");
         let target = Target::from_actions(&config, actions);
         let opts = github::PublishOptions {
