@@ -687,3 +687,50 @@ fn help_never_shows_the_token() {
         assert!(!all.contains(FAKE_TOKEN), "{all}");
     }
 }
+
+/// GitHub Enterprise: GITHUB_API_URL is `https://HOST/api/v3`; every request, the next pages included, keeps the
+/// path prefix.
+#[test]
+fn an_enterprise_api_url_keeps_its_path() {
+    let fake = Fake::new();
+    let base = "/api/v3";
+    fake.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("{base}/user")))
+            .respond_with(json_response(200, resource("user.json"))),
+    );
+    let next = format!(
+        "<{}{base}/repos/{REPO}/issues/42/comments?per_page=100&page=2>; rel=\"next\"",
+        fake.uri()
+    );
+    fake.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("{base}{}", comments_path())))
+            .and(query_param("page", "2"))
+            .respond_with(json_response(200, json!([])))
+            .expect(1),
+    );
+    fake.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("{base}{}", comments_path())))
+            .respond_with(json_response(200, json!([])).insert_header("link", next.as_str()))
+            .expect(1),
+    );
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path(format!("{base}{}", comments_path())))
+            .respond_with(json_response(201, comment(10, "mlgate-bot", "x")))
+            .expect(1),
+    );
+    fake.mount(
+        Mock::given(method("POST"))
+            .and(path(format!("{base}/repos/{REPO}/check-runs")))
+            .respond_with(json_response(201, resource("check_run.json")))
+            .expect(1),
+    );
+    let (mut opts, _) = options(&fake);
+    opts.api_url = format!("{}{base}", fake.uri());
+    let out = publish(&report(1), &target(Some(42)), &opts);
+    assert!(out.warnings.is_empty(), "{out:?}");
+    fake.verify();
+}

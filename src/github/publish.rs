@@ -154,3 +154,56 @@ pub fn publish(report: &Report, target: &Target, opts: &PublishOptions) -> Publi
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved() -> RunContext {
+        RunContext {
+            version: 1,
+            config: "ml/mlgate.yml".into(),
+            job: "gate".into(),
+            pr_number: Some(7),
+            head_sha: Some("abc".into()),
+            run_id: Some("11".into()),
+            path_prefix: "ml".into(),
+        }
+    }
+
+    fn workflow_run(sha: &str, pr: Option<u64>) -> ActionsContext {
+        ActionsContext {
+            repository: "o/r".into(),
+            server_url: "https://github.com".into(),
+            api_url: "https://api.github.com".into(),
+            event_name: "workflow_run".into(),
+            pr_number: pr,
+            head_sha: Some(sha.into()),
+            run_id: Some("12".into()),
+            job: "publish".into(),
+            path_prefix: String::new(),
+        }
+    }
+
+    #[test]
+    fn publish_target_takes_the_pr_from_the_event_else_the_artifact() {
+        let t = Target::for_publish(&saved(), &workflow_run("abc", Some(9))).unwrap();
+        assert_eq!(t.pr_number, Some(9));
+        assert_eq!(
+            (t.config.as_str(), t.job.as_str(), t.repository.as_str()),
+            ("ml/mlgate.yml", "gate", "o/r")
+        );
+        assert_eq!(
+            t.run_id.as_deref(),
+            Some("11"),
+            "the run with the job summary"
+        );
+        let fork = Target::for_publish(&saved(), &workflow_run("abc", None)).unwrap();
+        assert_eq!(fork.pr_number, Some(7));
+    }
+
+    #[test]
+    fn an_artifact_for_another_commit_is_refused() {
+        assert!(Target::for_publish(&saved(), &workflow_run("zzz", None)).is_err());
+    }
+}
