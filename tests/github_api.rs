@@ -734,3 +734,25 @@ fn an_enterprise_api_url_keeps_its_path() {
     assert!(out.warnings.is_empty(), "{out:?}");
     fake.verify();
 }
+
+/// Nothing listening: each call is retried, then given up with a warning.
+#[test]
+fn an_unreachable_api_is_a_warning() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let waits = Arc::new(Mutex::new(vec![]));
+    let opts = PublishOptions {
+        api_url: closed,
+        token: Token::new(FAKE_TOKEN).unwrap(),
+        policy: RetryPolicy {
+            record_waits: Some(waits.clone()),
+            ..RetryPolicy::default()
+        },
+    };
+    let out = publish(&report(1), &target(Some(42)), &opts);
+    assert_eq!(out.warnings.len(), 2, "{out:?}");
+    assert!(!format!("{out:?}").contains(FAKE_TOKEN));
+    // Three waits (1 s, 2 s, 4 s) before each call's fourth and last attempt.
+    assert_eq!(waits.lock().unwrap().len(), 6);
+}

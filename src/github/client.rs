@@ -214,6 +214,9 @@ impl Client {
                 .base_uri(api_url)
                 .map_err(|e| setup(e.to_string()))?
                 .personal_token(token.expose().to_string())
+                // A hung API must not hang the gate: each request gives up, and is retried, after these.
+                .set_connect_timeout(Some(Duration::from_secs(10)))
+                .set_read_timeout(Some(Duration::from_secs(30)))
                 .build()
                 .map_err(|e| setup(e.to_string()))?
         };
