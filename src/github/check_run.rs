@@ -124,3 +124,36 @@ pub fn post(
     }
     Ok((id, requests))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Check, Finding, Status};
+
+    #[test]
+    fn annotations_need_a_line_take_the_folder_prefix_and_put_errors_first() {
+        let mut c = Check::new("d", "schema");
+        c.status = Status::Fail;
+        let mut warn = Finding::new("w", Severity::Warning, "a warning");
+        warn.file = Some("./data/a.csv".into());
+        warn.line = Some(3);
+        let mut err = Finding::new("e", Severity::Error, "an error");
+        err.file = Some("data/a.csv".into());
+        err.line = Some(9);
+        let mut no_line = Finding::new("t", Severity::Error, "a table finding");
+        no_line.file = Some("data/a.csv".into());
+        c.findings = vec![warn, no_line, err];
+        let links = Links {
+            path_prefix: "ml".into(),
+            ..Links::default()
+        };
+        let notes = annotations(&Report::new(vec![c]), &links);
+        assert_eq!(notes.len(), 2);
+        assert_eq!(notes[0]["annotation_level"], "failure");
+        assert_eq!(notes[0]["path"], "ml/data/a.csv");
+        assert_eq!(notes[1]["annotation_level"], "warning");
+        assert_eq!(notes[1]["start_line"], 3);
+        assert_eq!(run_name("mlgate.yml"), "mlgate");
+        assert_eq!(run_name("ml/mlgate.yml"), "mlgate (ml/mlgate.yml)");
+    }
+}
