@@ -34,7 +34,9 @@ impl Links {
     /// `SERVER/OWNER/REPO/blob/SHA/PATH#LNN` for a finding's file, when the file is inside the repository.
     pub fn file_url(&self, file: &str, line: Option<u64>) -> Option<String> {
         let sha = self.head_sha.as_deref()?;
-        if self.repository.is_empty() || file.starts_with('/') || file.contains("..") {
+        // Only files inside the repository have a page there.
+        let outside = file.starts_with('/') || file.split(['/', '\\']).any(|c| c == "..");
+        if self.repository.is_empty() || outside {
             return None;
         }
         let file = file.trim_start_matches("./");
@@ -503,6 +505,7 @@ mod tests {
         );
         assert_eq!(links.file_url("/etc/passwd", None), None);
         assert_eq!(links.file_url("../x.csv", None), None);
+        assert!(links.file_url("data/a..b.csv", None).is_some());
     }
 
     #[test]
