@@ -40,6 +40,50 @@ pub enum Command {
     Drift(DriftArgs),
     /// Pack a model into a deterministic, optionally signed bundle for a device target (tar.gz).
     Bundle(BundleArgs),
+    /// GitHub tools.
+    #[command(subcommand)]
+    Github(GithubCommand),
+    /// Write the GitHub Actions workflows and a starter mlgate.yml for this repository.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GithubCommand {
+    /// Post a report that `mlgate check --report-dir` wrote to its pull request: the sticky comment and the check
+    /// run (for a workflow_run workflow, which has write permission and never checks out the PR's code).
+    Publish(PublishArgs),
+}
+
+/// The GitHub token: `--token`, else `$GITHUB_TOKEN`. Its value is never printed, not even by `--help`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// GitHub token [default: $GITHUB_TOKEN]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "GITHUB_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The folder `mlgate check --report-dir` wrote (report.json, mlgate-context.json).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: PathBuf,
+    #[command(flatten)]
+    pub token: TokenArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository's root folder.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Replace files that already exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,9 +119,18 @@ pub struct CheckArgs {
     pub config: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Also write report.json and report.md to this folder.
+    /// Also write report.json and report.md to this folder (and, in GitHub Actions, mlgate-context.json for
+    /// `mlgate github publish`).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    /// With a token in GitHub Actions, post the sticky comment and the check run [default]
+    #[arg(long, overrides_with = "no_comment")]
+    pub comment: bool,
+    /// Post nothing to the pull request, even with a token.
+    #[arg(long, overrides_with = "comment")]
+    pub no_comment: bool,
 }
 
 /// How to read a data file (the dialect).

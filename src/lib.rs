@@ -14,9 +14,11 @@ pub mod exit;
 pub mod fsutil;
 pub mod gate;
 pub mod github;
+pub mod init;
 pub mod model;
 pub mod report;
 pub mod sign;
+pub mod templates;
 
 pub use error::{Error, Result};
 pub use exit::Exit;

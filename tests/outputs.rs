@@ -6,7 +6,8 @@ fn mlgate() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mlgate"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
-        .env("GITHUB_ACTIONS", "false");
+        .env("GITHUB_ACTIONS", "false")
+        .env_remove("GITHUB_TOKEN");
     c
 }
 

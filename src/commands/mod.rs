@@ -4,6 +4,8 @@ mod attest;
 mod bundle;
 mod check;
 mod drift;
+mod github_publish;
+mod init;
 mod keygen;
 mod scan;
 mod schema_infer;
@@ -13,7 +15,7 @@ mod verify;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, DataArgs, OutputFormat, SchemaCommand};
+use crate::cli::{Cli, Command, DataArgs, GithubCommand, OutputFormat, SchemaCommand};
 use crate::data::{Dialect, Format, Source};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -31,6 +33,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Scan(a) => scan::run(a),
         Command::Drift(a) => drift::run(a),
         Command::Bundle(a) => bundle::run(a),
+        Command::Github(GithubCommand::Publish(a)) => github_publish::run(a),
+        Command::Init(a) => init::run(a),
     }
 }
 

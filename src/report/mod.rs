@@ -12,6 +12,18 @@ pub use annotations::{annotated_count, render_github};
 pub use human::render_human;
 pub use markdown::render_markdown;
 
+/// Escapes text for a markdown table cell (pipes, newlines, HTML-significant characters).
+pub fn markdown_cell(s: &str) -> String {
+    markdown::cell(s)
+}
+
+/// The drift table of one `drift` check in markdown (empty when it has no columns).
+pub fn render_drift_markdown(check: &Check) -> String {
+    let mut out = String::new();
+    markdown_drift::render_drift(&mut out, check);
+    out
+}
+
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
@@ -194,7 +206,7 @@ impl Finding {
 }
 
 /// Shortens a value for display, on a character boundary.
-pub(crate) fn clip(s: &str, max: usize) -> String {
+pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }

@@ -1,0 +1,266 @@
+//! `mlgate init`: the GitHub Actions workflows (the pull-request gate and the `workflow_run` publisher) and a
+//! starter `mlgate.yml` for the datasets and models found in the repository, with each dataset's schema inferred
+//! as `mlgate schema infer` does. Nothing that exists is replaced without `force`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::data::infer::{infer, InferOptions};
+use crate::data::{Dialect, Source};
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
+use crate::templates;
+
+/// Folders never searched for data or models: build output, VCS data, dependencies, virtual environments.
+fn skipped_dir(name: &str) -> bool {
+    matches!(name, "target" | ".git" | "node_modules" | "__pycache__") || name.starts_with(".venv")
+}
+
+const DATA_EXTENSIONS: &[&str] = &["csv", "tsv", "jsonl", "parquet"];
+const MODEL_EXTENSIONS: &[&str] = &["onnx", "tflite"];
+const PICKLE_EXTENSIONS: &[&str] = &["pkl", "pickle", "joblib", "pt", "pth"];
+
+/// Datasets and models listed at most, so that a repository full of data still gets a readable start.
+const MAX_FOUND: usize = 50;
+
+pub const GATE_WORKFLOW: &str = ".github/workflows/mlgate.yml";
+pub const COMMENT_WORKFLOW: &str = ".github/workflows/mlgate-comment.yml";
+pub const CONFIG: &str = "mlgate.yml";
+
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The repository's root.
+    pub dir: PathBuf,
+    pub force: bool,
+    /// The action the workflows use, `owner/repo@ref`.
+    pub action: String,
+    /// The branch pushes to which are gated too.
+    pub default_branch: String,
+}
+
+/// What `init` wrote, and what it noticed.
+#[derive(Debug, Default)]
+pub struct InitOutcome {
+    /// Paths relative to the repository's root, in the order written.
+    pub written: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct DatasetEntry {
+    name: String,
+    path: String,
+    schema: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ModelEntry {
+    name: String,
+    path: String,
+}
+
+/// Files under `root` with one of `exts` (case-insensitive), as `/`-separated paths relative to `root`, sorted.
+fn find_files(root: &Path, exts: &[&str]) -> Vec<String> {
+    let mut found: Vec<String> = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e.file_type().is_dir()
+                || !skipped_dir(&e.file_name().to_string_lossy())
+        })
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            e.path()
+                .extension()
+                .map(|x| x.to_string_lossy().to_ascii_lowercase())
+                .is_some_and(|x| exts.contains(&x.as_str()))
+        })
+        .filter_map(|e| {
+            e.path().strip_prefix(root).ok().map(|p| {
+                p.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// A config key for a file: its stem with anything but letters, digits, `_` and `-` made `_`, unique among
+/// `taken` (a number is added when two files share a stem).
+fn unique_name(path: &str, taken: &mut BTreeSet<String>) -> String {
+    let stem = Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into());
+    let mut base: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if base.is_empty() || base.starts_with('-') {
+        base.insert(0, 'd');
+    }
+    let mut name = base.clone();
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
+}
+
+fn render(name: &str, ctx: minijinja::Value) -> Result<String> {
+    templates::render(name, ctx, |_| {}).map_err(|e| Error::Usage(format!("bug: {e}")))
+}
+
+/// Writes the workflows and the starter config (and its schemas).
+pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
+    let root = &opts.dir;
+    if !root.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: not a folder; `mlgate init --dir DIR` takes the repository's root",
+            root.display()
+        )));
+    }
+    let mut outcome = InitOutcome::default();
+    let version = format!("mlgate {}", env!("CARGO_PKG_VERSION"));
+
+    let mut taken = BTreeSet::new();
+    let mut datasets = vec![];
+    let mut schemas: Vec<(String, String)> = vec![];
+    let data_files = find_files(root, DATA_EXTENSIONS);
+    if data_files.len() > MAX_FOUND {
+        outcome.notes.push(format!(
+            "{} data files found; the first {MAX_FOUND} are in mlgate.yml",
+            data_files.len()
+        ));
+    }
+    for path in data_files.into_iter().take(MAX_FOUND) {
+        let source = Source::new(root.join(&path), None, Dialect::default())?;
+        match infer(&source, &InferOptions::default()) {
+            Ok(inferred) => {
+                let name = unique_name(&path, &mut taken);
+                let schema = format!("schemas/{name}.schema.json");
+                let mut text = serde_json::to_string_pretty(&inferred.schema).unwrap_or_default();
+                text.push('\n');
+                schemas.push((schema.clone(), text));
+                datasets.push(DatasetEntry { name, path, schema });
+            }
+            Err(e) => outcome.notes.push(format!(
+                "{path}: left out of mlgate.yml, its schema could not be inferred: {e}"
+            )),
+        }
+    }
+    let mut model_names = BTreeSet::new();
+    let models: Vec<ModelEntry> = find_files(root, MODEL_EXTENSIONS)
+        .into_iter()
+        .take(MAX_FOUND)
+        .map(|path| ModelEntry {
+            name: unique_name(&path, &mut model_names),
+            path,
+        })
+        .collect();
+    let artifacts: Vec<String> = find_files(root, PICKLE_EXTENSIONS)
+        .into_iter()
+        .take(MAX_FOUND)
+        .collect();
+
+    let gate = render(
+        "workflow-gate.yml.j2",
+        minijinja::context! {
+            mlgate_version => version.clone(),
+            action => opts.action.clone(),
+            config => CONFIG,
+            default_branch => opts.default_branch.clone(),
+        },
+    )?;
+    let comment = render(
+        "workflow-comment.yml.j2",
+        minijinja::context! { mlgate_version => version.clone(), action => opts.action.clone() },
+    )?;
+    let config = render(
+        "mlgate.yml.j2",
+        minijinja::context! {
+            mlgate_version => version.clone(),
+            datasets => minijinja::Value::from(minijinja::value::Serde(&datasets)),
+            models => minijinja::Value::from(minijinja::value::Serde(&models)),
+            artifacts => artifacts,
+        },
+    )?;
+
+    let mut files: Vec<(String, String)> = vec![
+        (GATE_WORKFLOW.into(), gate),
+        (COMMENT_WORKFLOW.into(), comment),
+        (CONFIG.into(), config),
+    ];
+    files.extend(schemas);
+    // Refuse before writing anything, so that a refusal leaves the repository as it was.
+    if !opts.force {
+        if let Some((existing, _)) = files.iter().find(|(p, _)| root.join(p).exists()) {
+            return Err(Error::Usage(format!(
+                "{} exists; mlgate init replaces nothing without --force",
+                root.join(existing).display()
+            )));
+        }
+    }
+    for (rel, text) in &files {
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+        write_atomic(&path, text.as_bytes())?;
+        make_readable(&path)?;
+        outcome.written.push(rel.clone());
+    }
+    if !models.is_empty() {
+        outcome.notes.push(format!(
+            "{} model(s) found: their `models:` block in mlgate.yml is commented out until you name the evaluation data",
+            models.len()
+        ));
+    }
+    Ok(outcome)
+}
+
+/// `write_atomic` makes files readable by their owner only; these are ordinary repository files.
+fn make_readable(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(
+            |source| Error::Write {
+                path: path.display().to_string(),
+                source,
+            },
+        )?;
+    }
+    let _ = path;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_keys_and_unique() {
+        let mut taken = BTreeSet::new();
+        assert_eq!(unique_name("a/train data.csv", &mut taken), "train_data");
+        assert_eq!(unique_name("b/train data.csv", &mut taken), "train_data_2");
+        assert_eq!(unique_name("-x.csv", &mut taken), "d-x");
+    }
+}
