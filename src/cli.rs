@@ -38,6 +38,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Per-column and dataset drift of CURRENT against REFERENCE (Evidently's tests and thresholds).
     Drift(DriftArgs),
+    /// Evaluate an ONNX or TFLite model on labelled data: quality metrics (scikit-learn's), latency, size.
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,4 +257,43 @@ pub struct DriftArgs {
     /// Tests: ks, chisquare, z, wasserstein, jensenshannon, psi, kl_div, l_infinity.
     #[arg(long = "test", value_name = "COLUMN=TEST[:THRESHOLD]")]
     pub tests: Vec<String>,
+}
+
+/// The kind of model, when its outputs do not tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    Classification,
+    Regression,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The model (ONNX or TFLite; told by its content).
+    pub model: PathBuf,
+    /// The evaluation data: a table (CSV, TSV, JSON Lines, Parquet) or NumPy arrays (.npz, .npy).
+    #[arg(long, value_name = "DATA")]
+    pub data: PathBuf,
+    /// The column of true labels (tables), the label array (.npz), or a .npy file of labels.
+    #[arg(long, value_name = "COL")]
+    pub label: String,
+    /// Classification or regression [default: told by the model's outputs]
+    #[arg(long, value_enum)]
+    pub task: Option<TaskArg>,
+    /// Feature columns in the model's input order, comma-separated [default: every other column, in file order]
+    #[arg(long, value_name = "a,b,c", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Class names in the model's class order, comma-separated [default: from the model's metadata]
+    #[arg(long, value_name = "a,b,c", value_delimiter = ',')]
+    pub class_names: Option<Vec<String>>,
+    /// The table format [default: from the file name]
+    #[arg(long, value_parser = ["csv", "tsv", "jsonl", "parquet"])]
+    pub data_format: Option<String>,
+    /// Rows per model run.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub batch_size: usize,
+    /// Single-row runs timed for the latency percentiles (0: no latency figures).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub latency_runs: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

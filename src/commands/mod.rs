@@ -3,6 +3,7 @@
 mod attest;
 mod check;
 mod drift;
+mod eval;
 mod keygen;
 mod scan;
 mod schema_infer;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Attest(a) => attest::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Drift(a) => drift::run(a),
+        Command::Eval(a) => eval::run(a),
     }
 }
 
