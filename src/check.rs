@@ -50,7 +50,131 @@ pub fn run(config: &Config) -> Result<Report> {
             }
         }
     }
+    for m in &config.models {
+        checks.push(run_model(config, m)?);
+    }
     Ok(Report::new(checks))
+}
+
+/// The metric gate of one model: evaluated (and its baseline re-evaluated on the same data), or read from its
+/// metrics file, then every gate judged.
+fn run_model(config: &Config, m: &crate::config::ModelEntry) -> Result<Check> {
+    use crate::config::ModelBaseline;
+    use crate::gate::baseline;
+    use crate::gate::model_check::{
+        metric_check, Baseline, BaselineSource, BootstrapOptions, MetricCheckInput,
+    };
+    use crate::model::{self, DataSpec, EvalOptions, Evaluation, Task};
+    let opts = EvalOptions {
+        task: m.task,
+        batch_size: m.eval.as_ref().map_or(256, |e| e.batch_size),
+        class_names: m.class_names.clone(),
+        ..EvalOptions::default()
+    };
+    let spec = m.eval.as_ref().map(|e| DataSpec {
+        path: e.data.clone(),
+        label: e.label.clone(),
+        features: e.features.clone(),
+        format: e.format,
+    });
+    let extra = match &m.metrics_file {
+        Some(p) => model::metrics_file::read(p)?,
+        None => indexmap::IndexMap::new(),
+    };
+    let evaluation = match (&m.path, &spec) {
+        (Some(path), Some(spec)) => model::evaluate_file(path, spec, &opts)?,
+        _ => {
+            // Metrics file only: nothing to run.
+            let classification = extra.keys().any(|k| {
+                crate::model::eval::quality_metric_names(Task::Classification, true)
+                    .contains(&k.as_str())
+            });
+            Evaluation {
+                model: m
+                    .metrics_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                task: m.task.unwrap_or(if classification {
+                    Task::Classification
+                } else {
+                    Task::Regression
+                }),
+                rows: 0,
+                scored: None,
+                nan_rows: vec![],
+                class_names: m.class_names.clone(),
+                metrics: indexmap::IndexMap::new(),
+            }
+        }
+    };
+    let base_dir = config.path.parent().unwrap_or(Path::new(""));
+    let mut missing_baseline = None;
+    let baseline = match &m.baseline {
+        None => None,
+        Some(ModelBaseline::Report { path, written }) => {
+            let (metrics, rows) = baseline::metrics_from_report(path, &m.name)?;
+            Some(Baseline {
+                source: BaselineSource::Report {
+                    path: written.clone(),
+                },
+                rows,
+                metrics,
+                scored: None,
+            })
+        }
+        Some(ModelBaseline::Git { reference }) => {
+            let reference = reference.clone().unwrap_or_else(baseline::default_ref);
+            let written = m.written_path.clone().unwrap_or_default();
+            match (
+                baseline::model_at_ref(base_dir, &reference, &written)?,
+                &spec,
+            ) {
+                (Some(tmp), Some(spec)) => {
+                    let base_model = model::Model::load(tmp.path()).map_err(|e| {
+                        crate::model::ModelError::Baseline {
+                            what: format!("{reference}:{written}"),
+                            message: e.to_string(),
+                            help: None,
+                        }
+                    })?;
+                    let data = model::input::read(spec, &base_model.input.name)?;
+                    let ev = model::evaluate(&base_model, &data, &opts)?;
+                    Some(Baseline {
+                        source: BaselineSource::Git {
+                            reference,
+                            path: written,
+                        },
+                        rows: Some(ev.rows),
+                        metrics: ev.metrics.clone(),
+                        scored: ev.scored.clone(),
+                    })
+                }
+                _ => {
+                    missing_baseline =
+                        Some(format!("no baseline: {written} is not in {reference}"));
+                    None
+                }
+            }
+        }
+    };
+    let mut check = metric_check(&MetricCheckInput {
+        name: &m.name,
+        evaluation: &evaluation,
+        extra_metrics: extra,
+        baseline: baseline.as_ref(),
+        gates: &m.gates,
+        bootstrap: BootstrapOptions {
+            resamples: m.resamples,
+            seed: m.seed,
+        },
+        config_file: Some(config.path.display().to_string()),
+    })
+    .map_err(crate::error::Error::Usage)?;
+    if let Some(note) = missing_baseline {
+        check.summary = format!("{}; {note}", check.summary);
+    }
+    Ok(check)
 }
 
 /// The files an `artifacts:` entry names: a glob's matches (in name order), or a file, or a folder's files.

@@ -40,11 +40,15 @@ pub enum Command {
     Drift(DriftArgs),
     /// Pack a model into a deterministic, optionally signed bundle for a device target (tar.gz).
     Bundle(BundleArgs),
+    /// Check a bundle (digests; with --pubkey its signatures and attestation), then run its model on an input.
+    Run(RunArgs),
     /// GitHub tools.
     #[command(subcommand)]
     Github(GithubCommand),
     /// Write the GitHub Actions workflows and a starter mlgate.yml for this repository.
     Init(InitArgs),
+    /// Evaluate an ONNX or TFLite model on labelled data: quality metrics (scikit-learn's), latency, size.
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -354,4 +358,64 @@ pub struct OptionalKeyArgs {
     /// Sign the bundle with this secret key: a file, or `env:VAR` for the key's text in an environment variable.
     #[arg(short, long, value_name = "FILE|env:VAR")]
     pub key: Option<String>,
+}
+
+/// The kind of model, when its outputs do not tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    Classification,
+    Regression,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The model (ONNX or TFLite; told by its content).
+    pub model: PathBuf,
+    /// The evaluation data: a table (CSV, TSV, JSON Lines, Parquet) or NumPy arrays (.npz, .npy).
+    #[arg(long, value_name = "DATA")]
+    pub data: PathBuf,
+    /// The column of true labels (tables), the label array (.npz), or a .npy file of labels.
+    #[arg(long, value_name = "COL")]
+    pub label: String,
+    /// Classification or regression [default: told by the model's outputs]
+    #[arg(long, value_enum)]
+    pub task: Option<TaskArg>,
+    /// Feature columns in the model's input order, comma-separated [default: every other column, in file order]
+    #[arg(long, value_name = "a,b,c", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Class names in the model's class order, comma-separated [default: from the model's metadata]
+    #[arg(long, value_name = "a,b,c", value_delimiter = ',')]
+    pub class_names: Option<Vec<String>>,
+    /// The table format [default: from the file name]
+    #[arg(long, value_parser = ["csv", "tsv", "jsonl", "parquet"])]
+    pub data_format: Option<String>,
+    /// Rows per model run.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub batch_size: usize,
+    /// Single-row runs timed for the latency percentiles (0: no latency figures).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub latency_runs: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The bundle (NAME-VERSION-TARGET.tar.gz from `mlgate bundle`).
+    pub bundle: PathBuf,
+    /// The input: .npy/.npz arrays, or a table (CSV, JSON Lines, Parquet) of feature columns.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// A trusted public key (repeatable): the bundle must be signed by one of them. Without it only the digests
+    /// are checked.
+    #[arg(short, long = "pubkey", value_name = "FILE")]
+    pub pubkey: Vec<PathBuf>,
+    /// Feature columns of a table input in the model's input order, comma-separated [default: every column]
+    #[arg(long, value_name = "a,b,c", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Rows per model run.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub batch_size: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

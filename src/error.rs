@@ -8,6 +8,7 @@ use thiserror::Error;
 
 use crate::config::ConfigError;
 use crate::data::DataError;
+use crate::model::ModelError;
 use crate::sign::SignError;
 
 #[derive(Debug, Error, Diagnostic)]
@@ -27,6 +28,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Edge(#[from] crate::edge::EdgeError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Model(#[from] ModelError),
 
     #[error("could not write {path}: {source}")]
     #[diagnostic(help("check that the folder exists and is writable"))]

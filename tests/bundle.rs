@@ -372,7 +372,7 @@ fn bundle_command_errors() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
-        flat(&o).contains("neither an ONNX (.onnx) nor a TFLite model"),
+        flat(&o).contains("neither an ONNX nor a TFLite model (it starts with `hello`)"),
         "{}",
         text(&o)
     );

@@ -37,3 +37,20 @@ fn json_report() {
     assert_eq!(back, report);
     insta::assert_snapshot!(json);
 }
+
+/// A `metric` check with a git baseline, gates, intervals and a confusion matrix, as `mlgate check` wrote it in
+/// `tests/model_gates.rs`'s repository (latency and throughput fixed so that the snapshot is stable).
+fn metric() -> Report {
+    let text = std::fs::read_to_string("tests/fixtures/reports/metric-baseline.json").unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn metric_markdown() {
+    insta::assert_snapshot!(render_markdown(&metric()));
+}
+
+#[test]
+fn metric_human_without_colour() {
+    insta::assert_snapshot!(anstream::adapter::strip_str(&render_human(&metric())).to_string());
+}

@@ -84,14 +84,15 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
             })
         }
     };
+    let (inputs, outputs, evaluable_by_tract) = crate::edge::describe::describe(&a.model)?;
     let opts = BundleOptions {
         model: a.model.clone(),
         name,
         version: a.bundle_version.clone(),
         target,
-        inputs: vec![],
-        outputs: vec![],
-        evaluable_by_tract: true,
+        inputs,
+        outputs,
+        evaluable_by_tract,
         labels: a.labels.clone(),
         preprocessing,
         report,

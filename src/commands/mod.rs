@@ -6,6 +6,8 @@ mod check;
 mod drift;
 mod github_publish;
 mod init;
+mod run;
+mod eval;
 mod keygen;
 mod scan;
 mod schema_infer;
@@ -33,8 +35,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Scan(a) => scan::run(a),
         Command::Drift(a) => drift::run(a),
         Command::Bundle(a) => bundle::run(a),
+        Command::Run(a) => run::run(a),
         Command::Github(GithubCommand::Publish(a)) => github_publish::run(a),
         Command::Init(a) => init::run(a),
+        Command::Eval(a) => eval::run(a),
     }
 }
 

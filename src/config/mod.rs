@@ -11,6 +11,8 @@ use thiserror::Error;
 
 use crate::data::drift::Test as DriftTest;
 use crate::data::{Dialect, Format};
+use crate::gate::{direction_of, Direction, GateSpec, Missing};
+use crate::model::Task;
 
 /// The config format's version.
 pub const CONFIG_VERSION: u32 = 1;
@@ -31,6 +33,149 @@ pub struct RawConfig {
     /// Model files whose pickles (pickle, joblib, PyTorch) may import only allowed globals; paths, folders, globs.
     #[serde(default)]
     pub artifacts: Vec<String>,
+    /// Models to evaluate and gate on their metrics, by name.
+    #[serde(default)]
+    pub models: IndexMap<String, ModelConfig>,
+}
+
+/// One model, evaluated on held-out data and gated on its metrics.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ModelConfig {
+    /// The model file (ONNX or TFLite). Optional when `metrics_file` gives the metrics.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// classification or regression (default: told by the model's outputs).
+    #[serde(default)]
+    pub task: Option<Task>,
+    /// The evaluation data, needed with `path`.
+    #[serde(default)]
+    pub eval: Option<ModelEvalConfig>,
+    /// A JSON or YAML file of metrics the training job wrote (DVC's metrics.json style; nested keys join with
+    /// `.`). Its metrics are gated like evaluated ones.
+    #[serde(default)]
+    pub metrics_file: Option<String>,
+    /// What the metrics are compared with: the model at a git ref (default), or a previous report.json.
+    #[serde(default)]
+    pub baseline: Option<BaselineConfig>,
+    /// Gates by metric name.
+    #[serde(default)]
+    pub gates: IndexMap<String, GateConfig>,
+    /// A drop gate fails only when the bootstrap 95% interval of the delta excludes zero.
+    #[serde(default)]
+    pub require_significance: bool,
+    /// The paired bootstrap of the deltas (default 1000 resamples, seed 42).
+    #[serde(default)]
+    pub bootstrap: Option<BootstrapConfig>,
+    /// Class names in the model's class order (default: from the model's metadata).
+    #[serde(default)]
+    pub class_names: Option<Vec<String>>,
+}
+
+/// The evaluation data of a model.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ModelEvalConfig {
+    /// A table (CSV, TSV, JSON Lines, Parquet) or NumPy arrays (.npz, .npy).
+    pub data: String,
+    /// The label column (tables), the label array (.npz), or a .npy file of labels.
+    pub label: String,
+    /// Feature columns in the model's input order (default: every other column, in file order).
+    #[serde(default)]
+    pub features: Option<Vec<String>>,
+    /// The table format, when the file name does not tell it.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// Rows per model run (default 256).
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+}
+
+/// A model's baseline.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct BaselineConfig {
+    /// The git ref whose version of the model is re-evaluated on the same data (default `origin/$GITHUB_BASE_REF`,
+    /// else `origin/main`).
+    #[serde(default, rename = "ref")]
+    pub reference: Option<String>,
+    /// A previous report.json whose metrics for this model are the baseline (instead of a git ref).
+    #[serde(default)]
+    pub report: Option<String>,
+}
+
+/// The gate of one metric (MLflow's MetricThreshold).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct GateConfig {
+    /// The lowest allowed value.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// The highest allowed value.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// The largest allowed worsening against the baseline, in the metric's units.
+    #[serde(default)]
+    pub max_drop: Option<f64>,
+    /// The largest allowed worsening as a share of the baseline (0.01 = 1%).
+    #[serde(default)]
+    pub max_relative_drop: Option<f64>,
+    /// higher_is_better or lower_is_better; required for custom metrics.
+    #[serde(default)]
+    pub direction: Option<Direction>,
+    /// What a metric that cannot be computed does: fail (default), warn or skip.
+    #[serde(default)]
+    pub missing: Option<Missing>,
+}
+
+/// The paired bootstrap.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct BootstrapConfig {
+    /// Resamples (default 1000).
+    #[serde(default)]
+    pub resamples: Option<usize>,
+    /// The generator's seed (default 42).
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// A checked model entry: paths resolved against the config's folder.
+#[derive(Debug, Clone)]
+pub struct ModelEntry {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    /// The model path as written (relative to the config's folder), for `git show REF:./PATH`.
+    pub written_path: Option<String>,
+    pub task: Option<Task>,
+    pub eval: Option<ModelEval>,
+    pub metrics_file: Option<PathBuf>,
+    pub baseline: Option<ModelBaseline>,
+    pub gates: IndexMap<String, GateSpec>,
+    pub resamples: usize,
+    pub seed: u64,
+    pub class_names: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelEval {
+    pub data: PathBuf,
+    pub label: String,
+    pub features: Option<Vec<String>>,
+    pub format: Option<Format>,
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelBaseline {
+    /// `None`: the default ref.
+    Git {
+        reference: Option<String>,
+    },
+    Report {
+        path: PathBuf,
+        written: String,
+    },
 }
 
 /// One dataset held against its data contract.
@@ -103,6 +248,7 @@ pub struct Config {
     pub path: PathBuf,
     pub datasets: Vec<Dataset>,
     pub artifacts: Vec<Artifacts>,
+    pub models: Vec<ModelEntry>,
 }
 
 /// One entry of `artifacts:`.
@@ -159,7 +305,7 @@ pub struct InvalidConfig {
 }
 
 const KEYS_HELP: &str =
-    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows, drift.{reference, format, drift_share, exclude, columns}}, artifacts; mlgate.schema.json describes them all";
+    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows, drift.{reference, format, drift_share, exclude, columns}}, artifacts, models.NAME.{path, task, eval.{data, label, features, format, batch_size}, metrics_file, baseline.{ref, report}, gates.METRIC.{min, max, max_drop, max_relative_drop, direction, missing}, require_significance, bootstrap.{resamples, seed}, class_names}; mlgate.schema.json describes them all";
 
 fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
     let start: usize = text
@@ -300,10 +446,15 @@ impl Config {
                 glob,
             });
         }
+        let mut models = vec![];
+        for (name, m) in raw.models {
+            models.push(check_model(&shown, text, &name, &base, m)?);
+        }
         Ok(Config {
             path: path.to_path_buf(),
             datasets,
             artifacts,
+            models,
         })
     }
 }
@@ -352,6 +503,160 @@ fn check_drift(
         drift_share: share,
         exclude: dc.exclude,
         columns: dc.columns,
+    })
+}
+
+/// Checks a model entry: what to evaluate, its gates' metrics and numbers, its baseline.
+fn check_model(
+    shown: &str,
+    text: &str,
+    name: &str,
+    base: &Path,
+    m: ModelConfig,
+) -> Result<ModelEntry, ConfigError> {
+    let bad = |key: &str, message: String, help: &str| {
+        let (l, c) = locate(text, key);
+        invalid(shown, text, l, c, message, Some(help.to_string()))
+    };
+    let empty = |s: &Option<String>| s.as_ref().is_some_and(|p| p.trim().is_empty());
+    if m.path.is_none() && m.metrics_file.is_none() || empty(&m.path) || empty(&m.metrics_file) {
+        return Err(bad(
+            name,
+            format!("model {name:?} needs a `path` (a model file to evaluate) or a `metrics_file`"),
+            "e.g. `path: models/model.onnx` with `eval: {data: data/test.csv, label: target}`",
+        ));
+    }
+    if m.path.is_some() && m.eval.is_none() {
+        return Err(bad(
+            name,
+            format!("model {name:?}: `eval` (the data and its label column) is needed to evaluate `path`"),
+            "e.g. `eval: {data: data/test.csv, label: target}`",
+        ));
+    }
+    let eval = match m.eval {
+        None => None,
+        Some(e) => {
+            if e.data.trim().is_empty() || e.label.trim().is_empty() {
+                return Err(bad(
+                    "eval",
+                    format!("model {name:?}: `eval.data` and `eval.label` must not be empty"),
+                    "name the evaluation data file and its column of true labels",
+                ));
+            }
+            if e.batch_size == Some(0) {
+                return Err(bad(
+                    "batch_size",
+                    format!("model {name:?}: `batch_size` must be at least 1"),
+                    "rows per model run; the default is 256",
+                ));
+            }
+            Some(ModelEval {
+                data: base.join(&e.data),
+                label: e.label,
+                features: e.features,
+                format: e.format,
+                batch_size: e.batch_size.unwrap_or(256),
+            })
+        }
+    };
+    let mut gates = IndexMap::new();
+    for (metric, g) in m.gates {
+        if g.direction.is_none() && direction_of(&metric).is_none() {
+            let help = if m.metrics_file.is_some() {
+                "a custom metric's gate needs `direction: higher_is_better` or `lower_is_better`"
+            } else {
+                "built-in metrics: accuracy, balanced_accuracy, {precision,recall,f1}_{macro,micro,weighted,binary}, roc_auc, log_loss, mae, mse, rmse, r2, mape, max_error, latency_p50/p95/p99, throughput, model_size, parameter_count; other metrics come from a `metrics_file` and need a `direction`"
+            };
+            return Err(bad(
+                &metric,
+                format!("model {name:?}: metric {metric:?} is not built in and its gate gives no `direction`"),
+                help,
+            ));
+        }
+        for (key, v) in [
+            ("min", g.min),
+            ("max", g.max),
+            ("max_drop", g.max_drop),
+            ("max_relative_drop", g.max_relative_drop),
+        ] {
+            if let Some(v) = v {
+                let negative = key.starts_with("max_") && v < 0.0;
+                if !v.is_finite() || negative {
+                    return Err(bad(
+                        &metric,
+                        format!("model {name:?}, gate {metric:?}: `{key}` must be a finite number{}, not {v}", if negative { " ≥ 0" } else { "" }),
+                        "max_drop is in the metric's units, max_relative_drop a share of the baseline (0.01 = 1%)",
+                    ));
+                }
+            }
+        }
+        if (g.max_drop.is_some() || g.max_relative_drop.is_some()) && m.baseline.is_none() {
+            return Err(bad(
+                &metric,
+                format!("model {name:?}, gate {metric:?}: a drop gate needs a `baseline`"),
+                "add `baseline: {}` (the model at origin/main, or $GITHUB_BASE_REF) or `baseline: {report: report.json}`",
+            ));
+        }
+        gates.insert(
+            metric,
+            GateSpec {
+                min: g.min,
+                max: g.max,
+                max_drop: g.max_drop,
+                max_relative_drop: g.max_relative_drop,
+                missing: g.missing.unwrap_or_default(),
+                direction: g.direction,
+                require_significance: m.require_significance,
+            },
+        );
+    }
+    let baseline = match m.baseline {
+        None => None,
+        Some(b) => match (b.reference, b.report) {
+            (Some(_), Some(_)) => return Err(bad(
+                "baseline",
+                format!("model {name:?}: `baseline` takes `ref` or `report`, not both"),
+                "`ref` re-evaluates the model at a git ref; `report` reads a previous report.json",
+            )),
+            (r, None) => {
+                if m.path.is_none() {
+                    return Err(bad(
+                        "baseline",
+                        format!("model {name:?}: a git baseline needs the model's `path`"),
+                        "with only a `metrics_file`, use `baseline: {report: previous/report.json}`",
+                    ));
+                }
+                Some(ModelBaseline::Git { reference: r })
+            }
+            (None, Some(p)) => Some(ModelBaseline::Report {
+                path: base.join(&p),
+                written: p,
+            }),
+        },
+    };
+    let (resamples, seed) = match m.bootstrap {
+        None => (1000, 42),
+        Some(b) => (b.resamples.unwrap_or(1000), b.seed.unwrap_or(42)),
+    };
+    if resamples == 0 || resamples > 100_000 {
+        return Err(bad(
+            "resamples",
+            format!("model {name:?}: `bootstrap.resamples` must be in 1..=100000, not {resamples}"),
+            "1000 (the default) gives stable 95% intervals",
+        ));
+    }
+    Ok(ModelEntry {
+        name: name.to_string(),
+        path: m.path.as_ref().map(|p| base.join(p)),
+        written_path: m.path,
+        task: m.task,
+        eval,
+        metrics_file: m.metrics_file.map(|p| base.join(p)),
+        baseline,
+        gates,
+        resamples,
+        seed,
+        class_names: m.class_names,
     })
 }
 
@@ -445,6 +750,36 @@ mod tests {
         assert!(e.starts_with("mlgate.yml:8:"), "{e}");
         let e = err("version: 1\ndatasets:\n  t:\n    path: a.csv\n    schema: s.json\n    drift:\n      reference: r.csv\n      columns:\n        x: {test: anova}\n");
         assert!(e.contains("anova"), "{e}");
+    }
+
+    #[test]
+    fn models_parse_and_check() {
+        let c = Config::parse(
+            "version: 1\nmodels:\n  clf:\n    path: m.onnx\n    eval: {data: t.csv, label: target}\n    baseline: {}\n    require_significance: true\n    gates:\n      accuracy: {min: 0.85, max_drop: 0.02}\n",
+            Path::new("repo/mlgate.yml"),
+        )
+        .unwrap();
+        let m = &c.models[0];
+        assert_eq!(m.path.as_deref(), Some(Path::new("repo/m.onnx")));
+        assert_eq!(m.written_path.as_deref(), Some("m.onnx"));
+        assert_eq!(m.baseline, Some(ModelBaseline::Git { reference: None }));
+        assert!(m.gates["accuracy"].require_significance);
+        assert_eq!(m.resamples, 1000);
+        let e = err("version: 1\nmodels:\n  clf:\n    path: m.onnx\n    eval: {data: t.csv, label: target}\n    gates:\n      acuracy: {min: 0.8}\n");
+        assert!(e.starts_with("mlgate.yml:7:"), "{e}");
+        assert!(e.contains("acuracy"), "{e}");
+        let e = err("version: 1\nmodels:\n  clf:\n    path: m.onnx\n    eval: {data: t.csv, label: target}\n    gates:\n      accuracy: {max_drop: 0.1}\n");
+        assert!(e.contains("needs a `baseline`"), "{e}");
+        let e = err("version: 1\nmodels:\n  clf:\n    path: m.onnx\n");
+        assert!(e.contains("`eval`"), "{e}");
+        let e = err("version: 1\nmodels:\n  clf:\n    path: m.onnx\n    eval: {data: t.csv, label: y, batch: 3}\n");
+        assert!(e.starts_with("mlgate.yml:5:"), "{e}");
+        let c = Config::parse(
+            "version: 1\nmodels:\n  llm:\n    metrics_file: metrics.json\n    gates:\n      bleu: {min: 0.3, direction: higher_is_better, missing: warn}\n",
+            Path::new("mlgate.yml"),
+        )
+        .unwrap();
+        assert_eq!(c.models[0].gates["bleu"].missing, Missing::Warn);
     }
 
     #[test]

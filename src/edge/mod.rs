@@ -6,7 +6,9 @@
 
 pub mod archive;
 pub mod bundle;
+pub mod describe;
 pub mod manifest;
+pub mod run;
 pub mod targets;
 
 use miette::Diagnostic;
@@ -41,6 +43,10 @@ pub enum EdgeError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Sign(#[from] crate::sign::SignError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Model(#[from] crate::model::ModelError),
 }
 
 impl EdgeError {

@@ -32,6 +32,9 @@ pub fn render_human(report: &Report) -> String {
             check.id,
             check.summary
         );
+        if check.kind == "metric" {
+            super::metric_table::render_human(&mut out, check);
+        }
         if check.status == Status::Pass || check.status == Status::Skip {
             continue;
         }

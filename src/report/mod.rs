@@ -7,6 +7,7 @@ mod annotations;
 mod human;
 mod markdown;
 mod markdown_drift;
+mod metric_table;
 
 pub use annotations::{annotated_count, render_github};
 pub use human::render_human;

@@ -1,0 +1,142 @@
+//! Baselines: the model as it is at the base ref (`git show REF:./PATH`, so a shallow clone works once that ref
+//! is fetched), or the metrics of a previous report.json.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::model::ModelError;
+
+/// `origin/$GITHUB_BASE_REF` in a pull request's workflow, else `origin/main`.
+pub fn default_ref() -> String {
+    match std::env::var("GITHUB_BASE_REF") {
+        Ok(b) if !b.trim().is_empty() => format!("origin/{}", b.trim()),
+        _ => "origin/main".into(),
+    }
+}
+
+fn fetch_help(reference: &str) -> String {
+    let branch = reference.strip_prefix("origin/").unwrap_or(reference);
+    format!(
+        "fetch the base ref first: `git fetch --depth=1 origin {branch}` (actions/checkout clones one commit); or set `baseline.ref` in mlgate.yml"
+    )
+}
+
+/// The model file at `reference`, written to a temporary file with the same extension. `dir` is the folder
+/// `path` is relative to. `Ok(None)` when the ref exists but does not have the file (a new model).
+pub fn model_at_ref(
+    dir: &Path,
+    reference: &str,
+    path: &str,
+) -> Result<Option<tempfile::NamedTempFile>, ModelError> {
+    let what = format!("{reference}:{path}");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            })
+            .args(args)
+            .output()
+            .map_err(|e| ModelError::Baseline {
+                what: what.clone(),
+                message: format!("cannot run git: {e}"),
+                help: Some(
+                    "the git baseline needs git on PATH, inside the repository's clone".into(),
+                ),
+            })
+    };
+    let verify = git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("{reference}^{{commit}}"),
+    ])?;
+    if !verify.status.success() {
+        return Err(ModelError::Baseline {
+            what,
+            message: format!("the ref {reference:?} is not in this clone"),
+            help: Some(fetch_help(reference)),
+        });
+    }
+    let rel = format!("{reference}:./{}", path.trim_start_matches("./"));
+    let shown = git(&["show", &rel])?;
+    if !shown.status.success() {
+        let stderr = String::from_utf8_lossy(&shown.stderr);
+        if stderr.contains("exists on disk, but not in") || stderr.contains("does not exist in") {
+            return Ok(None);
+        }
+        return Err(ModelError::Baseline {
+            what,
+            message: format!("git show failed: {}", stderr.trim()),
+            help: Some(fetch_help(reference)),
+        });
+    }
+    let ext = Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
+    let io = |e: std::io::Error| ModelError::Baseline {
+        what: what.clone(),
+        message: format!("cannot write the baseline model to a temporary file: {e}"),
+        help: None,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix("mlgate-baseline-")
+        .suffix(&ext)
+        .tempfile()
+        .map_err(io)?;
+    tmp.write_all(&shown.stdout).map_err(io)?;
+    tmp.flush().map_err(io)?;
+    Ok(Some(tmp))
+}
+
+/// Metric values by name; `None` where a metric was missing.
+pub type Metrics = IndexMap<String, Option<f64>>;
+
+/// The metrics and row count of model `name` in a previous report.json.
+pub fn metrics_from_report(
+    path: &Path,
+    name: &str,
+) -> Result<(Metrics, Option<usize>), ModelError> {
+    let what = path.display().to_string();
+    let report = crate::sign::dsse::read_report(path).map_err(|e| ModelError::Baseline {
+        what: what.clone(),
+        message: e.to_string(),
+        help: Some(
+            "pass the report.json that `mlgate check --report-dir DIR` wrote on the base branch"
+                .into(),
+        ),
+    })?;
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.kind == super::model_check::KIND && c.subject == name)
+        .ok_or_else(|| ModelError::Baseline {
+            what: what.clone(),
+            message: format!("the report has no metric check for model {name:?}"),
+            help: Some(
+                "the baseline report must come from a config with the same model name".into(),
+            ),
+        })?;
+    let mut out = IndexMap::new();
+    if let Some(Value::Array(rows)) = check.figures.get("metrics") {
+        for r in rows {
+            if let Some(n) = r.get("name").and_then(Value::as_str) {
+                out.insert(n.to_string(), r.get("value").and_then(Value::as_f64));
+            }
+        }
+    }
+    let rows = check
+        .figures
+        .get("rows")
+        .and_then(Value::as_u64)
+        .map(|r| r as usize);
+    Ok((out, rows))
+}
