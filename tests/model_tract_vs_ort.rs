@@ -151,3 +151,46 @@ fn operational_figures_are_reported() {
     }
     assert!(ev.metrics["latency_p50"] <= ev.metrics["latency_p99"]);
 }
+
+/// A .npy of labels beside a .npy of images, as `--label labels.npy` reads them.
+#[test]
+fn npy_features_with_a_labels_file() {
+    let arrays = model::npy::read_arrays(&fixtures().join("data/digits_test.npz")).unwrap();
+    let y = &arrays.iter().find(|(n, _)| n == "y").unwrap().1;
+    let model::npy::NpyData::I64(labels) = &y.data else {
+        panic!("y is int64")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("data/digits_test.npy"),
+        dir.path().join("x.npy"),
+    )
+    .unwrap();
+    let mut header = format!(
+        "{{'descr': '<i8', 'fortran_order': False, 'shape': ({},), }}",
+        labels.len()
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes.extend(labels.iter().flat_map(|l| l.to_le_bytes()));
+    std::fs::write(dir.path().join("labels.npy"), bytes).unwrap();
+    let spec = DataSpec {
+        path: dir.path().join("x.npy"),
+        label: "labels.npy".into(),
+        features: None,
+        format: None,
+    };
+    let opts = EvalOptions {
+        latency_runs: 0,
+        ..EvalOptions::default()
+    };
+    let ev = model::evaluate_file(&fixtures().join("digits_cnn.onnx"), &spec, &opts).unwrap();
+    let golden = load("golden/digits_cnn.metrics.json");
+    let want = golden["metrics"]["accuracy"].as_f64().unwrap();
+    assert!((ev.metrics["accuracy"].unwrap() - want).abs() < 1e-12);
+}

@@ -12,8 +12,13 @@ use crate::model::ModelError;
 
 /// `origin/$GITHUB_BASE_REF` in a pull request's workflow, else `origin/main`.
 pub fn default_ref() -> String {
-    match std::env::var("GITHUB_BASE_REF") {
-        Ok(b) if !b.trim().is_empty() => format!("origin/{}", b.trim()),
+    default_ref_for(std::env::var("GITHUB_BASE_REF").ok().as_deref())
+}
+
+/// The default ref for a given `$GITHUB_BASE_REF` (empty outside pull-request workflows).
+pub fn default_ref_for(base_ref: Option<&str>) -> String {
+    match base_ref.map(str::trim) {
+        Some(b) if !b.is_empty() => format!("origin/{b}"),
         _ => "origin/main".into(),
     }
 }
@@ -139,4 +144,20 @@ pub fn metrics_from_report(
         .and_then(Value::as_u64)
         .map(|r| r as usize);
     Ok((out, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_ref_follows_the_pull_request_base() {
+        assert_eq!(default_ref_for(Some("release/2.0")), "origin/release/2.0");
+        assert_eq!(default_ref_for(Some("")), "origin/main");
+        assert_eq!(default_ref_for(None), "origin/main");
+        assert_eq!(
+            fetch_help("origin/dev").split('`').nth(1),
+            Some("git fetch --depth=1 origin dev")
+        );
+    }
 }

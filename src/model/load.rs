@@ -333,9 +333,10 @@ impl Model {
                 let mut m = (**m).clone();
                 let dt = self.input.dtype.unwrap_or(DatumType::F32);
                 let mut dims: TVec<TDim> = tvec![];
+                // A batch the model fixes wins over the one asked for.
                 let batch_dim = match (batch, self.input.dims.as_ref().and_then(|d| d.first())) {
+                    (_, Some(Dim::Fixed(b))) => b.to_dim(),
                     (Some(b), _) => b.to_dim(),
-                    (None, Some(Dim::Fixed(b))) => b.to_dim(),
                     // Keep the model's own symbol: value_info may name it (ORT's quantizer writes `X_d0`).
                     (None, Some(Dim::Symbol(s))) => m.symbols.sym(s).to_dim(),
                     (None, _) => m.symbols.sym("N").to_dim(),
@@ -350,8 +351,8 @@ impl Model {
                 }
                 m.set_input_fact(0, TypedFact::dt_shape(dt, dims).into())?;
                 let batch_fixed = match (batch, self.input.dims.as_ref().and_then(|d| d.first())) {
+                    (_, Some(Dim::Fixed(b))) => Some(*b),
                     (Some(b), _) => Some(b),
-                    (None, Some(Dim::Fixed(b))) => Some(*b),
                     _ => None,
                 };
                 let runnable = m.into_optimized()?.into_runnable()?;

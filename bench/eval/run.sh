@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Model evaluation benchmark (issue 4, point 9), on the digits CNN and the digits MLP over 10,000 rows (the 450
+# held-out digits tiled):
+#  1. inference: tract inside `mlgate eval` (its `throughput` figure: time in the batched runs only) against
+#     onnxruntime's session.run time in Python, same model, data and batch (256), one thread each, interleaved;
+#  2. end to end: `mlgate check` (two models, metrics, gates) against the same work in a Python script
+#     (onnxruntime + scikit-learn), both as whole processes with hyperfine (interpreter start included).
+#
+#   bash bench/eval/run.sh
+#
+# Environment: RUNS (default 5), OUT (default bench/out/eval), MLGATE=/path/to/mlgate to skip the build.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE=$ROOT/bench/eval
+FIX=$ROOT/tests/fixtures/models
+OUT=${OUT:-$ROOT/bench/out/eval}
+RUNS=${RUNS:-5}
+mkdir -p "$OUT"
+
+VENV=$OUT/.venv
+if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$HERE/requirements.txt" "$VENV/requirements.txt"; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -r "$HERE/requirements.txt"
+  cp "$HERE/requirements.txt" "$VENV/requirements.txt"
+fi
+PY=$VENV/bin/python
+
+if [ -z "${MLGATE:-}" ]; then
+  (cd "$ROOT" && cargo build --release --quiet)
+  MLGATE=$ROOT/target/release/mlgate
+fi
+
+"$PY" "$HERE/make_data.py" --fixtures "$FIX" --out "$OUT" --rows 10000
+cp "$FIX/digits_cnn.onnx" "$FIX/digits_mlp.onnx" "$OUT/"
+
+echo "== inference, 10,000 rows, batch 256, one thread, $RUNS interleaved runs (median seconds)"
+for m in cnn mlp; do
+  : > "$OUT/$m.tract" ; : > "$OUT/$m.ort"
+  for _ in $(seq "$RUNS"); do
+    "$MLGATE" eval "$OUT/digits_$m.onnx" --data "$OUT/digits_${m}_10k.npz" --label y --latency-runs 0 --format json \
+      | "$PY" -c "import json,sys; c=json.load(sys.stdin)['checks'][0]; t=[x for x in c['figures']['metrics'] if x['name']=='throughput'][0]['value']; print(c['figures']['rows']/t)" >> "$OUT/$m.tract"
+    "$PY" "$HERE/ort_infer.py" "$OUT/digits_$m.onnx" "$OUT/digits_${m}_10k.npz" \
+      | "$PY" -c "import json,sys; print(json.load(sys.stdin)['seconds'])" >> "$OUT/$m.ort"
+  done
+  tr=$(sort -g "$OUT/$m.tract" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+  ort=$(sort -g "$OUT/$m.ort" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+  printf "digits %s: tract %.4f s, onnxruntime %.4f s, tract/ORT %.2fx\n" "$m" "$tr" "$ort" "$(echo "$tr / $ort" | bc -l)"
+done
+
+cat > "$OUT/mlgate.yml" <<YML
+version: 1
+models:
+  digits_cnn:
+    path: digits_cnn.onnx
+    eval: {data: digits_cnn_10k.npz, label: y}
+    gates:
+      accuracy: {min: 0.9}
+  digits_mlp:
+    path: digits_mlp.onnx
+    eval: {data: digits_mlp_10k.npz, label: y}
+    gates:
+      accuracy: {min: 0.9}
+YML
+
+echo "== end to end: mlgate check vs Python (onnxruntime + scikit-learn), whole processes"
+hyperfine --warmup 1 --runs "$RUNS" --export-json "$OUT/e2e.json" \
+  "$MLGATE check -c $OUT/mlgate.yml --format json" \
+  "$PY $HERE/python_gate.py $OUT/digits_cnn.onnx $OUT/digits_cnn_10k.npz $OUT/digits_mlp.onnx $OUT/digits_mlp_10k.npz"
