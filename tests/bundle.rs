@@ -382,3 +382,135 @@ fn bundle_command_errors() {
         .to_string_lossy()
         .ends_with(".tar.gz")));
 }
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models")
+}
+
+const WINE_FEATURES: &str =
+    "alcohol,malic_acid,ash,alcalinity_of_ash,magnesium,total_phenols,flavanoids,\
+nonflavanoid_phenols,proanthocyanins,color_intensity,hue,od280_od315_of_diluted_wines,proline";
+
+#[test]
+fn run_checks_the_bundle_then_predicts_what_onnxruntime_predicts() {
+    let d = workdir();
+    let b = bundle(d.path(), "out", true);
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("run")
+        .arg(&b)
+        .arg("--input")
+        .arg(fixtures().join("data/wine_test.csv"))
+        .args([
+            "--features",
+            WINE_FEATURES,
+            "--pubkey",
+            "mlgate.pub",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["report"]["verdict"], "pass");
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("golden/wine_logreg.outputs.json")).unwrap(),
+    )
+    .unwrap();
+    let want: Vec<String> = golden["outputs"]["label"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| format!("class_{}", l.as_i64().unwrap()))
+        .collect();
+    let got: Vec<String> = out["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["prediction"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, want);
+    let scores = out["predictions"][0]["scores"].as_array().unwrap();
+    let golden_p = golden["outputs"]["probabilities"][0].as_array().unwrap();
+    for (a, b) in scores.iter().zip(golden_p) {
+        assert!((a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-4);
+    }
+
+    // The manifest describes the model's tensors.
+    let files = read_tar_gz(&b, Limits::default()).unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert_eq!(m["inputs"][0]["dtype"], "float32");
+    assert_eq!(m["inputs"][0]["shape"][1], 13);
+    assert_eq!(m["outputs"][1]["shape"][1], 3, "{}", m["outputs"]);
+}
+
+#[test]
+fn run_refuses_a_bundle_signed_by_another_key() {
+    let d = workdir();
+    let b = bundle(d.path(), "out", true);
+    let other = tempfile::tempdir().unwrap();
+    let o = mlgate()
+        .current_dir(other.path())
+        .arg("keygen")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("run")
+        .arg(&b)
+        .arg("--input")
+        .arg(fixtures().join("data/wine_test.csv"))
+        .args(["--features", WINE_FEATURES, "--pubkey"])
+        .arg(other.path().join("mlgate.pub"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("key-mismatch"), "{}", text(&o));
+    assert!(
+        !text(&o).contains("prediction"),
+        "a refused bundle is not run: {}",
+        text(&o)
+    );
+}
+
+#[test]
+fn run_takes_numpy_input_for_an_image_model() {
+    let d = tempfile::tempdir().unwrap();
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("bundle")
+        .arg(fixtures().join("digits_cnn.onnx"))
+        .args(["--target", "linux-x86_64", "-o", "."])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = mlgate()
+        .current_dir(d.path())
+        .args(["run", "digits_cnn-0.0.0-linux-x86_64.tar.gz", "--input"])
+        .arg(fixtures().join("data/digits_test.npy"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("golden/digits_cnn.outputs.json")).unwrap(),
+    )
+    .unwrap();
+    let preds = out["predictions"].as_array().unwrap();
+    assert_eq!(preds.len(), 450);
+    let outputs = golden["outputs"].as_object().unwrap();
+    let probs = outputs.values().find(|v| v[0].is_array()).unwrap();
+    for (p, g) in preds.iter().zip(probs.as_array().unwrap()) {
+        let g: Vec<f64> = g
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let best = (0..g.len()).fold(0, |b, i| if g[i] > g[b] { i } else { b });
+        assert_eq!(p["prediction"], best as u64);
+    }
+}

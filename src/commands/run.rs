@@ -26,7 +26,11 @@ pub fn run(a: RunArgs) -> Result<Exit> {
             "report": outcome.checked.report,
             "predictions": outcome.predictions,
         });
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
     } else {
         let _ = out.write_all(super::render(&outcome.checked.report, format).as_bytes());
         if a.pubkey.is_empty() {

@@ -34,7 +34,12 @@ pub fn describe(path: &Path) -> Result<(Vec<TensorSpec>, Vec<TensorSpec>, bool),
         .collect();
     let inputs = vec![TensorSpec {
         name: model.input.name.clone(),
-        dtype: model.input.dtype.map(dtype_name).unwrap_or("unknown").into(),
+        dtype: model
+            .input
+            .dtype
+            .map(dtype_name)
+            .unwrap_or("unknown")
+            .into(),
         shape: shape.clone(),
     }];
     // Outputs: one row of zeros through the model tells their types and widths, when the row's shape is fixed.

@@ -67,9 +67,10 @@ pub fn run_bundle(opts: &RunOptions) -> Result<RunOutcome, EdgeError> {
                 None,
             )
         })?;
-    let bytes = checked.files.get(&artifact.path).ok_or_else(|| {
-        EdgeError::bundle(&shown, format!("no entry {}", artifact.path), None)
-    })?;
+    let bytes = checked
+        .files
+        .get(&artifact.path)
+        .ok_or_else(|| EdgeError::bundle(&shown, format!("no entry {}", artifact.path), None))?;
     // tract reads models from files: the checked bytes go to a private temporary folder, never next to the bundle.
     let tmp = tempfile::tempdir().map_err(|e| EdgeError::Io {
         path: "a temporary folder".into(),
@@ -106,7 +107,12 @@ pub fn run_bundle(opts: &RunOptions) -> Result<RunOutcome, EdgeError> {
 
 /// Reads the outputs as predictions: the argmax of a probability output (the class names from the manifest,
 /// else the model's class labels), else a label output, else the values of a regressor.
-fn predictions(model: &Model, manifest: &Manifest, outs: &[OutputRows], rows: usize) -> Vec<Prediction> {
+fn predictions(
+    model: &Model,
+    manifest: &Manifest,
+    outs: &[OutputRows],
+    rows: usize,
+) -> Vec<Prediction> {
     let probs = outs.iter().find(|o| o.dtype.is_float() && o.width >= 2);
     let label = outs.iter().find(|o| !o.dtype.is_float() && o.width == 1);
     let value = outs.iter().find(|o| o.dtype.is_float() && o.width >= 1);
@@ -139,7 +145,14 @@ fn predictions(model: &Model, manifest: &Manifest, outs: &[OutputRows], rows: us
                 }
                 (None, None, Some(v)) => {
                     let s = slice(v);
-                    (if s.len() == 1 { s[0].into() } else { s.clone().into() }, None)
+                    (
+                        if s.len() == 1 {
+                            s[0].into()
+                        } else {
+                            s.clone().into()
+                        },
+                        None,
+                    )
                 }
                 (None, None, None) => (serde_json::Value::Null, None),
             };
