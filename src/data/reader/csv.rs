@@ -225,7 +225,6 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
                     line: Some(line),
                     cells: &[],
                     plain: true,
-                    precast: None,
                 });
             }
         }

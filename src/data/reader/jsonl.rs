@@ -82,7 +82,6 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
                     line: Some(line),
                     cells: &cells,
                     plain: false,
-                    precast: None,
                 });
             }
             Json::Array(items) => {
@@ -110,7 +109,6 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
                     line: Some(line),
                     cells: &cells,
                     plain: false,
-                    precast: None,
                 });
             }
             _ => {

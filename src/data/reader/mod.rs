@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::schema::{Field, FieldType};
-use super::value::{Cell, Val};
+use super::value::Cell;
 use super::DataError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -137,100 +136,12 @@ pub struct Record<'a> {
     pub cells: &'a [Cell<'a>],
     /// True when the record is one physical line with no quoting, so cell columns can be computed from the cells.
     pub plain: bool,
-    /// Per cell, what the reading thread already made of it ([`RecordSink::column_casts`]); `None` when nothing.
-    pub precast: Option<&'a [Precast]>,
-}
-
-/// A text cell as the reading thread cast it, so that casting (the costliest part of checking a cell) runs
-/// beside the checks instead of before them. Plain data, no text: it is made for every cell of a typed column.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Precast {
-    /// Not cast here (text fields need no casting): the sink casts it.
-    Pending,
-    /// One of the field's missing values.
-    Missing,
-    /// Not a value of the field's type.
-    Invalid,
-    Num(f64),
-    Int(i64),
-    Bool(bool),
-    Date(i64),
-    DateTime(i64),
-    Time(i64),
-    Year(i64),
-    YearMonth(i64),
-    Duration(i64, f64),
-}
-
-impl Precast {
-    fn of(v: Val<'_>) -> Precast {
-        match v {
-            Val::Str(_) => Precast::Pending,
-            Val::Num(x) => Precast::Num(x),
-            Val::Int(x) => Precast::Int(x),
-            Val::Bool(x) => Precast::Bool(x),
-            Val::Date(x) => Precast::Date(x),
-            Val::DateTime(x) => Precast::DateTime(x),
-            Val::Time(x) => Precast::Time(x),
-            Val::Year(x) => Precast::Year(x),
-            Val::YearMonth(x) => Precast::YearMonth(x),
-            Val::Duration(m, s) => Precast::Duration(m, s),
-        }
-    }
-
-    /// The cast value, for the kinds that carry one.
-    pub fn value(self) -> Option<Val<'static>> {
-        Some(match self {
-            Precast::Pending | Precast::Missing | Precast::Invalid => return None,
-            Precast::Num(x) => Val::Num(x),
-            Precast::Int(x) => Val::Int(x),
-            Precast::Bool(x) => Val::Bool(x),
-            Precast::Date(x) => Val::Date(x),
-            Precast::DateTime(x) => Val::DateTime(x),
-            Precast::Time(x) => Val::Time(x),
-            Precast::Year(x) => Val::Year(x),
-            Precast::YearMonth(x) => Val::YearMonth(x),
-            Precast::Duration(m, s) => Val::Duration(m, s),
-        })
-    }
-}
-
-/// How to cast one column on the reading thread: its field, and the field's missing values.
-#[derive(Debug, Clone)]
-pub struct ColumnCast {
-    pub field: Field,
-    pub missing: Vec<String>,
-}
-
-impl ColumnCast {
-    pub fn cast(&self, text: &str) -> Precast {
-        // Text needs no casting: leave it, missing values and all, to the sink.
-        if matches!(self.field.ftype, FieldType::String | FieldType::Any) {
-            return Precast::Pending;
-        }
-        let missing = match self.missing.as_slice() {
-            [only] => only == text,
-            many => many.iter().any(|m| m == text),
-        };
-        if missing {
-            return Precast::Missing;
-        }
-        self.field
-            .cast_text(text)
-            .map_or(Precast::Invalid, Precast::of)
-    }
 }
 
 /// What readers feed. `labels` comes once, before any record (`None` when the file has no header).
 pub trait RecordSink {
     fn labels(&mut self, labels: Option<&[String]>);
     fn record(&mut self, record: &Record<'_>);
-
-    /// Asked once, right after `labels`: per column, how the reading thread may cast its text cells ahead of
-    /// time (`None`: leave them). The pipeline then passes each record's [`Precast`]s along.
-    fn column_casts(&mut self) -> Option<Vec<Option<ColumnCast>>> {
-        None
-    }
 
     /// A record whose cells are all text: the record's text and each cell's byte range in it. Readers of text
     /// formats call this; a sink that stores text (the pipeline's batcher) takes it in one copy, the others get
@@ -249,7 +160,6 @@ pub trait RecordSink {
             line: meta.line,
             cells: &cells,
             plain: meta.plain,
-            precast: None,
         });
     }
 }

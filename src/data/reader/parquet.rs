@@ -103,7 +103,6 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
                 line: None,
                 cells: &cells,
                 plain: false,
-                precast: None,
             });
         }
     }

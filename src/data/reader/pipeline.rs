@@ -3,9 +3,9 @@
 //! stays bounded (a few batches in flight).
 
 use std::borrow::Cow;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, SyncSender};
 
-use super::{ColumnCast, Precast, ReadStats, Record, RecordSink, Source, TextRecord};
+use super::{ReadStats, Record, RecordSink, Source, TextRecord};
 use crate::data::value::Cell;
 use crate::data::DataError;
 
@@ -34,17 +34,11 @@ struct Meta {
 struct Batch {
     text: String,
     slots: Vec<Slot>,
-    /// Parallel to `slots` when the sink asked for casts ahead of time; empty otherwise.
-    precast: Vec<Precast>,
     records: Vec<Meta>,
 }
 
 impl Batch {
-    fn push(&mut self, record: &Record<'_>, casting: bool) {
-        if casting {
-            self.precast
-                .extend(record.cells.iter().map(|_| Precast::Pending));
-        }
+    fn push(&mut self, record: &Record<'_>) {
         for c in record.cells {
             let slot = match c {
                 Cell::Null => Slot::Null,
@@ -68,22 +62,7 @@ impl Batch {
     }
 
     /// A text record in one copy: its text appended whole, its cells as ranges shifted into the batch's text.
-    fn push_text(
-        &mut self,
-        meta: TextRecord,
-        text: &str,
-        ranges: &[(u32, u32)],
-        casts: Option<&[Option<ColumnCast>]>,
-    ) {
-        if let Some(casts) = casts {
-            self.precast
-                .extend(ranges.iter().enumerate().map(|(ci, &(a, b))| {
-                    match (casts.get(ci), text.get(a as usize..b as usize)) {
-                        (Some(Some(c)), Some(t)) => c.cast(t),
-                        _ => Precast::Pending,
-                    }
-                }));
-        }
+    fn push_text(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
         let base = self.text.len() as u32;
         self.text.push_str(text);
         self.slots
@@ -111,17 +90,12 @@ impl Batch {
                 Slot::Float(x) => Cell::Float(x),
                 Slot::Bool(b) => Cell::Bool(b),
             }));
-            let precast = self
-                .precast
-                .get(at..at + n)
-                .filter(|_| !self.precast.is_empty());
             at += n;
             sink.record(&Record {
                 row: m.row,
                 line: m.line,
                 cells: &cells,
                 plain: m.plain,
-                precast,
             });
         }
     }
@@ -132,14 +106,9 @@ enum Message {
     Batch(Batch),
 }
 
-type Casts = Option<Vec<Option<ColumnCast>>>;
-
 /// Runs on the reading thread: collects records into batches and sends them on.
 struct Batcher {
     tx: SyncSender<Message>,
-    /// The sink's answer to [`RecordSink::column_casts`], sent back once it has the labels.
-    casts_rx: Receiver<Casts>,
-    casts: Casts,
     batch: Batch,
     /// The receiving side hung up (it only does so when it stops early); stop sending.
     closed: bool,
@@ -163,22 +132,17 @@ impl Batcher {
 impl RecordSink for Batcher {
     fn labels(&mut self, labels: Option<&[String]>) {
         self.send(Message::Labels(labels.map(<[String]>::to_vec)));
-        // The other thread answers as soon as it has taken the labels; it hangs up only when it stops early.
-        if !self.closed {
-            self.casts = self.casts_rx.recv().ok().flatten();
-        }
     }
 
     fn record(&mut self, record: &Record<'_>) {
-        self.batch.push(record, self.casts.is_some());
+        self.batch.push(record);
         if self.batch.records.len() >= BATCH_RECORDS {
             self.flush();
         }
     }
 
     fn text_record(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
-        self.batch
-            .push_text(meta, text, ranges, self.casts.as_deref());
+        self.batch.push_text(meta, text, ranges);
         if self.batch.records.len() >= BATCH_RECORDS {
             self.flush();
         }
@@ -194,13 +158,10 @@ pub fn threaded(
     read: ReadFn,
 ) -> Result<ReadStats, DataError> {
     let (tx, rx) = sync_channel::<Message>(IN_FLIGHT);
-    let (casts_tx, casts_rx) = sync_channel::<Casts>(1);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut b = Batcher {
                 tx,
-                casts_rx,
-                casts: None,
                 batch: Batch::default(),
                 closed: false,
             };
@@ -210,11 +171,7 @@ pub fn threaded(
         });
         for message in rx {
             match message {
-                Message::Labels(l) => {
-                    sink.labels(l.as_deref());
-                    // The reader waits for this answer; if it is gone, there is nobody to tell.
-                    let _ = casts_tx.send(sink.column_casts());
-                }
+                Message::Labels(l) => sink.labels(l.as_deref()),
                 Message::Batch(b) => b.replay(sink),
             }
         }

@@ -1,7 +1,6 @@
 //! Cell checks: missing values, casting to the field type, then the first failing constraint.
 
 use super::*;
-use crate::data::reader::Precast;
 use crate::data::schema::FieldType;
 
 impl Validator<'_> {
@@ -67,14 +66,7 @@ impl Validator<'_> {
         ci: usize,
     ) -> Option<Val<'c>> {
         let cell = &record.cells[ci];
-        // What the reading thread already made of the cell, when it could.
-        let pre = record.precast.and_then(|p| p.get(ci));
-        let missing = match pre {
-            Some(Precast::Missing) => true,
-            Some(Precast::Pending) | None => self.is_missing(fi, cell),
-            Some(_) => false,
-        };
-        if missing {
+        if self.is_missing(fi, cell) {
             self.stats[fi].nulls += 1;
             if self.schema().fields[fi].constraints.required {
                 let name = self.schema().fields[fi].name.clone();
@@ -91,34 +83,30 @@ impl Validator<'_> {
             return None;
         }
         let field = &self.schema().fields[fi];
-        let cast: Option<Val<'c>> = match (pre, cell) {
-            (Some(Precast::Invalid), _) => None,
-            (Some(p), _) if *p != Precast::Pending => p.value(),
-            (_, cell) => match cell {
-                Cell::Text(s) => match s {
-                    std::borrow::Cow::Borrowed(b) => field.cast_text(b),
-                    std::borrow::Cow::Owned(o) => field.cast_text(o).map(Val::into_owned),
-                },
-                Cell::Int(i) => match field.ftype {
-                    FieldType::Integer => Some(Val::Int(*i)),
-                    FieldType::Number => Some(Val::Num(*i as f64)),
-                    FieldType::Year => Some(Val::Year(*i)),
-                    FieldType::Any => Some(Val::Int(*i)),
-                    _ => None,
-                },
-                Cell::Float(x) => match field.ftype {
-                    FieldType::Number | FieldType::Any => Some(Val::Num(*x)),
-                    FieldType::Integer if x.fract() == 0.0 && x.is_finite() => {
-                        Some(Val::Int(*x as i64))
-                    }
-                    _ => None,
-                },
-                Cell::Bool(b) => match field.ftype {
-                    FieldType::Boolean | FieldType::Any => Some(Val::Bool(*b)),
-                    _ => None,
-                },
-                Cell::Null => None,
+        let cast: Option<Val<'c>> = match cell {
+            Cell::Text(s) => match s {
+                std::borrow::Cow::Borrowed(b) => field.cast_text(b),
+                std::borrow::Cow::Owned(o) => field.cast_text(o).map(Val::into_owned),
             },
+            Cell::Int(i) => match field.ftype {
+                FieldType::Integer => Some(Val::Int(*i)),
+                FieldType::Number => Some(Val::Num(*i as f64)),
+                FieldType::Year => Some(Val::Year(*i)),
+                FieldType::Any => Some(Val::Int(*i)),
+                _ => None,
+            },
+            Cell::Float(x) => match field.ftype {
+                FieldType::Number | FieldType::Any => Some(Val::Num(*x)),
+                FieldType::Integer if x.fract() == 0.0 && x.is_finite() => {
+                    Some(Val::Int(*x as i64))
+                }
+                _ => None,
+            },
+            Cell::Bool(b) => match field.ftype {
+                FieldType::Boolean | FieldType::Any => Some(Val::Bool(*b)),
+                _ => None,
+            },
+            Cell::Null => None,
         };
         let Some(val) = cast else {
             let msg = format!(

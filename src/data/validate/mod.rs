@@ -340,22 +340,6 @@ impl RecordSink for Validator<'_> {
         }
     }
 
-    fn column_casts(&mut self) -> Option<Vec<Option<reader::ColumnCast>>> {
-        let schema = self.schema.as_ref()?;
-        let casts: Vec<Option<reader::ColumnCast>> = self
-            .field_of
-            .iter()
-            .map(|fi| {
-                let fi = (*fi)?;
-                Some(reader::ColumnCast {
-                    field: schema.fields.get(fi)?.clone(),
-                    missing: self.missing.get(fi)?.clone(),
-                })
-            })
-            .collect();
-        casts.iter().any(Option::is_some).then_some(casts)
-    }
-
     fn record(&mut self, record: &Record<'_>) {
         if self.schema.is_none() && self.given.is_none() {
             let names: Vec<String> = (1..=record.cells.len())
