@@ -22,6 +22,7 @@ use crate::sign::dsse::{
     attest_subjects, AttestOptions, Envelope, Statement, Subject, PAYLOAD_TYPE,
 };
 use crate::sign::minisign::{sign_bytes, verify_reader, MinisignSignature, SignOptions};
+use crate::sign::verify::pinned_key;
 use crate::sign::{hex, KeyPair, PublicKey};
 
 pub const MANIFEST: &str = "manifest.json";
@@ -415,19 +416,12 @@ fn check_signatures(
                 continue;
             }
         };
-        let Some(key) = keys.iter().find(|k| k.key_id() == sig.key_id) else {
-            let pinned: Vec<String> = keys.iter().map(PublicKey::key_id_hex).collect();
-            fail(
-                &mut c,
-                "key-mismatch",
-                Some(&sig_name),
-                format!(
-                    "signed by key ID {}, which is not a trusted key (trusted: {})",
-                    sig.key_id_hex(),
-                    pinned.join(", ")
-                ),
-            );
-            continue;
+        let key = match pinned_key(keys, &sig) {
+            Ok(k) => k,
+            Err(m) => {
+                fail(&mut c, "key-mismatch", Some(&sig_name), m);
+                continue;
+            }
         };
         match verify_reader(key, &sig, bytes.as_slice()) {
             Ok(Ok(())) => signed += 1,

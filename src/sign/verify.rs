@@ -107,20 +107,13 @@ pub fn verify_minisign(
         );
         c.figures
             .insert("trusted_comment".into(), json!(sig.trusted_comment));
-        let Some(key) = keys.iter().find(|k| k.key_id() == sig.key_id) else {
-            let pinned: Vec<String> = keys.iter().map(PublicKey::key_id_hex).collect();
-            fail(
-                &mut c,
-                Some(&sig_name),
-                "key-mismatch",
-                format!(
-                    "signed by key ID {}, which is not a trusted key (trusted: {})",
-                    sig.key_id_hex(),
-                    pinned.join(", ")
-                ),
-            );
-            checks.push(c);
-            continue;
+        let key = match pinned_key(keys, &sig) {
+            Ok(k) => k,
+            Err(m) => {
+                fail(&mut c, Some(&sig_name), "key-mismatch", m);
+                checks.push(c);
+                continue;
+            }
         };
         match verify_reader(key, &sig, data).map_err(|e| SignError::io(file, e))? {
             Ok(()) => {
@@ -138,6 +131,24 @@ pub fn verify_minisign(
         checks.push(c);
     }
     Ok(Report::new(checks))
+}
+
+/// The pinned key whose ID the signature names; else the message that says which key signed and which are
+/// trusted.
+pub fn pinned_key<'k>(
+    keys: &'k [PublicKey],
+    sig: &MinisignSignature,
+) -> Result<&'k PublicKey, String> {
+    keys.iter()
+        .find(|k| k.key_id() == sig.key_id)
+        .ok_or_else(|| {
+            let pinned: Vec<String> = keys.iter().map(PublicKey::key_id_hex).collect();
+            format!(
+                "signed by key ID {}, which is not a trusted key (trusted: {})",
+                sig.key_id_hex(),
+                pinned.join(", ")
+            )
+        })
 }
 
 /// What to check in an attestation.
