@@ -25,6 +25,10 @@ fn breast_cancer_passes() {
         "{report:#?}"
     );
     assert!(report.checks.len() >= 2);
+    // The model gate: the logistic regression evaluated with tract on the holdout rows.
+    let metric = report.checks.iter().find(|c| c.kind == "metric").expect("a metric check");
+    assert_eq!(metric.subject, "diagnosis");
+    assert_eq!(metric.figures["rows"], 114);
 }
 
 #[test]
