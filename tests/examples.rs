@@ -26,7 +26,11 @@ fn breast_cancer_passes() {
     );
     assert!(report.checks.len() >= 2);
     // The model gate: the logistic regression evaluated with tract on the holdout rows.
-    let metric = report.checks.iter().find(|c| c.kind == "metric").expect("a metric check");
+    let metric = report
+        .checks
+        .iter()
+        .find(|c| c.kind == "metric")
+        .expect("a metric check");
     assert_eq!(metric.subject, "diagnosis");
     assert_eq!(metric.figures["rows"], 114);
 }
