@@ -6,6 +6,7 @@ use crate::edge::{build_bundle, BundleOptions, Target};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::fsutil::write_atomic;
+use crate::quantize::QuantizeOptions;
 use crate::sign::dsse::read_report;
 use crate::sign::provenance::Provenance;
 use crate::sign::AttestOptions;
@@ -84,9 +85,56 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
             })
         }
     };
-    let (inputs, outputs, evaluable_by_tract) = crate::edge::describe::describe(&a.model)?;
+    // With --quantize the bundle carries the quantized model, made in a temporary folder under the gate; a
+    // variant that fails the gate is not bundled.
+    let tmp_dir;
+    let (model, precision, quantization) = match a.quantize {
+        None => {
+            if a.gate.data.is_some() {
+                return Err(Error::Usage(
+                    "--data, --label and the other gate options go with --quantize MODE".into(),
+                ));
+            }
+            (a.model.clone(), None, None)
+        }
+        Some(m) => {
+            let mode = super::quantize::mode(m);
+            tmp_dir = tempfile::tempdir().map_err(|e| Error::Write {
+                path: std::env::temp_dir().display().to_string(),
+                source: e,
+            })?;
+            let file = mode
+                .default_output(&a.model)
+                .file_name()
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| "model.int8.onnx".into());
+            let opts = QuantizeOptions {
+                model: a.model.clone(),
+                mode,
+                output: tmp_dir.path().join(file),
+                gate: super::quantize::gate_options(&a.gate),
+                keep_failed: false,
+            };
+            let outcome = crate::quantize::quantize_file(&opts)?;
+            if !outcome.passed {
+                let mut err = anstream::stderr();
+                let _ = writeln!(
+                    err,
+                    "{}: fail: {}; nothing was bundled",
+                    outcome.check.id, outcome.check.summary
+                );
+                return Ok(Exit::GateFailed);
+            }
+            (
+                opts.output.clone(),
+                Some(mode.precision().to_string()),
+                Some(outcome.manifest_entry()),
+            )
+        }
+    };
+    let (inputs, outputs, evaluable_by_tract) = crate::edge::describe::describe(&model)?;
     let opts = BundleOptions {
-        model: a.model.clone(),
+        model: model.clone(),
         name,
         version: a.bundle_version.clone(),
         target,
@@ -97,6 +145,8 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
         preprocessing,
         report,
         signing,
+        precision,
+        quantization,
     };
     let built = build_bundle(&opts)?;
     std::fs::create_dir_all(&a.out_dir).map_err(|e| Error::Write {
