@@ -367,6 +367,9 @@ pub enum QuantizeMode {
     /// int8 weights per output channel; activations quantized at run time (DynamicQuantizeLinear +
     /// MatMulInteger/ConvInteger), ONNX Runtime's quantize_dynamic layout.
     DynamicInt8,
+    /// float16 weights and compute through tract's f32→f16 translator, written as NNEF (.nnef.tgz), which tract
+    /// loads (ONNX Runtime does not read NNEF).
+    Fp16,
 }
 
 /// The data and threshold of the quantization gate (`mlgate quantize`, `mlgate bundle --quantize`).
@@ -410,7 +413,7 @@ pub struct QuantizeArgs {
     /// The quantization.
     #[arg(long, value_enum, value_name = "MODE")]
     pub mode: QuantizeMode,
-    /// Where to write the quantized model [default: MODEL's folder, STEM.int8.onnx]
+    /// Where to write the quantized model [default: MODEL's folder, STEM.int8.onnx or STEM.fp16.nnef.tgz]
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Write the quantized model even when it fails the gate, to inspect it (the exit code is still 1).

@@ -220,6 +220,56 @@ fn quantized_bytes_and_outputs_match_the_onnxruntime_golden() {
     }
 }
 
+/// fp16 (NNEF): the MLP and the regressor keep their metrics (f16 holds the diabetes features that one int8
+/// scale per run cannot), the bytes are the same on every run, and the file loads in tract as NNEF.
+#[test]
+fn fp16_keeps_the_metrics_and_writes_deterministic_nnef() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "digits_mlp.onnx",
+            "data/digits_flat_test.npz",
+            "y",
+            "accuracy",
+        ),
+        (
+            "diabetes_mlp.onnx",
+            "data/diabetes_test.csv",
+            "target",
+            "r2",
+        ),
+    ];
+    for (file, data, label, metric) in cases {
+        let out = dir.path().join(file.replace(".onnx", ".fp16.nnef.tgz"));
+        let outcome = quantize::quantize_file(&QuantizeOptions {
+            model: models().join(file),
+            mode: Mode::Fp16,
+            output: out.clone(),
+            gate: Some(gate(data, label)),
+            keep_failed: false,
+        })
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+        eprintln!("{file}: {:?}", outcome.quantized);
+        assert!(outcome.passed, "{file}: {:?}", outcome.check);
+        assert_eq!(outcome.metric.as_ref().unwrap().0, metric);
+        assert!(outcome.quantized.drop.unwrap().abs() <= 0.001, "{file}");
+        if metric == "accuracy" {
+            assert_eq!(outcome.quantized.argmax_agreement, Some(1.0));
+            assert!(outcome.quantized.size * 2 < outcome.float.size + 1000);
+        }
+        let bytes = std::fs::read(&out).unwrap();
+        let again = quantize::fp16_bytes(
+            &std::fs::read(models().join(file)).unwrap(),
+            &models().join(file),
+        )
+        .unwrap();
+        assert_eq!(again.bytes, bytes, "{file}: fp16 bytes differ between runs");
+        let m = Model::load(&out).unwrap();
+        assert_eq!(m.format, mlgate::model::ModelFormat::Nnef);
+        assert_eq!(m.input.dtype, Some(tract_onnx::prelude::DatumType::F32));
+    }
+}
+
 #[test]
 fn a_model_without_matmul_gemm_or_conv_is_refused() {
     let bytes = std::fs::read(models().join("wine_logreg.onnx")).unwrap();
@@ -410,4 +460,48 @@ fn bundle_quantize_records_the_quantization_in_the_manifest() {
         text(&failed)
     );
     assert!(!dir.path().join("c").join(name).exists());
+}
+
+/// `bundle --quantize fp16` carries the NNEF file (format nnef, precision fp16), which `mlgate run` runs.
+#[test]
+fn bundle_quantize_fp16_carries_nnef_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = mlgate()
+        .current_dir(models())
+        .args([
+            "bundle",
+            "digits_mlp.onnx",
+            "--target",
+            "linux-armv7",
+            "--quantize",
+            "fp16",
+            "--data",
+            "data/digits_flat_test.npz",
+            "--label",
+            "y",
+            "-o",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let bundle = dir.path().join("digits_mlp-0.0.0-linux-armv7.tar.gz");
+    let files =
+        mlgate::edge::archive::read_tar_gz(&bundle, mlgate::edge::archive::Limits::default())
+            .unwrap();
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let artifact = &manifest["artifacts"][0];
+    assert_eq!(artifact["path"], "models/digits_mlp.fp16.nnef.tgz");
+    assert_eq!(artifact["format"], "nnef");
+    assert_eq!(artifact["precision"], "fp16");
+    assert_eq!(manifest["quantization"]["mode"], "fp16");
+    assert_eq!(manifest["quantization"]["argmax_agreement"], 1.0);
+    let o = mlgate()
+        .current_dir(models())
+        .arg("run")
+        .arg(&bundle)
+        .args(["--input", "data/digits_flat_test.npz", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
 }

@@ -11,6 +11,7 @@ use crate::report::Report;
 pub(super) fn mode(m: QuantizeMode) -> Mode {
     match m {
         QuantizeMode::DynamicInt8 => Mode::DynamicInt8,
+        QuantizeMode::Fp16 => Mode::Fp16,
     }
 }
 

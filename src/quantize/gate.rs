@@ -206,12 +206,6 @@ pub(super) fn judge(
         ..float.clone()
     };
     let ratio = quant.size as f64 / float.size.max(1) as f64;
-    let ops: Vec<String> = quantized
-        .summary
-        .quantized
-        .iter()
-        .map(|(op, n)| format!("{n} {op}"))
-        .collect();
     let mut check = Check::new(&name, "quantization");
     let mut metric: Option<(String, f64)> = None;
     let mut rows = None;
@@ -318,9 +312,9 @@ pub(super) fn judge(
     }
     check.status = if passed { Status::Pass } else { Status::Fail };
     check.summary = format!(
-        "{}: {} quantized, {} → {} ({:.2}x){judged}",
+        "{}: {}, {} → {} ({:.2}x){judged}",
         mode.as_str(),
-        ops.join(", "),
+        quantized.described,
         bytes_text(float.size),
         bytes_text(quant.size),
         ratio

@@ -3,11 +3,13 @@
 //! The model is read and written with prost code generated from the vendored `onnx.proto3` ([`onnx_pb`]); the
 //! float and quantized models are then evaluated with tract on the same data ([`gate`]).
 //!
-//! Modes: `dynamic-int8` ([`dynamic`]). fp16, static-int8 and auto are not offered yet.
+//! Modes: `dynamic-int8` ([`dynamic`]) and `fp16` ([`fp16`], written as NNEF). static-int8 and auto are not
+//! offered yet.
 //!
 //! Knows nothing of flags: callers pass [`QuantizeOptions`].
 
 pub mod dynamic;
+pub mod fp16;
 pub mod gate;
 pub mod onnx;
 
@@ -29,12 +31,15 @@ pub use gate::{GateOptions, MetricSpec, Outcome};
 pub enum Mode {
     /// int8 weights, activations quantized at run time (DynamicQuantizeLinear + MatMulInteger/ConvInteger).
     DynamicInt8,
+    /// float16 weights and compute through tract's translator, written as NNEF (`.nnef.tgz`).
+    Fp16,
 }
 
 impl Mode {
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::DynamicInt8 => "dynamic-int8",
+            Mode::Fp16 => "fp16",
         }
     }
 
@@ -42,16 +47,26 @@ impl Mode {
     pub fn precision(self) -> &'static str {
         match self {
             Mode::DynamicInt8 => "int8",
+            Mode::Fp16 => "fp16",
         }
     }
 
-    /// The file name of the mode's output next to `model` (`digits.onnx` -> `digits.int8.onnx`).
+    /// The output file's extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Mode::DynamicInt8 => "onnx",
+            Mode::Fp16 => "nnef.tgz",
+        }
+    }
+
+    /// The file name of the mode's output next to `model` (`digits.onnx` -> `digits.int8.onnx`,
+    /// `digits.fp16.nnef.tgz`).
     pub fn default_output(self, model: &Path) -> PathBuf {
         let stem = model
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into());
-        model.with_file_name(format!("{stem}.{}.onnx", self.precision()))
+        model.with_file_name(format!("{stem}.{}.{}", self.precision(), self.extension()))
     }
 }
 
@@ -109,6 +124,8 @@ pub enum QuantizeError {
 pub struct Quantized {
     pub bytes: Vec<u8>,
     pub summary: dynamic::DynamicSummary,
+    /// What was done, for the report's summary (`2 Conv, 2 MatMul quantized`).
+    pub described: String,
 }
 
 /// Quantizes the ONNX model in `bytes`; `path` names it in errors. The same input gives the same bytes.
@@ -137,6 +154,11 @@ pub fn quantize_bytes(bytes: &[u8], mode: Mode, path: &str) -> Result<Quantized,
     }
     let summary = match mode {
         Mode::DynamicInt8 => dynamic::quantize(&mut model, path)?,
+        Mode::Fp16 => {
+            return Err(QuantizeError::Usage(
+                "fp16 is written as NNEF: use fp16_bytes".into(),
+            ))
+        }
     };
     // Says what made the file; the float model's own metadata is kept.
     model
@@ -146,9 +168,83 @@ pub fn quantize_bytes(bytes: &[u8], mode: Mode, path: &str) -> Result<Quantized,
         key: "mlgate.quantization".into(),
         value: mode.as_str().into(),
     });
+    let described = summary
+        .quantized
+        .iter()
+        .map(|(op, n)| format!("{n} {op}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+        + " quantized";
     Ok(Quantized {
         bytes: onnx::encode(&model),
         summary,
+        described,
+    })
+}
+
+/// The fp16 variant of the ONNX model at `path` (read in `bytes`), as a `.nnef.tgz`. The same input gives the
+/// same bytes.
+pub fn fp16_bytes(bytes: &[u8], path: &Path) -> Result<Quantized, QuantizeError> {
+    let display = path.display().to_string();
+    if crate::model::load::detect(bytes) != Some(crate::model::ModelFormat::Onnx) {
+        return Err(QuantizeError::NotOnnx {
+            path: display,
+            message: if bytes.get(4..8) == Some(b"TFL3") {
+                "it is a TFLite model".into()
+            } else {
+                "its first bytes are not an ONNX protobuf".into()
+            },
+        });
+    }
+    let model = crate::model::Model::load(path)?;
+    let item: Option<Vec<usize>> = model.input.dims.as_ref().and_then(|d| {
+        d.iter()
+            .skip(1)
+            .map(|d| match d {
+                crate::model::load::Dim::Fixed(n) => Some(*n),
+                _ => None,
+            })
+            .collect()
+    });
+    let Some(item) = item else {
+        return Err(QuantizeError::Unsupported {
+            path: display,
+            message: format!(
+                "the input `{}` is {}: fp16 needs every dimension but the batch fixed",
+                model.input.name,
+                model.input.describe()
+            ),
+            help: "export the model with a fixed input shape".into(),
+        });
+    };
+    // Any batch when the graph allows it, else batch 1 (Keras exports through tf2onnx).
+    let nnef = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fp16::to_nnef(&model, &item, None).or_else(|_| fp16::to_nnef(&model, &item, Some(1)))
+    }));
+    let bytes = match nnef {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => {
+            return Err(QuantizeError::Unsupported {
+                path: display,
+                message: format!(
+                    "tract cannot translate or write the model in fp16: {}",
+                    crate::model::error::chain(&e)
+                ),
+                help: "use --mode dynamic-int8, or bundle the float model".into(),
+            })
+        }
+        Err(_) => {
+            return Err(QuantizeError::Unsupported {
+                path: display,
+                message: "tract panicked translating the model to fp16".into(),
+                help: "use --mode dynamic-int8, or bundle the float model".into(),
+            })
+        }
+    };
+    Ok(Quantized {
+        bytes,
+        summary: dynamic::DynamicSummary::default(),
+        described: "f16 weights and compute (NNEF)".into(),
     })
 }
 
@@ -172,7 +268,10 @@ pub fn quantize_file(opts: &QuantizeOptions) -> Result<Outcome, QuantizeError> {
         path: display.clone(),
         err,
     })?;
-    let quantized = quantize_bytes(&bytes, opts.mode, &display)?;
+    let quantized = match opts.mode {
+        Mode::DynamicInt8 => quantize_bytes(&bytes, opts.mode, &display)?,
+        Mode::Fp16 => fp16_bytes(&bytes, &opts.model)?,
+    };
     let write_err = |err| QuantizeError::Write {
         path: opts.output.display().to_string(),
         err,
@@ -185,7 +284,7 @@ pub fn quantize_file(opts: &QuantizeOptions) -> Result<Outcome, QuantizeError> {
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".mlgate-quantize-")
-        .suffix(".onnx")
+        .suffix(&format!(".{}", opts.mode.extension()))
         .tempfile_in(&dir)
         .map_err(write_err)?;
     std::io::Write::write_all(&mut tmp, &quantized.bytes).map_err(write_err)?;
