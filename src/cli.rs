@@ -370,6 +370,8 @@ pub enum QuantizeMode {
     /// float16 weights and compute through tract's f32→f16 translator, written as NNEF (.nnef.tgz), which tract
     /// loads (ONNX Runtime does not read NNEF).
     Fp16,
+    /// Every mode on the gate's data; the smallest variant that passes is kept (needs --data and --label).
+    Auto,
 }
 
 /// The data and threshold of the quantization gate (`mlgate quantize`, `mlgate bundle --quantize`).
@@ -413,7 +415,8 @@ pub struct QuantizeArgs {
     /// The quantization.
     #[arg(long, value_enum, value_name = "MODE")]
     pub mode: QuantizeMode,
-    /// Where to write the quantized model [default: MODEL's folder, STEM.int8.onnx or STEM.fp16.nnef.tgz]
+    /// Where to write the quantized model [default: MODEL's folder, STEM.int8.onnx or STEM.fp16.nnef.tgz]. With
+    /// --mode auto the extension becomes the chosen mode's (.onnx or .nnef.tgz).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Write the quantized model even when it fails the gate, to inspect it (the exit code is still 1).

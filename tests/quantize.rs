@@ -505,3 +505,113 @@ fn bundle_quantize_fp16_carries_nnef_that_runs() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// `--mode auto` keeps the smallest variant that passes and that is smaller than the float model: dynamic-int8 for
+/// the digits MLP; fp16 for the diabetes MLP, whose int8 variant fails (the output's extension follows the
+/// mode); nothing for the logistic regression, which has no int8 variant and whose fp16 file is larger.
+#[test]
+fn auto_keeps_the_smallest_passing_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "digits_mlp.onnx",
+            "data/digits_flat_test.npz",
+            "y",
+            Some("digits_mlp.int8.onnx"),
+        ),
+        (
+            "diabetes_mlp.onnx",
+            "data/diabetes_test.csv",
+            "target",
+            Some("diabetes_mlp.int8.nnef.tgz"),
+        ),
+        ("wine_logreg.onnx", "data/wine_test.csv", "target", None),
+    ];
+    for (file, data, label, written) in cases {
+        // -o names the int8 file; fp16 gets the same stem with its own extension.
+        let asked = dir.path().join(file.replace(".onnx", ".int8.onnx"));
+        let outcome = quantize::quantize_auto(
+            &models().join(file),
+            Some(&asked),
+            &models().join(file),
+            &gate(data, label),
+            false,
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let variants = outcome.check.figures["variants"].as_array().unwrap();
+        eprintln!("{file}: {}", outcome.check.summary);
+        match written {
+            Some(name) => {
+                assert!(
+                    outcome.passed && outcome.written,
+                    "{file}: {:?}",
+                    outcome.check
+                );
+                assert_eq!(outcome.output, dir.path().join(name));
+                assert!(outcome.output.exists());
+                assert_eq!(variants.len(), 3, "{file}: float and both modes");
+            }
+            None => {
+                assert!(!outcome.passed && !outcome.written, "{file}");
+                assert_eq!(variants.len(), 2, "{file}: float and fp16");
+                assert_eq!(outcome.check.findings[0].code, "quantization-no-variant");
+            }
+        }
+    }
+    assert!(!dir.path().join("wine_logreg.int8.nnef.tgz").exists());
+    let o = mlgate()
+        .current_dir(models())
+        .args([
+            "quantize",
+            "digits_mlp.onnx",
+            "--mode",
+            "auto",
+            "--data",
+            "data/digits_flat_test.npz",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--mode auto keeps the smallest variant"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// `bundle --quantize auto` bundles the chosen variant: fp16 for the diabetes MLP.
+#[test]
+fn bundle_quantize_auto_bundles_the_chosen_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = mlgate()
+        .current_dir(models())
+        .args([
+            "bundle",
+            "diabetes_mlp.onnx",
+            "--target",
+            "linux-x86_64",
+            "--quantize",
+            "auto",
+            "--data",
+            "data/diabetes_test.csv",
+            "--label",
+            "target",
+            "-o",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let files = mlgate::edge::archive::read_tar_gz(
+        &dir.path().join("diabetes_mlp-0.0.0-linux-x86_64.tar.gz"),
+        mlgate::edge::archive::Limits::default(),
+    )
+    .unwrap();
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert_eq!(
+        manifest["artifacts"][0]["path"],
+        "models/diabetes_mlp.fp16.nnef.tgz"
+    );
+    assert_eq!(manifest["quantization"]["mode"], "fp16");
+    assert_eq!(manifest["quantization"]["chosen_by_auto"], true);
+}

@@ -98,24 +98,31 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
             (a.model.clone(), None, None)
         }
         Some(m) => {
-            let mode = super::quantize::mode(m);
             tmp_dir = tempfile::tempdir().map_err(|e| Error::Write {
                 path: std::env::temp_dir().display().to_string(),
                 source: e,
             })?;
-            let file = mode
-                .default_output(&a.model)
-                .file_name()
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|| "model.int8.onnx".into());
-            let opts = QuantizeOptions {
-                model: a.model.clone(),
-                mode,
-                output: tmp_dir.path().join(file),
-                gate: super::quantize::gate_options(&a.gate),
-                keep_failed: false,
+            let in_tmp = tmp_dir.path().join(
+                a.model
+                    .file_name()
+                    .map(std::path::PathBuf::from)
+                    .unwrap_or_else(|| "model.onnx".into()),
+            );
+            let outcome = match super::quantize::mode(m) {
+                Some(mode) => crate::quantize::quantize_file(&QuantizeOptions {
+                    model: a.model.clone(),
+                    mode,
+                    output: mode.default_output(&in_tmp),
+                    gate: super::quantize::gate_options(&a.gate),
+                    keep_failed: false,
+                })?,
+                None => {
+                    let gate = super::quantize::gate_options(&a.gate)
+                        .filter(|g| !g.data.label.is_empty())
+                        .ok_or_else(super::quantize::auto_needs_labels)?;
+                    crate::quantize::quantize_auto(&a.model, None, &in_tmp, &gate, false)?
+                }
             };
-            let outcome = crate::quantize::quantize_file(&opts)?;
             if !outcome.passed {
                 let mut err = anstream::stderr();
                 let _ = writeln!(
@@ -126,8 +133,8 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
                 return Ok(Exit::GateFailed);
             }
             (
-                opts.output.clone(),
-                Some(mode.precision().to_string()),
+                outcome.output.clone(),
+                Some(outcome.mode.precision().to_string()),
                 Some(outcome.manifest_entry()),
             )
         }

@@ -77,8 +77,10 @@ pub struct Outcome {
     pub metric: Option<(String, f64)>,
     pub rows: Option<usize>,
     pub passed: bool,
-    /// The quantized model was written to the output path.
+    /// The quantized model was written to `output`.
     pub written: bool,
+    /// Where the quantized model goes (`--mode auto` sets the extension of the chosen mode).
+    pub output: std::path::PathBuf,
     pub check: Check,
 }
 
@@ -87,6 +89,7 @@ impl Outcome {
     pub fn manifest_entry(&self) -> Value {
         json!({
             "mode": self.mode.as_str(),
+            "chosen_by_auto": self.check.figures.get("mode").and_then(Value::as_str) == Some("auto"),
             "float_size": self.float.size,
             "quantized_size": self.quantized.size,
             "metric": self.metric.as_ref().map(|(m, _)| m.clone()),
@@ -366,6 +369,7 @@ pub(super) fn judge(
         rows,
         passed,
         written: false,
+        output: opts.output.clone(),
         check,
     })
 }

@@ -3,8 +3,8 @@
 //! The model is read and written with prost code generated from the vendored `onnx.proto3` ([`onnx_pb`]); the
 //! float and quantized models are then evaluated with tract on the same data ([`gate`]).
 //!
-//! Modes: `dynamic-int8` ([`dynamic`]) and `fp16` ([`fp16`], written as NNEF). static-int8 and auto are not
-//! offered yet.
+//! Modes: `dynamic-int8` ([`dynamic`]) and `fp16` ([`fp16`], written as NNEF); [`quantize_auto`] tries both
+//! and keeps the smallest that passes the gate. static-int8 is not offered yet.
 //!
 //! Knows nothing of flags: callers pass [`QuantizeOptions`].
 
@@ -290,6 +290,7 @@ pub fn quantize_file(opts: &QuantizeOptions) -> Result<Outcome, QuantizeError> {
     std::io::Write::write_all(&mut tmp, &quantized.bytes).map_err(write_err)?;
     tmp.as_file().sync_all().map_err(write_err)?;
     let mut outcome = gate::judge(opts, &bytes, &quantized, tmp.path())?;
+    outcome.output = opts.output.clone();
     if outcome.passed || opts.keep_failed {
         tmp.persist(&opts.output).map_err(|e| write_err(e.error))?;
         #[cfg(unix)]
@@ -299,6 +300,214 @@ pub fn quantize_file(opts: &QuantizeOptions) -> Result<Outcome, QuantizeError> {
             std::fs::set_permissions(&opts.output, std::fs::Permissions::from_mode(0o644))
                 .map_err(write_err)?;
         }
+        outcome.written = true;
+    }
+    outcome.record_written();
+    Ok(outcome)
+}
+
+/// The file a mode's output goes to when `--mode auto` chose it: `output` with the mode's extension (`x.onnx`
+/// becomes `x.nnef.tgz` for fp16), or the mode's default name next to `default_for`.
+fn auto_output(mode: Mode, output: Option<&Path>, default_for: &Path) -> PathBuf {
+    match output {
+        None => mode.default_output(default_for),
+        Some(p) => {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let stem = name
+                .strip_suffix(".nnef.tgz")
+                .or_else(|| name.strip_suffix(".onnx"))
+                .unwrap_or(&name);
+            p.with_file_name(format!("{stem}.{}", mode.extension()))
+        }
+    }
+}
+
+/// `--mode auto`: every mode on the same data, and the smallest variant that passes the gate is written. A mode
+/// that cannot handle the model (nothing to quantize, an operator tract cannot translate) is left out and named in
+/// the report. Needs labels: without a gate there is nothing to pass.
+pub fn quantize_auto(
+    model: &Path,
+    output: Option<&Path>,
+    default_for: &Path,
+    gate: &GateOptions,
+    keep_failed: bool,
+) -> Result<Outcome, QuantizeError> {
+    if gate.data.label.is_empty() {
+        return Err(QuantizeError::Usage(
+            "--mode auto keeps the smallest variant that passes the accuracy gate: pass --data and --label".into(),
+        ));
+    }
+    let mut tried: Vec<(Outcome, PathBuf, tempfile::TempDir)> = vec![];
+    let mut left_out: Vec<serde_json::Value> = vec![];
+    for mode in [Mode::DynamicInt8, Mode::Fp16] {
+        // Each candidate is judged from its own temporary folder; only the chosen one is copied to the output.
+        let scratch = tempfile::tempdir().map_err(|err| QuantizeError::Write {
+            path: std::env::temp_dir().display().to_string(),
+            err,
+        })?;
+        let out = scratch.path().join(
+            mode.default_output(model)
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| "model".into()),
+        );
+        let opts = QuantizeOptions {
+            model: model.to_path_buf(),
+            mode,
+            output: out.clone(),
+            gate: Some(gate.clone()),
+            keep_failed: true,
+        };
+        match quantize_file(&opts) {
+            Ok(outcome) => tried.push((outcome, out, scratch)),
+            Err(
+                e @ (QuantizeError::NothingToQuantize { .. } | QuantizeError::Unsupported { .. }),
+            ) => left_out.push(serde_json::json!({"mode": mode.as_str(), "reason": e.to_string()})),
+            Err(e) => return Err(e),
+        }
+    }
+    if tried.is_empty() {
+        return Err(QuantizeError::Unsupported {
+            path: model.display().to_string(),
+            message: format!(
+                "no mode can quantize the model: {}",
+                left_out
+                    .iter()
+                    .map(|v| v["reason"].as_str().unwrap_or("").to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            help: "bundle the float model".into(),
+        });
+    }
+    // A variant no smaller than the float model is no use, however well it scores.
+    let useful = |o: &Outcome| o.passed && o.quantized.size < o.float.size;
+    let chosen = tried
+        .iter()
+        .enumerate()
+        .filter(|(_, (o, _, _))| useful(o))
+        .min_by_key(|(_, (o, _, _))| o.quantized.size)
+        .map(|(i, _)| i);
+    // With no passing variant, --keep-failed writes the smallest one.
+    let written = chosen.or_else(|| {
+        keep_failed
+            .then(|| {
+                tried
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, (o, _, _))| o.quantized.size)
+                    .map(|(i, _)| i)
+            })
+            .flatten()
+    });
+    let base_index = written.unwrap_or(0);
+    let variants: Vec<serde_json::Value> =
+        std::iter::once(tried[0].0.check.figures["variants"][0].clone())
+            .chain(tried.iter().map(|(o, _, _)| {
+                let mut v = o.check.figures["variants"][1].clone();
+                v["status"] = serde_json::json!(match (o.passed, useful(o)) {
+                    (true, true) => "pass",
+                    (true, false) => "not smaller than the float model",
+                    _ => "fail",
+                });
+                v
+            }))
+            .collect();
+    let (mut outcome, tmp_path, _scratch) = tried.swap_remove(base_index);
+    let summaries: Vec<String> = tried
+        .iter()
+        .map(|(o, _, _)| {
+            let verdict = match (o.passed, useful(o)) {
+                (true, true) => "passes",
+                (true, false) => "passes but is not smaller than the float model",
+                _ => "fails",
+            };
+            format!("{} {verdict}", o.mode.as_str())
+        })
+        .collect();
+    outcome.passed = chosen.is_some();
+    outcome.check.status = if outcome.passed {
+        crate::report::Status::Pass
+    } else {
+        crate::report::Status::Fail
+    };
+    outcome.check.summary = match chosen {
+        Some(_) => format!(
+            "auto chose the smallest passing variant: {}",
+            outcome.check.summary
+        ),
+        None => format!(
+            "auto: no variant both passes and is smaller than the float model; {}",
+            outcome.check.summary
+        ),
+    };
+    if !summaries.is_empty() {
+        outcome
+            .check
+            .summary
+            .push_str(&format!(" (also tried: {})", summaries.join(", ")));
+    }
+    if chosen.is_none() && outcome.check.findings.is_empty() {
+        outcome.check.findings.push(crate::report::Finding::new(
+            "quantization-no-variant",
+            crate::report::Severity::Error,
+            "no variant both passes the gate and is smaller than the float model: keep the float model",
+        ));
+        outcome
+            .check
+            .counts
+            .insert("quantization-no-variant".into(), 1);
+    }
+    outcome
+        .check
+        .figures
+        .insert("mode".into(), serde_json::json!("auto"));
+    outcome.check.figures.insert(
+        "chosen".into(),
+        serde_json::json!(chosen.map(|_| outcome.mode.as_str())),
+    );
+    outcome
+        .check
+        .figures
+        .insert("variants".into(), serde_json::Value::Array(variants));
+    outcome
+        .check
+        .figures
+        .insert("left_out".into(), serde_json::Value::Array(left_out));
+    outcome.written = false;
+    if written.is_some() {
+        let dest = auto_output(outcome.mode, output, default_for);
+        let write_err = |err| QuantizeError::Write {
+            path: dest.display().to_string(),
+            err,
+        };
+        // Copied beside the destination first, then renamed: atomic, across file systems too.
+        let bytes = std::fs::read(&tmp_path).map_err(write_err)?;
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".mlgate-quantize-")
+            .tempfile_in(&dir)
+            .map_err(write_err)?;
+        std::io::Write::write_all(&mut tmp, &bytes).map_err(write_err)?;
+        tmp.as_file().sync_all().map_err(write_err)?;
+        tmp.persist(&dest).map_err(|e| write_err(e.error))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o644))
+                .map_err(write_err)?;
+        }
+        outcome.check.figures.insert(
+            "output".into(),
+            serde_json::json!(dest.display().to_string()),
+        );
+        outcome.output = dest;
         outcome.written = true;
     }
     outcome.record_written();
