@@ -496,6 +496,16 @@ fn bundle_quantize_fp16_carries_nnef_that_runs() {
     assert_eq!(artifact["precision"], "fp16");
     assert_eq!(manifest["quantization"]["mode"], "fp16");
     assert_eq!(manifest["quantization"]["argmax_agreement"], 1.0);
+    // A bundle is gzip too, but not an NNEF model.
+    let o = mlgate()
+        .current_dir(models())
+        .arg("eval")
+        .arg(&bundle)
+        .args(["--data", "data/digits_flat_test.npz", "--label", "y"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("without graph.nnef"), "{}", text(&o));
     let o = mlgate()
         .current_dir(models())
         .arg("run")

@@ -314,6 +314,20 @@ impl Model {
                 let mut tar = vec![];
                 std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut tar)
                     .map_err(|e| corrupt(format!("not a gzip file: {e}")))?;
+                // Any gzip file starts like an NNEF archive: say what it is when graph.nnef is missing.
+                let has_graph = tar::Archive::new(&tar[..]).entries().is_ok_and(|entries| {
+                    entries.flatten().any(|e| {
+                        e.path().is_ok_and(|p| {
+                            p.file_name() == Some(std::ffi::OsStr::new("graph.nnef"))
+                        })
+                    })
+                });
+                if !has_graph {
+                    return Err(ModelError::NotAModel {
+                        path: display.to_string(),
+                        what: "a gzip archive without graph.nnef, so not NNEF either; `mlgate run` runs bundles".into(),
+                    });
+                }
                 use tract_onnx::WithOnnx;
                 let typed = tract_nnef::nnef()
                     .with_onnx()
