@@ -49,6 +49,8 @@ pub enum Command {
     Init(InitArgs),
     /// Evaluate an ONNX or TFLite model on labelled data: quality metrics (scikit-learn's), latency, size.
     Eval(EvalArgs),
+    /// Quantize an ONNX model (int8 weights, activations at run time) under an accuracy gate on eval data.
+    Quantize(QuantizeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -351,6 +353,79 @@ pub struct BundleArgs {
     /// The folder to write NAME-VERSION-TARGET.tar.gz into.
     #[arg(short, long = "out-dir", value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
+    /// Quantize the model first (ONNX only), under the accuracy gate on --data; the bundle then carries the
+    /// quantized model and the manifest its figures. A variant that fails the gate is not bundled (exit 1).
+    #[arg(long, value_enum, value_name = "MODE", requires = "data")]
+    pub quantize: Option<QuantizeMode>,
+    #[command(flatten)]
+    pub gate: QuantizeGateArgs,
+}
+
+/// A quantization mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QuantizeMode {
+    /// int8 weights per output channel; activations quantized at run time (DynamicQuantizeLinear +
+    /// MatMulInteger/ConvInteger), ONNX Runtime's quantize_dynamic layout.
+    DynamicInt8,
+    /// float16 weights and compute through tract's f32→f16 translator, written as NNEF (.nnef.tgz), which tract
+    /// loads (ONNX Runtime does not read NNEF).
+    Fp16,
+    /// Every mode on the gate's data; the smallest variant that passes is kept (needs --data and --label).
+    Auto,
+}
+
+/// The data and threshold of the quantization gate (`mlgate quantize`, `mlgate bundle --quantize`).
+#[derive(Debug, Args)]
+pub struct QuantizeGateArgs {
+    /// Evaluation data for the gate: a table (CSV, TSV, JSON Lines, Parquet) or NumPy arrays (.npz, .npy).
+    #[arg(long, value_name = "DATA")]
+    pub data: Option<PathBuf>,
+    /// The column of true labels (tables), the label array (.npz), or a .npy file of labels. Without it only
+    /// argmax agreement and the output difference are reported, and nothing is gated.
+    #[arg(long, value_name = "COL", requires = "data")]
+    pub label: Option<String>,
+    /// The gated metric [default: accuracy for classifiers, r2 for regressors]
+    #[arg(long, value_name = "METRIC", requires = "label")]
+    pub metric: Option<String>,
+    /// The largest allowed drop of the metric (0.01: one point) [default: 0.01 for accuracy-like metrics;
+    /// required for error measures such as mae]
+    #[arg(long, value_name = "DROP", requires = "label")]
+    pub max_drop: Option<f64>,
+    /// Classification or regression [default: told by the model's outputs]
+    #[arg(long, value_enum, requires = "label")]
+    pub task: Option<TaskArg>,
+    /// Feature columns in the model's input order, comma-separated [default: every other column, in file order]
+    #[arg(long, value_name = "a,b,c", value_delimiter = ',', requires = "data")]
+    pub features: Option<Vec<String>>,
+    /// Class names in the model's class order, comma-separated [default: from the model's metadata]
+    #[arg(long, value_name = "a,b,c", value_delimiter = ',', requires = "label")]
+    pub class_names: Option<Vec<String>>,
+    /// The table format [default: from the file name]
+    #[arg(long, value_parser = ["csv", "tsv", "jsonl", "parquet"], requires = "data")]
+    pub data_format: Option<String>,
+    /// Rows per model run (dynamic quantization scales each run's activations together, as ONNX Runtime does).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct QuantizeArgs {
+    /// The float ONNX model.
+    pub model: PathBuf,
+    /// The quantization.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub mode: QuantizeMode,
+    /// Where to write the quantized model [default: MODEL's folder, STEM.int8.onnx or STEM.fp16.nnef.tgz]. With
+    /// --mode auto the extension becomes the chosen mode's (.onnx or .nnef.tgz).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the quantized model even when it fails the gate, to inspect it (the exit code is still 1).
+    #[arg(long)]
+    pub keep_failed: bool,
+    #[command(flatten)]
+    pub gate: QuantizeGateArgs,
+    #[command(flatten)]
+    pub output_format: OutputArgs,
 }
 
 #[derive(Debug, Args)]

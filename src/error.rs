@@ -33,6 +33,10 @@ pub enum Error {
     #[diagnostic(transparent)]
     Model(#[from] ModelError),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Quantize(#[from] crate::quantize::QuantizeError),
+
     #[error("could not write {path}: {source}")]
     #[diagnostic(help("check that the folder exists and is writable"))]
     Write {

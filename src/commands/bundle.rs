@@ -6,6 +6,7 @@ use crate::edge::{build_bundle, BundleOptions, Target};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::fsutil::write_atomic;
+use crate::quantize::QuantizeOptions;
 use crate::sign::dsse::read_report;
 use crate::sign::provenance::Provenance;
 use crate::sign::AttestOptions;
@@ -84,9 +85,63 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
             })
         }
     };
-    let (inputs, outputs, evaluable_by_tract) = crate::edge::describe::describe(&a.model)?;
+    // With --quantize the bundle carries the quantized model, made in a temporary folder under the gate; a
+    // variant that fails the gate is not bundled.
+    let tmp_dir;
+    let (model, precision, quantization) = match a.quantize {
+        None => {
+            if a.gate.data.is_some() {
+                return Err(Error::Usage(
+                    "--data, --label and the other gate options go with --quantize MODE".into(),
+                ));
+            }
+            (a.model.clone(), None, None)
+        }
+        Some(m) => {
+            tmp_dir = tempfile::tempdir().map_err(|e| Error::Write {
+                path: std::env::temp_dir().display().to_string(),
+                source: e,
+            })?;
+            let in_tmp = tmp_dir.path().join(
+                a.model
+                    .file_name()
+                    .map(std::path::PathBuf::from)
+                    .unwrap_or_else(|| "model.onnx".into()),
+            );
+            let outcome = match super::quantize::mode(m) {
+                Some(mode) => crate::quantize::quantize_file(&QuantizeOptions {
+                    model: a.model.clone(),
+                    mode,
+                    output: mode.default_output(&in_tmp),
+                    gate: super::quantize::gate_options(&a.gate),
+                    keep_failed: false,
+                })?,
+                None => {
+                    let gate = super::quantize::gate_options(&a.gate)
+                        .filter(|g| !g.data.label.is_empty())
+                        .ok_or_else(super::quantize::auto_needs_labels)?;
+                    crate::quantize::quantize_auto(&a.model, None, &in_tmp, &gate, false)?
+                }
+            };
+            if !outcome.passed {
+                let mut err = anstream::stderr();
+                let _ = writeln!(
+                    err,
+                    "{}: fail: {}; nothing was bundled",
+                    outcome.check.id, outcome.check.summary
+                );
+                return Ok(Exit::GateFailed);
+            }
+            (
+                outcome.output.clone(),
+                Some(outcome.mode.precision().to_string()),
+                Some(outcome.manifest_entry()),
+            )
+        }
+    };
+    let (inputs, outputs, evaluable_by_tract) = crate::edge::describe::describe(&model)?;
     let opts = BundleOptions {
-        model: a.model.clone(),
+        model: model.clone(),
         name,
         version: a.bundle_version.clone(),
         target,
@@ -97,6 +152,8 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
         preprocessing,
         report,
         signing,
+        precision,
+        quantization,
     };
     let built = build_bundle(&opts)?;
     std::fs::create_dir_all(&a.out_dir).map_err(|e| Error::Write {

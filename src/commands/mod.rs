@@ -8,6 +8,7 @@ mod eval;
 mod github_publish;
 mod init;
 mod keygen;
+mod quantize;
 mod run;
 mod scan;
 mod schema_infer;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Github(GithubCommand::Publish(a)) => github_publish::run(a),
         Command::Init(a) => init::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Quantize(a) => quantize::run(a),
     }
 }
 

@@ -47,6 +47,10 @@ pub struct BundleOptions {
     pub report: Option<(PathBuf, Report)>,
     /// With a key: signatures, and the attestation (which needs `report`).
     pub signing: Option<Signing>,
+    /// The model's precision when it is not the target's (`int8` for a quantized model).
+    pub precision: Option<String>,
+    /// The quantization's figures (mode, sizes, metric before and after, agreement), for the manifest.
+    pub quantization: Option<serde_json::Value>,
 }
 
 #[derive(Debug)]
@@ -141,7 +145,10 @@ pub fn build_bundle(opts: &BundleOptions) -> Result<BuiltBundle, EdgeError> {
         artifacts: vec![Artifact {
             path: model_entry.clone(),
             format: format.into(),
-            precision: opts.target.precision.into(),
+            precision: opts
+                .precision
+                .clone()
+                .unwrap_or_else(|| opts.target.precision.into()),
             size: model_bytes.len() as u64,
             sha256: sha256(&model_bytes),
             evaluable_by_tract: opts.evaluable_by_tract,
@@ -155,7 +162,7 @@ pub fn build_bundle(opts: &BundleOptions) -> Result<BuiltBundle, EdgeError> {
             .as_ref()
             .map(|(_, r)| gate_metrics(r, &opts.name))
             .unwrap_or_default(),
-        quantization: None,
+        quantization: opts.quantization.clone(),
         gate: match &opts.report {
             Some((path, _)) => Some(GateRef {
                 report_sha256: crate::sign::sha256_file(path)?,

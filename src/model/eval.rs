@@ -249,7 +249,7 @@ pub struct Evaluation {
 }
 
 /// Checks the data's shape and type against the model's input; the error says what was expected and given.
-fn check_input(model: &Model, data: &EvalData) -> Result<(), ModelError> {
+pub fn check_input(model: &Model, data: &EvalData) -> Result<(), ModelError> {
     let input = &model.input;
     let from_table = data.from_table;
     let given = if from_table {

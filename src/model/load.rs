@@ -33,6 +33,9 @@ macro_rules! output_specs {
 pub enum ModelFormat {
     Onnx,
     Tflite,
+    /// tract's own format, a gzipped tar of graph.nnef and .dat tensors (what `mlgate quantize --mode fp16`
+    /// writes).
+    Nnef,
 }
 
 impl ModelFormat {
@@ -40,6 +43,7 @@ impl ModelFormat {
         match self {
             ModelFormat::Onnx => "ONNX",
             ModelFormat::Tflite => "TFLite",
+            ModelFormat::Nnef => "NNEF",
         }
     }
 }
@@ -53,6 +57,10 @@ const ONNX_FIRST_TAGS: [u8; 9] = [0x08, 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42
 pub fn detect(bytes: &[u8]) -> Option<ModelFormat> {
     if bytes.get(4..8) == Some(b"TFL3") {
         return Some(ModelFormat::Tflite);
+    }
+    // gzip's magic: a .nnef.tgz (a protobuf never starts with 0x1f, the tag of a field 3 of wire type 7).
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Some(ModelFormat::Nnef);
     }
     match bytes.first() {
         Some(b) if ONNX_FIRST_TAGS.contains(b) => Some(ModelFormat::Onnx),
@@ -302,6 +310,32 @@ impl Model {
                 })?;
                 tflite_model(path, display, bytes, typed)?
             }
+            ModelFormat::Nnef => {
+                let mut tar = vec![];
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut tar)
+                    .map_err(|e| corrupt(format!("not a gzip file: {e}")))?;
+                // Any gzip file starts like an NNEF archive: say what it is when graph.nnef is missing.
+                let has_graph = tar::Archive::new(&tar[..]).entries().is_ok_and(|entries| {
+                    entries.flatten().any(|e| {
+                        e.path().is_ok_and(|p| {
+                            p.file_name() == Some(std::ffi::OsStr::new("graph.nnef"))
+                        })
+                    })
+                });
+                if !has_graph {
+                    return Err(ModelError::NotAModel {
+                        path: display.to_string(),
+                        what: "a gzip archive without graph.nnef, so not NNEF either; `mlgate run` runs bundles".into(),
+                    });
+                }
+                use tract_onnx::WithOnnx;
+                let typed = tract_nnef::nnef()
+                    .with_onnx()
+                    .model_for_read(&mut &tar[..])
+                    .map_err(load_err)?;
+                // Typed as written, like a TFLite graph.
+                tflite_model(path, display, bytes, typed)?
+            }
         };
         model.format = format;
         Ok(model)
@@ -324,6 +358,50 @@ impl Model {
                 path: display,
                 message: format!("tract panicked: {}", panic_text(&p)),
             }),
+        }
+    }
+
+    /// The typed, decluttered graph with its input fact set as for [`Model::plan`] (mlgate quantize's fp16
+    /// mode translates it).
+    pub fn typed(&self, batch: Option<usize>, item: &[usize]) -> Result<TypedModel, ModelError> {
+        let load = |message: String| ModelError::Load {
+            path: self.display.clone(),
+            message,
+        };
+        let typed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.typed_inner(batch, item)
+        }));
+        match typed {
+            Ok(Ok(t)) => Ok(t),
+            Ok(Err(e)) => Err(load(chain(&e))),
+            Err(p) => Err(load(format!("tract panicked: {}", panic_text(&p)))),
+        }
+    }
+
+    fn typed_inner(&self, batch: Option<usize>, item: &[usize]) -> TractResult<TypedModel> {
+        match &self.graph {
+            Graph::Onnx(m) => {
+                let mut m = (**m).clone();
+                let dt = self.input.dtype.unwrap_or(DatumType::F32);
+                let mut dims: TVec<TDim> = tvec![];
+                let batch_dim = match (batch, self.input.dims.as_ref().and_then(|d| d.first())) {
+                    (_, Some(Dim::Fixed(b))) => b.to_dim(),
+                    (Some(b), _) => b.to_dim(),
+                    (None, Some(Dim::Symbol(s))) => m.symbols.sym(s).to_dim(),
+                    (None, _) => m.symbols.sym("N").to_dim(),
+                };
+                dims.push(batch_dim);
+                for (i, &n) in item.iter().enumerate() {
+                    let declared = self.input.dims.as_ref().and_then(|d| d.get(i + 1));
+                    dims.push(match declared {
+                        Some(Dim::Fixed(f)) => f.to_dim(),
+                        _ => n.to_dim(),
+                    });
+                }
+                m.set_input_fact(0, TypedFact::dt_shape(dt, dims).into())?;
+                m.into_typed()?.into_decluttered()
+            }
+            Graph::Tflite(m) => Ok((**m).clone()),
         }
     }
 

@@ -35,6 +35,9 @@ pub fn render_human(report: &Report) -> String {
         if check.kind == "metric" {
             super::metric_table::render_human(&mut out, check);
         }
+        if check.kind == "quantization" {
+            super::quantize_table::render_human(&mut out, check);
+        }
         if check.status == Status::Pass || check.status == Status::Skip {
             continue;
         }

@@ -71,6 +71,9 @@ pub fn render_markdown(report: &Report) -> String {
     for c in report.checks.iter().filter(|c| c.kind == "metric") {
         super::metric_table::render_markdown(&mut out, c);
     }
+    for c in report.checks.iter().filter(|c| c.kind == "quantization") {
+        super::quantize_table::render_markdown(&mut out, c);
+    }
     for c in report.checks.iter().filter(|c| !c.findings.is_empty()) {
         let total = c.total_findings();
         let open = if c.status == Status::Fail {

@@ -8,6 +8,7 @@ mod human;
 mod markdown;
 mod markdown_drift;
 mod metric_table;
+mod quantize_table;
 
 pub use annotations::{annotated_count, render_github};
 pub use human::render_human;
