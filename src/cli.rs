@@ -367,10 +367,14 @@ pub enum QuantizeMode {
     /// int8 weights per output channel; activations quantized at run time (DynamicQuantizeLinear +
     /// MatMulInteger/ConvInteger), ONNX Runtime's quantize_dynamic layout.
     DynamicInt8,
+    /// int8 weights and activations (QLinearMatMul/QLinearConv, S8S8, per-tensor activations); activation
+    /// ranges measured with tract on --calibration data (default: --data). Softmax and other operators stay float.
+    StaticInt8,
     /// float16 weights and compute through tract's f32→f16 translator, written as NNEF (.nnef.tgz), which tract
     /// loads (ONNX Runtime does not read NNEF).
     Fp16,
-    /// Every mode on the gate's data; the smallest variant that passes is kept (needs --data and --label).
+    /// Every mode on the gate's data (static-int8 only with --calibration); the smallest variant that passes is
+    /// kept (needs --data and --label).
     Auto,
 }
 
@@ -406,6 +410,21 @@ pub struct QuantizeGateArgs {
     /// Rows per model run (dynamic quantization scales each run's activations together, as ONNX Runtime does).
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub batch_size: usize,
+    /// Calibration data for static-int8's activation ranges, read like --data (same --label, --features and
+    /// --data-format) [default: the gate's --data]
+    #[arg(long, value_name = "DATA")]
+    pub calibration: Option<PathBuf>,
+    /// How static-int8 takes a range from the calibration values: the largest |x| (minmax) or its 99.99th
+    /// percentile (percentile)
+    #[arg(long, value_enum, value_name = "METHOD", default_value = "minmax")]
+    pub calibrate: CalibrateArg,
+}
+
+/// How static-int8 calibrates activation ranges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CalibrateArg {
+    Minmax,
+    Percentile,
 }
 
 #[derive(Debug, Args)]

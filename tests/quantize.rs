@@ -75,6 +75,7 @@ fn dynamic_int8_keeps_accuracy_and_agrees_with_the_float_model() {
             output: out.clone(),
             gate: Some(gate(data, label)),
             keep_failed: false,
+            calibration: None,
         })
         .unwrap_or_else(|e| panic!("{file}: {e}"));
         let q = &outcome.quantized;
@@ -122,6 +123,7 @@ fn a_regressor_is_gated_on_r2() {
         output: dir.path().join("d.onnx"),
         gate: Some(gate("data/diabetes_test.csv", "target")),
         keep_failed: false,
+        calibration: None,
     })
     .unwrap();
     assert_eq!(outcome.metric.as_ref().unwrap().0, "r2");
@@ -247,6 +249,7 @@ fn fp16_keeps_the_metrics_and_writes_deterministic_nnef() {
             output: out.clone(),
             gate: Some(gate(data, label)),
             keep_failed: false,
+            calibration: None,
         })
         .unwrap_or_else(|e| panic!("{file}: {e}"));
         eprintln!("{file}: {:?}", outcome.quantized);
@@ -545,6 +548,7 @@ fn auto_keeps_the_smallest_passing_variant() {
             Some(&asked),
             &models().join(file),
             &gate(data, label),
+            None,
             false,
         )
         .unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -624,4 +628,261 @@ fn bundle_quantize_auto_bundles_the_chosen_variant() {
     );
     assert_eq!(manifest["quantization"]["mode"], "fp16");
     assert_eq!(manifest["quantization"]["chosen_by_auto"], true);
+}
+
+fn calibration(data: &str, label: &str, method: quantize::Calibrate) -> quantize::Calibration {
+    quantize::Calibration {
+        data: DataSpec {
+            path: models().join(data),
+            label: label.into(),
+            features: None,
+            format: None,
+        },
+        method,
+        batch_size: 256,
+    }
+}
+
+/// The operator types of an ONNX file's graph.
+fn op_types(bytes: &[u8]) -> Vec<String> {
+    let m = quantize::onnx::decode(bytes).unwrap();
+    m.graph
+        .unwrap()
+        .node
+        .into_iter()
+        .map(|n| n.op_type)
+        .collect()
+}
+
+/// static-int8 (minmax and percentile calibration on the eval rows): both digits classifiers keep their
+/// accuracy within one point and agree with their float models on at least 99% of the rows; every MatMul and
+/// Conv became QLinearMatMul/QLinearConv, Softmax stays float; the file loads in tract and the bytes are the
+/// same on a second run.
+#[test]
+fn static_int8_keeps_accuracy_and_agrees_with_the_float_model() {
+    let dir = tempfile::tempdir().unwrap();
+    // (model, data, label, largest size ratio, QLinear ops expected)
+    let cases = [
+        (
+            "digits_mlp.onnx",
+            "data/digits_flat_test.npz",
+            "y",
+            0.4,
+            &["QLinearMatMul"][..],
+        ),
+        (
+            "digits_cnn.onnx",
+            "data/digits_test.npz",
+            "y",
+            0.31,
+            &["QLinearConv", "QLinearMatMul"][..],
+        ),
+    ];
+    for (file, data, label, max_ratio, qops) in cases {
+        for method in [quantize::Calibrate::MinMax, quantize::Calibrate::Percentile] {
+            let out = dir.path().join(file.replace(".onnx", ".static-int8.onnx"));
+            let cal = calibration(data, label, method);
+            let outcome = quantize::quantize_file(&QuantizeOptions {
+                model: models().join(file),
+                mode: Mode::StaticInt8,
+                output: out.clone(),
+                gate: Some(gate(data, label)),
+                keep_failed: false,
+                calibration: Some(cal.clone()),
+            })
+            .unwrap_or_else(|e| panic!("{file} {method:?}: {e}"));
+            let q = &outcome.quantized;
+            eprintln!("{file} {method:?}: {:?} {:?}", outcome.float, q);
+            assert!(outcome.passed, "{file}: {:?}", outcome.check);
+            assert!(outcome.written && out.exists());
+            let drop = q.drop.unwrap();
+            assert!(drop <= 0.01, "{file} {method:?}: accuracy drop {drop}");
+            let agreement = q.argmax_agreement.unwrap();
+            assert!(
+                agreement >= 0.99,
+                "{file} {method:?}: argmax agreement {agreement}"
+            );
+            let ratio = q.size as f64 / outcome.float.size as f64;
+            assert!(ratio <= max_ratio, "{file}: size ratio {ratio}");
+            let bytes = std::fs::read(&out).unwrap();
+            let ops = op_types(&bytes);
+            for op in qops {
+                assert!(ops.iter().any(|o| o == op), "{file}: no {op} in {ops:?}");
+            }
+            for op in ["MatMul", "Conv", "Gemm", "QLinearSoftmax"] {
+                assert!(!ops.iter().any(|o| o == op), "{file}: {op} left in {ops:?}");
+            }
+            if file == "digits_mlp.onnx" {
+                assert!(ops.iter().any(|o| o == "Softmax"), "{ops:?}");
+            }
+            // tract loads the written file; the same calibration gives the same bytes.
+            Model::load(&out).unwrap();
+            let again = quantize::quantize_bytes_with(
+                &std::fs::read(models().join(file)).unwrap(),
+                Mode::StaticInt8,
+                &models().join(file),
+                Some(&cal),
+            )
+            .unwrap();
+            assert_eq!(again.bytes, bytes, "{file} {method:?}: not deterministic");
+        }
+    }
+}
+
+/// static-int8 refuses calibration data of the wrong shape, and needs calibration data at all (exit 2, nothing
+/// written).
+#[test]
+fn static_int8_bad_calibration_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("q.onnx");
+    let cases: [(&[&str], &str); 2] = [
+        (
+            // The CNN's images to calibrate the MLP's flat input.
+            &[
+                "digits_mlp.onnx",
+                "--data",
+                "data/digits_flat_test.npz",
+                "--label",
+                "y",
+                "--calibration",
+                "data/digits_test.npz",
+            ],
+            "has another rank",
+        ),
+        (&["digits_mlp.onnx"], "pass --calibration DATA or --data"),
+    ];
+    for (args, expected) in cases {
+        let o = mlgate()
+            .current_dir(models())
+            .arg("quantize")
+            .args(args)
+            .args(["--mode", "static-int8", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let t = text(&o);
+        let flat: String = t
+            .split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {t}");
+        assert!(flat.contains(expected), "{args:?}: {t}");
+        assert!(!out.exists(), "{args:?}: nothing is written");
+    }
+}
+
+/// `--mode auto` tries static-int8 when calibration data is given, and not otherwise.
+#[test]
+fn auto_tries_static_int8_with_calibration_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = "digits_mlp.onnx";
+    let asked = dir.path().join("digits_mlp.int8.onnx");
+    for (cal, expected) in [
+        (None, vec!["float", "dynamic-int8", "fp16"]),
+        (
+            Some(calibration(
+                "data/digits_flat_test.npz",
+                "y",
+                quantize::Calibrate::MinMax,
+            )),
+            vec!["float", "dynamic-int8", "static-int8", "fp16"],
+        ),
+    ] {
+        let outcome = quantize::quantize_auto(
+            &models().join(file),
+            Some(&asked),
+            &models().join(file),
+            &gate("data/digits_flat_test.npz", "y"),
+            cal.as_ref(),
+            false,
+        )
+        .unwrap();
+        let names: Vec<&str> = outcome.check.figures["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["variant"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected);
+        assert!(outcome.passed, "{}", outcome.check.summary);
+    }
+}
+
+/// static-int8 (minmax, calibrated on the eval inputs): onnxruntime loads the files (make_golden.py) and tract's
+/// outputs on them match its outputs, with the same argmax on every row. The bytes are not compared: the ranges
+/// come from tract's float kernels, which may round differently on another CPU.
+#[test]
+fn static_int8_outputs_match_the_onnxruntime_golden() {
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("quantize/golden.json")).unwrap(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = golden["static"].as_object().unwrap();
+    assert_eq!(cases.len(), 2);
+    for (file, g) in cases {
+        let data = g["eval_data"].as_str().unwrap();
+        let bytes = std::fs::read(models().join(file)).unwrap();
+        let cal = calibration(data, "y", quantize::Calibrate::MinMax);
+        let q = quantize::quantize_bytes_with(
+            &bytes,
+            Mode::StaticInt8,
+            &models().join(file),
+            Some(&cal),
+        )
+        .unwrap();
+        assert_eq!(q.bytes.len() as u64, g["size"].as_u64().unwrap(), "{file}");
+        let path = dir.path().join(file);
+        std::fs::write(&path, &q.bytes).unwrap();
+        let m = Model::load(&path).unwrap();
+        let spec = DataSpec {
+            path: models().join(data),
+            label: "y".into(),
+            features: None,
+            format: None,
+        };
+        let d = model::input::read(&spec, &m.input.name).unwrap();
+        let plan = model::eval::plan_for(&m, &d, 50).unwrap();
+        let (outs, _) = model::eval::run_all(&m, &plan, &d, 50).unwrap();
+        let mut compared = 0;
+        for o in &outs {
+            let Some(expected) = g["outputs"][&o.name].as_array() else {
+                continue;
+            };
+            compared += 1;
+            let expected: Vec<f64> = expected
+                .iter()
+                .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+                .collect();
+            assert_eq!(expected.len(), o.data.len(), "{file} {}", o.name);
+            if !o.dtype.is_float() {
+                assert_eq!(o.data, expected, "{file} {}: labels", o.name);
+                continue;
+            }
+            let worst = o
+                .data
+                .iter()
+                .zip(&expected)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f64, f64::max);
+            eprintln!("{file} {}: max |tract - ort| {worst:.3e}", o.name);
+            assert!(worst <= 1e-5, "{file} {}: {worst}", o.name);
+            if o.width >= 2 {
+                for (r, (a, b)) in o
+                    .data
+                    .chunks(o.width)
+                    .zip(expected.chunks(o.width))
+                    .enumerate()
+                {
+                    assert_eq!(
+                        model::eval::argmax(a),
+                        model::eval::argmax(b),
+                        "{file}: row {r}"
+                    );
+                }
+            }
+        }
+        assert!(compared > 0, "{file}: no output compared");
+    }
 }

@@ -115,12 +115,20 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
                     output: mode.default_output(&in_tmp),
                     gate: super::quantize::gate_options(&a.gate),
                     keep_failed: false,
+                    calibration: super::quantize::calibration_options(&a.gate, true),
                 })?,
                 None => {
                     let gate = super::quantize::gate_options(&a.gate)
                         .filter(|g| !g.data.label.is_empty())
                         .ok_or_else(super::quantize::auto_needs_labels)?;
-                    crate::quantize::quantize_auto(&a.model, None, &in_tmp, &gate, false)?
+                    crate::quantize::quantize_auto(
+                        &a.model,
+                        None,
+                        &in_tmp,
+                        &gate,
+                        super::quantize::calibration_options(&a.gate, false).as_ref(),
+                        false,
+                    )?
                 }
             };
             if !outcome.passed {

@@ -1,17 +1,20 @@
 use std::io::Write;
 
-use crate::cli::{QuantizeArgs, QuantizeGateArgs, QuantizeMode, TaskArg};
+use crate::cli::{CalibrateArg, QuantizeArgs, QuantizeGateArgs, QuantizeMode, TaskArg};
 use crate::data::Format;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::model::{DataSpec, EvalOptions, Task};
-use crate::quantize::{self, GateOptions, MetricSpec, Mode, QuantizeOptions};
+use crate::quantize::{
+    self, Calibrate, Calibration, GateOptions, MetricSpec, Mode, QuantizeOptions,
+};
 use crate::report::Report;
 
 /// The library's mode; `None` for auto.
 pub(super) fn mode(m: QuantizeMode) -> Option<Mode> {
     match m {
         QuantizeMode::DynamicInt8 => Some(Mode::DynamicInt8),
+        QuantizeMode::StaticInt8 => Some(Mode::StaticInt8),
         QuantizeMode::Fp16 => Some(Mode::Fp16),
         QuantizeMode::Auto => None,
     }
@@ -22,6 +25,32 @@ pub(super) fn auto_needs_labels() -> Error {
     Error::Usage(
         "--mode auto keeps the smallest variant that passes the accuracy gate: pass --data and --label".into(),
     )
+}
+
+/// static-int8's calibration data from the flags: `--calibration`, else `--data` when `default_to_data`; read
+/// with the gate's label, features and format.
+pub(super) fn calibration_options(
+    g: &QuantizeGateArgs,
+    default_to_data: bool,
+) -> Option<Calibration> {
+    let path = match (&g.calibration, &g.data) {
+        (Some(c), _) => c.clone(),
+        (None, Some(d)) if default_to_data => d.clone(),
+        _ => return None,
+    };
+    Some(Calibration {
+        data: DataSpec {
+            path,
+            label: g.label.clone().unwrap_or_default(),
+            features: g.features.clone(),
+            format: g.data_format.as_deref().and_then(Format::parse),
+        },
+        method: match g.calibrate {
+            CalibrateArg::Minmax => Calibrate::MinMax,
+            CalibrateArg::Percentile => Calibrate::Percentile,
+        },
+        batch_size: g.batch_size.max(1),
+    })
 }
 
 /// The gate's options from the flags; `None` without `--data`.
@@ -64,6 +93,7 @@ pub fn run(a: QuantizeArgs) -> Result<Exit> {
                 output,
                 gate: gate_options(&a.gate),
                 keep_failed: a.keep_failed,
+                calibration: calibration_options(&a.gate, true),
             })?
         }
         None => {
@@ -75,6 +105,7 @@ pub fn run(a: QuantizeArgs) -> Result<Exit> {
                 a.output.as_deref(),
                 &a.model,
                 &gate,
+                calibration_options(&a.gate, false).as_ref(),
                 a.keep_failed,
             )?
         }

@@ -70,7 +70,7 @@ pub fn quantize_per_channel(values: &[f32], dims: &[usize], axis: usize) -> (Vec
 }
 
 /// Transposes a row-major `[rows, cols]` matrix.
-fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+pub(super) fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0f32; values.len()];
     for r in 0..rows {
         for c in 0..cols {
@@ -81,12 +81,12 @@ fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 }
 
 /// Names that do not clash with any in the graph.
-struct Names {
-    used: BTreeSet<String>,
+pub(super) struct Names {
+    pub(super) used: BTreeSet<String>,
 }
 
 impl Names {
-    fn fresh(&mut self, base: &str) -> String {
+    pub(super) fn fresh(&mut self, base: &str) -> String {
         let mut name = base.to_string();
         let mut i = 1;
         while self.used.contains(&name) {
@@ -396,7 +396,7 @@ impl Rewriter<'_> {
 }
 
 /// Every tensor name in the graph (inputs, outputs, initializers, node outputs, value_info) and node name.
-fn used_names(g: &onnx::GraphProto) -> BTreeSet<String> {
+pub(super) fn used_names(g: &onnx::GraphProto) -> BTreeSet<String> {
     let mut used = BTreeSet::new();
     used.extend(g.input.iter().map(|v| v.name.clone()));
     used.extend(g.output.iter().map(|v| v.name.clone()));
@@ -510,7 +510,7 @@ pub fn quantize(model: &mut ModelProto, path: &str) -> Result<DynamicSummary, Qu
 }
 
 /// Names read inside a node's subgraphs (If, Loop, Scan bodies may read outer initializers).
-fn collect_subgraph_inputs<'a>(n: &'a NodeProto, read: &mut BTreeSet<&'a str>) {
+pub(super) fn collect_subgraph_inputs<'a>(n: &'a NodeProto, read: &mut BTreeSet<&'a str>) {
     for a in &n.attribute {
         for g in a.g.iter().chain(a.graphs.iter()) {
             for inner in &g.node {

@@ -94,6 +94,14 @@ pub fn int8_tensor(name: &str, dims: &[i64], values: &[i8]) -> TensorProto {
     }
 }
 
+/// A graph input or output known by its name only (tract infers its type).
+pub fn value_info(name: &str) -> super::onnx_pb::ValueInfoProto {
+    super::onnx_pb::ValueInfoProto {
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
 pub fn node(op: &str, name: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
     NodeProto {
         op_type: op.into(),
