@@ -886,3 +886,52 @@ fn static_int8_outputs_match_the_onnxruntime_golden() {
         assert!(compared > 0, "{file}: no output compared");
     }
 }
+
+/// `bundle --quantize static-int8` (percentile calibration on a separate --calibration file) carries the
+/// static-int8 ONNX file, which `mlgate run` runs.
+#[test]
+fn bundle_quantize_static_int8_carries_a_model_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = mlgate()
+        .current_dir(models())
+        .args([
+            "bundle",
+            "digits_mlp.onnx",
+            "--target",
+            "linux-aarch64",
+            "--quantize",
+            "static-int8",
+            "--calibration",
+            "data/digits_flat_test.npz",
+            "--calibrate",
+            "percentile",
+            "--data",
+            "data/digits_flat_test.npz",
+            "--label",
+            "y",
+            "-o",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let bundle = dir.path().join("digits_mlp-0.0.0-linux-aarch64.tar.gz");
+    let files =
+        mlgate::edge::archive::read_tar_gz(&bundle, mlgate::edge::archive::Limits::default())
+            .unwrap();
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let artifact = &manifest["artifacts"][0];
+    assert_eq!(artifact["path"], "models/digits_mlp.static-int8.onnx");
+    assert_eq!(artifact["precision"], "int8");
+    assert_eq!(manifest["quantization"]["mode"], "static-int8");
+    let ops = op_types(&files["models/digits_mlp.static-int8.onnx"]);
+    assert!(ops.iter().any(|o| o == "QLinearMatMul"), "{ops:?}");
+    let o = mlgate()
+        .current_dir(models())
+        .arg("run")
+        .arg(&bundle)
+        .args(["--input", "data/digits_flat_test.npz", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -166,9 +166,16 @@ pub fn ranges(
             cal.data.path.display()
         )));
     }
+    // Data of the wrong shape or type is the caller's error (exit 2); a graph tract cannot run with the extra
+    // outputs is a model static-int8 cannot handle (auto leaves the mode out).
     eval::check_input(&m, &data)?;
-    let plan = eval::plan_for(&m, &data, cal.batch_size)?;
-    let (outs, _) = eval::run_all(&m, &plan, &data, cal.batch_size)?;
+    let cannot_run = |e: crate::model::ModelError| QuantizeError::Unsupported {
+        path: path.into(),
+        message: format!("tract cannot run the calibration data through the model: {e}"),
+        help: "use --mode dynamic-int8 or fp16".into(),
+    };
+    let plan = eval::plan_for(&m, &data, cal.batch_size).map_err(cannot_run)?;
+    let (outs, _) = eval::run_all(&m, &plan, &data, cal.batch_size).map_err(cannot_run)?;
     let mut ranges = BTreeMap::new();
     for (i, t) in tensors.iter().enumerate() {
         let Some(o) = outs.get(first_extra + i) else {
