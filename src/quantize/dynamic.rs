@@ -24,6 +24,7 @@ use super::onnx::{
     self, attr_float, attr_int, float_tensor, float_values, int8_tensor, node, ModelProto,
     NodeProto, TensorProto,
 };
+use super::walk;
 use super::QuantizeError;
 
 /// What was quantized, for the report.
@@ -111,7 +112,6 @@ struct Rewriter<'a> {
     initializers: BTreeMap<String, &'a TensorProto>,
     activations: BTreeMap<String, QuantizedInput>,
     new_initializers: Vec<TensorProto>,
-    summary: DynamicSummary,
 }
 
 impl Rewriter<'_> {
@@ -149,7 +149,7 @@ impl Rewriter<'_> {
     }
 
     /// Replaces one node, or returns `Err(reason)` to leave it as it is.
-    fn rewrite(&mut self, n: &NodeProto, out: &mut Vec<NodeProto>) -> Result<(), String> {
+    fn replace(&mut self, n: &NodeProto, out: &mut Vec<NodeProto>) -> Result<(), String> {
         if !(n.domain.is_empty() || n.domain == "ai.onnx") {
             return Err("not in the default domain".into());
         }
@@ -395,6 +395,16 @@ impl Rewriter<'_> {
     }
 }
 
+impl walk::NodeRewriter for Rewriter<'_> {
+    fn rewrite(&mut self, n: &NodeProto, out: &mut Vec<NodeProto>) -> Result<(), String> {
+        self.replace(n, out)
+    }
+
+    fn take_new_initializers(&mut self) -> Vec<TensorProto> {
+        std::mem::take(&mut self.new_initializers)
+    }
+}
+
 /// Every tensor name in the graph (inputs, outputs, initializers, node outputs, value_info) and node name.
 pub(super) fn used_names(g: &onnx::GraphProto) -> BTreeSet<String> {
     let mut used = BTreeSet::new();
@@ -431,94 +441,15 @@ pub fn quantize(model: &mut ModelProto, path: &str) -> Result<DynamicSummary, Qu
     };
     let old_nodes = std::mem::take(&mut graph.node);
     let old_inits = std::mem::take(&mut graph.initializer);
+    let mut used = used_names(graph);
+    used.extend(old_nodes.iter().map(|n| n.name.clone()));
     let mut rw = Rewriter {
-        names: Names {
-            used: used_names(graph),
-        },
-        initializers: old_inits.iter().map(|t| (t.name.clone(), t)).collect(),
+        names: Names { used },
+        initializers: walk::constant_initializers(graph, &old_inits),
         activations: BTreeMap::new(),
         new_initializers: vec![],
-        summary: DynamicSummary::default(),
     };
-    // Graph inputs may shadow initializers (IR < 4 models): such a weight can change at run time, so it is not
-    // constant.
-    for i in &graph.input {
-        rw.initializers.remove(&i.name);
-    }
-    rw.names
-        .used
-        .extend(old_nodes.iter().map(|n| n.name.clone()));
-    let mut nodes: Vec<NodeProto> = Vec::with_capacity(old_nodes.len() * 2);
-    for n in &old_nodes {
-        let candidate = matches!(n.op_type.as_str(), "MatMul" | "Gemm" | "Conv");
-        if !candidate || n.output.len() != 1 {
-            nodes.push(n.clone());
-            continue;
-        }
-        let mut replaced = vec![];
-        match rw.rewrite(n, &mut replaced) {
-            Ok(()) => {
-                *rw.summary.quantized.entry(n.op_type.clone()).or_default() += 1;
-                nodes.extend(replaced);
-            }
-            Err(reason) => {
-                let label = if n.name.is_empty() {
-                    format!("{} -> {}", n.op_type, n.output[0])
-                } else {
-                    format!("{} {}", n.op_type, n.name)
-                };
-                rw.summary.skipped.push((label, reason));
-                nodes.push(n.clone());
-            }
-        }
-    }
-    if rw.summary.quantized.is_empty() {
-        let ops: BTreeSet<&str> = old_nodes.iter().map(|n| n.op_type.as_str()).collect();
-        let skipped: Vec<String> = rw
-            .summary
-            .skipped
-            .iter()
-            .map(|(n, r)| format!("{n}: {r}"))
-            .collect();
-        return Err(QuantizeError::NothingToQuantize {
-            path: path.into(),
-            ops: ops.into_iter().collect::<Vec<_>>().join(", "),
-            skipped: if skipped.is_empty() {
-                String::new()
-            } else {
-                format!(" (left in float: {})", skipped.join("; "))
-            },
-        });
-    }
-    // Keep the float initializers something still reads (other nodes, graph outputs, subgraphs by name).
-    let mut read: BTreeSet<&str> = BTreeSet::new();
-    for n in &nodes {
-        read.extend(n.input.iter().map(String::as_str));
-        collect_subgraph_inputs(n, &mut read);
-    }
-    read.extend(graph.output.iter().map(|o| o.name.as_str()));
-    let mut initializers: Vec<TensorProto> = old_inits
-        .iter()
-        .filter(|t| read.contains(t.name.as_str()))
-        .cloned()
-        .collect();
-    let summary = rw.summary;
-    initializers.extend(rw.new_initializers);
-    graph.node = nodes;
-    graph.initializer = initializers;
-    Ok(summary)
-}
-
-/// Names read inside a node's subgraphs (If, Loop, Scan bodies may read outer initializers).
-pub(super) fn collect_subgraph_inputs<'a>(n: &'a NodeProto, read: &mut BTreeSet<&'a str>) {
-    for a in &n.attribute {
-        for g in a.g.iter().chain(a.graphs.iter()) {
-            for inner in &g.node {
-                read.extend(inner.input.iter().map(String::as_str));
-                collect_subgraph_inputs(inner, read);
-            }
-        }
-    }
+    walk::rewrite_graph(graph, &old_nodes, &old_inits, &mut rw, path)
 }
 
 #[cfg(test)]

@@ -23,13 +23,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::dynamic::{
-    collect_subgraph_inputs, quantize_per_channel, transpose, used_names, DynamicSummary, Names,
-};
+use super::dynamic::{quantize_per_channel, transpose, used_names, DynamicSummary, Names};
 use super::onnx::{
     self, attr_float, attr_int, float_tensor, float_values, int8_tensor, node, DataType,
     ModelProto, NodeProto, TensorProto,
 };
+use super::walk;
 use super::QuantizeError;
 use crate::model::{eval, input, DataSpec, Model};
 
@@ -216,7 +215,6 @@ struct Rewriter<'a> {
     ranges: &'a BTreeMap<String, f32>,
     activations: BTreeMap<String, QuantizedInput>,
     new_initializers: Vec<TensorProto>,
-    summary: DynamicSummary,
 }
 
 impl Rewriter<'_> {
@@ -275,7 +273,7 @@ impl Rewriter<'_> {
         Ok((values, t.dims.iter().map(|&d| d as usize).collect()))
     }
 
-    fn rewrite(&mut self, n: &NodeProto, out: &mut Vec<NodeProto>) -> Result<(), String> {
+    fn replace(&mut self, n: &NodeProto, out: &mut Vec<NodeProto>) -> Result<(), String> {
         if !default_domain(n) {
             return Err("not in the default domain".into());
         }
@@ -481,6 +479,16 @@ impl Rewriter<'_> {
     }
 }
 
+impl walk::NodeRewriter for Rewriter<'_> {
+    fn rewrite(&mut self, n: &NodeProto, out: &mut Vec<NodeProto>) -> Result<(), String> {
+        self.replace(n, out)
+    }
+
+    fn take_new_initializers(&mut self) -> Vec<TensorProto> {
+        std::mem::take(&mut self.new_initializers)
+    }
+}
+
 /// Quantizes `model` in place with the activation `ranges` from [`ranges`]. `path` names the file in errors.
 pub fn quantize(
     model: &mut ModelProto,
@@ -506,80 +514,16 @@ pub fn quantize(
     };
     let old_nodes = std::mem::take(&mut graph.node);
     let old_inits = std::mem::take(&mut graph.initializer);
+    let mut used = used_names(graph);
+    used.extend(old_nodes.iter().map(|n| n.name.clone()));
     let mut rw = Rewriter {
-        names: Names {
-            used: used_names(graph),
-        },
-        initializers: old_inits.iter().map(|t| (t.name.clone(), t)).collect(),
+        names: Names { used },
+        initializers: walk::constant_initializers(graph, &old_inits),
         ranges,
         activations: BTreeMap::new(),
         new_initializers: vec![],
-        summary: DynamicSummary::default(),
     };
-    for i in &graph.input {
-        rw.initializers.remove(&i.name);
-    }
-    rw.names
-        .used
-        .extend(old_nodes.iter().map(|n| n.name.clone()));
-    let mut nodes: Vec<NodeProto> = Vec::with_capacity(old_nodes.len() * 2);
-    for n in &old_nodes {
-        let candidate = matches!(n.op_type.as_str(), "MatMul" | "Gemm" | "Conv");
-        if !candidate || n.output.len() != 1 {
-            nodes.push(n.clone());
-            continue;
-        }
-        let mut replaced = vec![];
-        match rw.rewrite(n, &mut replaced) {
-            Ok(()) => {
-                *rw.summary.quantized.entry(n.op_type.clone()).or_default() += 1;
-                nodes.extend(replaced);
-            }
-            Err(reason) => {
-                let label = if n.name.is_empty() {
-                    format!("{} -> {}", n.op_type, n.output[0])
-                } else {
-                    format!("{} {}", n.op_type, n.name)
-                };
-                rw.summary.skipped.push((label, reason));
-                nodes.push(n.clone());
-            }
-        }
-    }
-    if rw.summary.quantized.is_empty() {
-        let ops: BTreeSet<&str> = old_nodes.iter().map(|n| n.op_type.as_str()).collect();
-        let skipped: Vec<String> = rw
-            .summary
-            .skipped
-            .iter()
-            .map(|(n, r)| format!("{n}: {r}"))
-            .collect();
-        return Err(QuantizeError::NothingToQuantize {
-            path: path.into(),
-            ops: ops.into_iter().collect::<Vec<_>>().join(", "),
-            skipped: if skipped.is_empty() {
-                String::new()
-            } else {
-                format!(" (left in float: {})", skipped.join("; "))
-            },
-        });
-    }
-    let mut read: BTreeSet<&str> = BTreeSet::new();
-    for n in &nodes {
-        read.extend(n.input.iter().map(String::as_str));
-        collect_subgraph_inputs(n, &mut read);
-    }
-    read.extend(graph.output.iter().map(|o| o.name.as_str()));
-    let mut initializers: Vec<TensorProto> = old_inits
-        .iter()
-        .filter(|t| read.contains(t.name.as_str()))
-        .cloned()
-        .collect();
-    let summary = rw.summary;
-    initializers.extend(rw.new_initializers);
-    graph.node = nodes;
-    graph.initializer = initializers;
-    Ok(summary)
+    walk::rewrite_graph(graph, &old_nodes, &old_inits, &mut rw, path)
 }
 
 /// Calibrates and quantizes `model` in place.
