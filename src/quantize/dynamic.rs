@@ -439,10 +439,10 @@ pub fn quantize(model: &mut ModelProto, path: &str) -> Result<DynamicSummary, Qu
             help: "export the model again".into(),
         });
     };
+    // Every name in the graph is taken, tensors and initializers included, so that no new name shadows one.
+    let used = used_names(graph);
     let old_nodes = std::mem::take(&mut graph.node);
     let old_inits = std::mem::take(&mut graph.initializer);
-    let mut used = used_names(graph);
-    used.extend(old_nodes.iter().map(|n| n.name.clone()));
     let mut rw = Rewriter {
         names: Names { used },
         initializers: walk::constant_initializers(graph, &old_inits),
@@ -476,5 +476,39 @@ mod tests {
         let w = [127.0, 63.5, 62.5];
         let (q, _) = quantize_per_channel(&w, &[3, 1], 1);
         assert_eq!(q, vec![127, 64, 62]);
+    }
+
+    #[test]
+    fn new_names_never_shadow_a_tensor_already_in_the_graph() {
+        use super::onnx::{float_tensor, node, GraphProto, OperatorSetIdProto};
+        // `X_quantized` is the name the quantizer would give X's quantized activation; here it is taken.
+        let graph = GraphProto {
+            node: vec![
+                node("MatMul", "mm", &["X", "W"], &["Y"]),
+                node("Relu", "relu", &["Y"], &["X_quantized"]),
+            ],
+            initializer: vec![float_tensor("W", &[2, 2], &[1.0, -0.5, 0.25, 2.0])],
+            ..GraphProto::default()
+        };
+        let mut model = ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto {
+                domain: String::new(),
+                version: 17,
+            }],
+            graph: Some(graph),
+            ..ModelProto::default()
+        };
+        quantize(&mut model, "test.onnx").expect("the MatMul is quantized");
+        let graph = model.graph.expect("graph");
+        let mut written: Vec<&str> = graph
+            .node
+            .iter()
+            .flat_map(|n| n.output.iter().map(String::as_str))
+            .collect();
+        let all = written.len();
+        written.sort_unstable();
+        written.dedup();
+        assert_eq!(written.len(), all, "two nodes write the same tensor");
     }
 }

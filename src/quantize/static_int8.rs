@@ -512,10 +512,10 @@ pub fn quantize(
             help: "export the model again".into(),
         });
     };
+    // Every name in the graph is taken, tensors and initializers included, so that no new name shadows one.
+    let used = used_names(graph);
     let old_nodes = std::mem::take(&mut graph.node);
     let old_inits = std::mem::take(&mut graph.initializer);
-    let mut used = used_names(graph);
-    used.extend(old_nodes.iter().map(|n| n.name.clone()));
     let mut rw = Rewriter {
         names: Names { used },
         initializers: walk::constant_initializers(graph, &old_inits),
