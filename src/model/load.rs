@@ -179,7 +179,8 @@ pub struct OutputSpec {
 #[derive(Clone)]
 enum Graph {
     Onnx(Box<InferenceModel>),
-    Tflite(Box<TypedModel>),
+    /// TFLite and NNEF graphs, typed as the file writes them.
+    Typed(Box<TypedModel>),
 }
 
 /// A loaded model: what it takes, what it gives, and what mlgate knows about its quirks.
@@ -384,33 +385,6 @@ impl Model {
                 let mut m = (**m).clone();
                 let dt = self.input.dtype.unwrap_or(DatumType::F32);
                 let mut dims: TVec<TDim> = tvec![];
-                let batch_dim = match (batch, self.input.dims.as_ref().and_then(|d| d.first())) {
-                    (_, Some(Dim::Fixed(b))) => b.to_dim(),
-                    (Some(b), _) => b.to_dim(),
-                    (None, Some(Dim::Symbol(s))) => m.symbols.sym(s).to_dim(),
-                    (None, _) => m.symbols.sym("N").to_dim(),
-                };
-                dims.push(batch_dim);
-                for (i, &n) in item.iter().enumerate() {
-                    let declared = self.input.dims.as_ref().and_then(|d| d.get(i + 1));
-                    dims.push(match declared {
-                        Some(Dim::Fixed(f)) => f.to_dim(),
-                        _ => n.to_dim(),
-                    });
-                }
-                m.set_input_fact(0, TypedFact::dt_shape(dt, dims).into())?;
-                m.into_typed()?.into_decluttered()
-            }
-            Graph::Tflite(m) => Ok((**m).clone()),
-        }
-    }
-
-    fn plan_inner(&self, batch: Option<usize>, item: &[usize]) -> TractResult<Plan> {
-        match &self.graph {
-            Graph::Onnx(m) => {
-                let mut m = (**m).clone();
-                let dt = self.input.dtype.unwrap_or(DatumType::F32);
-                let mut dims: TVec<TDim> = tvec![];
                 // A batch the model fixes wins over the one asked for.
                 let batch_dim = match (batch, self.input.dims.as_ref().and_then(|d| d.first())) {
                     (_, Some(Dim::Fixed(b))) => b.to_dim(),
@@ -428,30 +402,31 @@ impl Model {
                     });
                 }
                 m.set_input_fact(0, TypedFact::dt_shape(dt, dims).into())?;
-                let batch_fixed = match (batch, self.input.dims.as_ref().and_then(|d| d.first())) {
-                    (_, Some(Dim::Fixed(b))) => Some(*b),
-                    (Some(b), _) => Some(b),
-                    _ => None,
-                };
-                let runnable = m.into_optimized()?.into_runnable()?;
-                Ok(Plan {
-                    runnable,
-                    batch: batch_fixed,
-                })
+                m.into_typed()?.into_decluttered()
             }
-            Graph::Tflite(m) => {
-                // A TFLite graph is typed as written: its batch is what the file says.
-                let fixed = match self.input.dims.as_ref().and_then(|d| d.first()) {
-                    Some(Dim::Fixed(b)) => Some(*b),
-                    _ => None,
-                };
-                let runnable = (**m).clone().into_optimized()?.into_runnable()?;
-                Ok(Plan {
-                    runnable,
-                    batch: fixed,
-                })
-            }
+            // A typed graph (TFLite, NNEF) is used as written: its batch is what the file says.
+            Graph::Typed(m) => Ok((**m).clone()),
         }
+    }
+
+    fn plan_inner(&self, batch: Option<usize>, item: &[usize]) -> TractResult<Plan> {
+        let batch_fixed = match (
+            &self.graph,
+            batch,
+            self.input.dims.as_ref().and_then(|d| d.first()),
+        ) {
+            (_, _, Some(Dim::Fixed(b))) => Some(*b),
+            (Graph::Onnx(_), Some(b), _) => Some(b),
+            _ => None,
+        };
+        let runnable = self
+            .typed_inner(batch, item)?
+            .into_optimized()?
+            .into_runnable()?;
+        Ok(Plan {
+            runnable,
+            batch: batch_fixed,
+        })
     }
 }
 
@@ -643,7 +618,7 @@ fn tflite_model(
         class_names: None,
         label_output_unreliable: false,
         parameter_count,
-        graph: Graph::Tflite(Box::new(model)),
+        graph: Graph::Typed(Box::new(model)),
     })
 }
 
