@@ -228,3 +228,82 @@ fn bad_jsonl_line_is_an_error_with_its_line() {
     let e = validate(&source, Some(&schema), &ValidateOptions::new("t")).unwrap_err();
     assert!(e.to_string().contains("t.jsonl:2:"), "{e}");
 }
+
+/// A table of many batches with findings of every stage: cell checks (worker threads) and key checks (the
+/// merging thread) on the same rows, blank rows, missing and extra cells, duplicate rows, foreign keys seen
+/// before and after their reference. Each number of workers must give the report of one thread, byte for byte.
+#[test]
+fn the_report_does_not_depend_on_the_number_of_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = b"id,code,age,parent,grp,x\n".to_vec();
+    let mut seed: u64 = 42;
+    let mut next = |m: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % m
+    };
+    for i in 0..20_000u64 {
+        let line = match next(400) {
+            0 => String::new(),                                // blank row
+            1 => format!("{i},abc,30"),                        // missing cells
+            2 => format!("{i},abc,30,1,a,0.5,extra"),          // an extra cell
+            3 => format!("{},abc,30,1,a,0.5", next(i.max(1))), // repeats an earlier id
+            4 => format!("{i},ABC,30,1,a,0.5"),                // pattern
+            5 => format!("{i},abc,300,1,a,0.5"),               // maximum
+            6 => format!("{i},abc,forty,1,a,0.5"),             // type
+            7 => format!("{i},abc,30,{},a,0.5", i + 5),        // references a later id
+            8 => format!("{i},abc,30,999999,a,0.5"),           // references no id
+            9 => format!("{i},abc,30,1,z,0.5"),                // enum
+            10 => "7,abc,30,1,a,0.5".to_string(),              // a duplicate row
+            _ => format!(
+                "{i},abc,{},1,{},{}",
+                20 + next(60),
+                ["a", "b", "c"][next(3) as usize],
+                next(1000) as f64 / 7.0
+            ),
+        };
+        data.extend_from_slice(line.as_bytes());
+        data.push(b'\n');
+    }
+    let p = write(dir.path(), "t.csv", &data);
+    let schema = r#"{"fields": [
+        {"name": "id", "type": "integer", "constraints": {"required": true, "unique": true}},
+        {"name": "code", "type": "string", "constraints": {"pattern": "^[a-z]{3}$"}},
+        {"name": "age", "type": "integer", "constraints": {"maximum": 120}},
+        {"name": "parent", "type": "integer"},
+        {"name": "grp", "type": "string", "constraints": {"enum": ["a", "b", "c"]}},
+        {"name": "x", "type": "number"}],
+        "primaryKey": ["id", "grp"],
+        "foreignKeys": [{"fields": "parent", "reference": {"resource": "", "fields": "id"}}],
+        "x-mlgate": {"fields": {"x": {"mean": {"min": 0, "max": 1000}, "max_distinct": 5000},
+                                "grp": {"max_distinct": 2}}}}"#;
+    let schema = Schema::parse(schema, "schema.json").unwrap();
+    let source = Source::new(&p, None, Dialect::default()).unwrap();
+    let report = |workers: usize, max_findings: usize| {
+        let mut opts = ValidateOptions::new("t");
+        opts.workers = workers;
+        opts.max_findings = max_findings;
+        opts.duplicate_rows = true;
+        let v = validate(&source, Some(&schema), &opts).unwrap();
+        assert_eq!(v.rows, 20_000);
+        serde_json::to_string_pretty(&v.checks).unwrap()
+    };
+    for max_findings in [1_000, 37] {
+        let one_thread = report(0, max_findings);
+        assert!(one_thread.contains("unique-error") && one_thread.contains("foreign-key"));
+        assert!(one_thread.contains("duplicate-row") && one_thread.contains("blank-row"));
+        for workers in [1, 2, 3] {
+            let got = report(workers, max_findings);
+            if got != one_thread {
+                let (a, b) = (dir.path().join("one.json"), dir.path().join("many.json"));
+                std::fs::write(&a, &one_thread).unwrap();
+                std::fs::write(&b, &got).unwrap();
+                let diff = std::process::Command::new("diff").arg(&a).arg(&b).output();
+                let diff = diff.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+                panic!("{workers} workers, at most {max_findings} findings: the report differs from one thread's:\n{}",
+                    diff.unwrap_or_default().chars().take(3000).collect::<String>());
+            }
+        }
+    }
+}

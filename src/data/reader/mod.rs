@@ -181,6 +181,22 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
     }
 }
 
+pub(crate) use pipeline::{Batch, BatchWorker, ParallelSink};
+
+/// Reads the whole table into `sink`, with the per-record part of its work on `workers` threads where the format
+/// is read on a thread of its own (CSV, TSV, JSON Lines); Parquet is read and consumed on this thread.
+pub(crate) fn read_parallel<S: ParallelSink>(
+    source: &Source,
+    sink: &mut S,
+    workers: usize,
+) -> Result<ReadStats, DataError> {
+    match source.format {
+        Format::Csv | Format::Tsv => pipeline::parallel(source, sink, csv::read, workers),
+        Format::Jsonl => pipeline::parallel(source, sink, jsonl::read, workers),
+        Format::Parquet => parquet::read(source, sink),
+    }
+}
+
 /// What a read measured.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReadStats {

@@ -1,6 +1,11 @@
-//! Reading on its own thread: the parser fills batches of owned records and the caller's thread validates
-//! them, so parsing and validation overlap on two cores. Order is kept (one channel, one producer), and memory
+//! Reading on its own thread: the parser fills batches of owned records and the caller's thread consumes
+//! them, so parsing and the work on the records overlap. Order is kept (one channel, one producer), and memory
 //! stays bounded (a few batches in flight).
+//!
+//! [`parallel`] goes further for sinks whose per-record work splits in two: a part that needs only the record
+//! (casting cells, checking constraints) runs on several worker threads, batch by batch, and a part that needs
+//! every earlier record (remembering keys) runs on the caller's thread, which takes the workers' results back
+//! in batch order. Batches go to the workers round robin, so the order needs no sorting and no buffer.
 
 use std::borrow::Cow;
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -27,11 +32,14 @@ struct Meta {
     row: u64,
     line: Option<u64>,
     plain: bool,
+    /// The record's first slot, and how many it has.
+    start: u32,
     cells: u32,
 }
 
+/// A run of records in one allocation: their text, their cells as slots into it, and their positions.
 #[derive(Default)]
-struct Batch {
+pub(crate) struct Batch {
     text: String,
     slots: Vec<Slot>,
     records: Vec<Meta>,
@@ -39,6 +47,7 @@ struct Batch {
 
 impl Batch {
     fn push(&mut self, record: &Record<'_>) {
+        let start = self.slots.len() as u32;
         for c in record.cells {
             let slot = match c {
                 Cell::Null => Slot::Null,
@@ -57,6 +66,7 @@ impl Batch {
             row: record.row,
             line: record.line,
             plain: record.plain,
+            start,
             cells: record.cells.len() as u32,
         });
     }
@@ -64,6 +74,7 @@ impl Batch {
     /// A text record in one copy: its text appended whole, its cells as ranges shifted into the batch's text.
     fn push_text(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
         let base = self.text.len() as u32;
+        let start = self.slots.len() as u32;
         self.text.push_str(text);
         self.slots
             .extend(ranges.iter().map(|&(a, b)| Slot::Text(base + a, base + b)));
@@ -71,26 +82,30 @@ impl Batch {
             row: meta.row,
             line: meta.line,
             plain: meta.plain,
+            start,
             cells: ranges.len() as u32,
         });
     }
 
-    fn replay(&self, sink: &mut dyn RecordSink) {
+    fn cells_into<'b>(&'b self, m: &Meta, cells: &mut Vec<Cell<'b>>) {
+        cells.clear();
+        let (a, n) = (m.start as usize, m.cells as usize);
+        cells.extend(self.slots[a..a + n].iter().map(|s| match *s {
+            Slot::Null => Cell::Null,
+            Slot::Text(a, b) => Cell::Text(Cow::Borrowed(
+                self.text.get(a as usize..b as usize).unwrap_or(""),
+            )),
+            Slot::Int(i) => Cell::Int(i),
+            Slot::Float(x) => Cell::Float(x),
+            Slot::Bool(b) => Cell::Bool(b),
+        }));
+    }
+
+    /// Hands every record to `sink`, in order.
+    pub(crate) fn replay(&self, sink: &mut dyn RecordSink) {
         let mut cells: Vec<Cell<'_>> = Vec::new();
-        let mut at = 0usize;
         for m in &self.records {
-            cells.clear();
-            let n = m.cells as usize;
-            cells.extend(self.slots[at..at + n].iter().map(|s| match *s {
-                Slot::Null => Cell::Null,
-                Slot::Text(a, b) => Cell::Text(Cow::Borrowed(
-                    self.text.get(a as usize..b as usize).unwrap_or(""),
-                )),
-                Slot::Int(i) => Cell::Int(i),
-                Slot::Float(x) => Cell::Float(x),
-                Slot::Bool(b) => Cell::Bool(b),
-            }));
-            at += n;
+            self.cells_into(m, &mut cells);
             sink.record(&Record {
                 row: m.row,
                 line: m.line,
@@ -98,6 +113,19 @@ impl Batch {
                 plain: m.plain,
             });
         }
+    }
+
+    /// Calls `f` with the batch's `i`-th record (none past the end).
+    pub(crate) fn with_record<R>(&self, i: usize, f: impl FnOnce(&Record<'_>) -> R) -> Option<R> {
+        let m = self.records.get(i)?;
+        let mut cells = Vec::new();
+        self.cells_into(m, &mut cells);
+        Some(f(&Record {
+            row: m.row,
+            line: m.line,
+            cells: &cells,
+            plain: m.plain,
+        }))
     }
 }
 
@@ -173,6 +201,128 @@ pub fn threaded(
             match message {
                 Message::Labels(l) => sink.labels(l.as_deref()),
                 Message::Batch(b) => b.replay(sink),
+            }
+        }
+        match reader.join() {
+            Ok(result) => result,
+            // A panic on the reading thread is a bug: let it surface as one.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The part of a sink's work that runs on a worker thread, one batch at a time.
+pub(crate) trait BatchWorker: Send {
+    /// What the caller's thread needs from one batch.
+    type Output: Send;
+    fn run(&mut self, batch: &Batch) -> Self::Output;
+}
+
+/// A sink that can hand the per-record part of its work to [`BatchWorker`]s.
+pub(crate) trait ParallelSink: RecordSink {
+    type Worker: BatchWorker;
+    /// A worker, asked once the labels are in; `None` keeps every record on the caller's thread.
+    fn worker(&self) -> Option<Self::Worker>;
+    /// Takes one batch's output, in batch order; the batch is there for the records the output points at.
+    fn merge(&mut self, batch: &Batch, output: <Self::Worker as BatchWorker>::Output);
+    /// Takes back a worker after the last batch, in the order the workers were made.
+    fn retire(&mut self, worker: Self::Worker);
+}
+
+/// Batches waiting at each worker, and outputs waiting for the caller.
+const WORKER_QUEUE: usize = 2;
+
+/// Reads `source` with `read` on one thread, runs `workers` of `sink`'s workers on as many threads and merges
+/// their outputs on this one, in the order of the records.
+pub(crate) fn parallel<S: ParallelSink>(
+    source: &Source,
+    sink: &mut S,
+    read: ReadFn,
+    workers: usize,
+) -> Result<ReadStats, DataError> {
+    type Out<S> = <<S as ParallelSink>::Worker as BatchWorker>::Output;
+    let (tx, rx) = sync_channel::<Message>(IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut b = Batcher {
+                tx,
+                batch: Batch::default(),
+                closed: false,
+            };
+            let result = read(source, &mut b);
+            b.flush();
+            result
+        });
+        let mut rx = rx.into_iter();
+        // The labels come first; batches before them (never, from our readers) are replayed here.
+        let mut early = Vec::new();
+        for message in rx.by_ref() {
+            match message {
+                Message::Labels(l) => {
+                    sink.labels(l.as_deref());
+                    break;
+                }
+                Message::Batch(b) => early.push(b),
+            }
+        }
+        for b in &early {
+            b.replay(sink);
+        }
+        let crew: Vec<S::Worker> = if early.is_empty() {
+            (0..workers).map_while(|_| sink.worker()).collect()
+        } else {
+            vec![]
+        };
+        if crew.is_empty() {
+            for message in rx {
+                match message {
+                    Message::Labels(l) => sink.labels(l.as_deref()),
+                    Message::Batch(b) => b.replay(sink),
+                }
+            }
+        } else {
+            let mut inputs = Vec::new();
+            let mut outputs = Vec::new();
+            let mut handles = Vec::new();
+            for mut w in crew {
+                let (in_tx, in_rx) = sync_channel::<Batch>(WORKER_QUEUE);
+                let (out_tx, out_rx) = sync_channel::<(Batch, Out<S>)>(WORKER_QUEUE);
+                inputs.push(in_tx);
+                outputs.push(out_rx);
+                handles.push(scope.spawn(move || {
+                    for batch in in_rx {
+                        let out = w.run(&batch);
+                        if out_tx.send((batch, out)).is_err() {
+                            break;
+                        }
+                    }
+                    w
+                }));
+            }
+            // Deals the batches round robin; a worker's input closes when the reading ends.
+            scope.spawn(move || {
+                let mut next = 0usize;
+                for message in rx {
+                    if let Message::Batch(b) = message {
+                        if inputs[next].send(b).is_err() {
+                            break;
+                        }
+                        next = (next + 1) % inputs.len();
+                    }
+                }
+            });
+            // Outputs come back in the order the batches were dealt: the first closed queue is the end.
+            let mut next = 0usize;
+            while let Ok((batch, out)) = outputs[next].recv() {
+                sink.merge(&batch, out);
+                next = (next + 1) % outputs.len();
+            }
+            drop(outputs);
+            for h in handles {
+                match h.join() {
+                    Ok(w) => sink.retire(w),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
             }
         }
         match reader.join() {

@@ -82,32 +82,8 @@ impl Validator<'_> {
             }
             return None;
         }
+        let cast = self.cast_cell(fi, cell);
         let field = &self.schema().fields[fi];
-        let cast: Option<Val<'c>> = match cell {
-            Cell::Text(s) => match s {
-                std::borrow::Cow::Borrowed(b) => field.cast_text(b),
-                std::borrow::Cow::Owned(o) => field.cast_text(o).map(Val::into_owned),
-            },
-            Cell::Int(i) => match field.ftype {
-                FieldType::Integer => Some(Val::Int(*i)),
-                FieldType::Number => Some(Val::Num(*i as f64)),
-                FieldType::Year => Some(Val::Year(*i)),
-                FieldType::Any => Some(Val::Int(*i)),
-                _ => None,
-            },
-            Cell::Float(x) => match field.ftype {
-                FieldType::Number | FieldType::Any => Some(Val::Num(*x)),
-                FieldType::Integer if x.fract() == 0.0 && x.is_finite() => {
-                    Some(Val::Int(*x as i64))
-                }
-                _ => None,
-            },
-            Cell::Bool(b) => match field.ftype {
-                FieldType::Boolean | FieldType::Any => Some(Val::Bool(*b)),
-                _ => None,
-            },
-            Cell::Null => None,
-        };
         let Some(val) = cast else {
             let msg = format!(
                 "{:?} is not a valid {} (format {})",
@@ -131,6 +107,53 @@ impl Validator<'_> {
             self.push(f, fi, constraint_index(constraint));
         }
         Some(val)
+    }
+
+    /// A present cell's value as the field's type, or `None` when it does not cast.
+    pub(super) fn cast_cell<'c>(&self, fi: usize, cell: &Cell<'c>) -> Option<Val<'c>> {
+        let field = &self.schema().fields[fi];
+        match cell {
+            Cell::Text(s) => match s {
+                std::borrow::Cow::Borrowed(b) => field.cast_text(b),
+                std::borrow::Cow::Owned(o) => field.cast_text(o).map(Val::into_owned),
+            },
+            Cell::Int(i) => match field.ftype {
+                FieldType::Integer => Some(Val::Int(*i)),
+                FieldType::Number => Some(Val::Num(*i as f64)),
+                FieldType::Year => Some(Val::Year(*i)),
+                FieldType::Any => Some(Val::Int(*i)),
+                _ => None,
+            },
+            Cell::Float(x) => match field.ftype {
+                FieldType::Number | FieldType::Any => Some(Val::Num(*x)),
+                FieldType::Integer if x.fract() == 0.0 && x.is_finite() => {
+                    Some(Val::Int(*x as i64))
+                }
+                _ => None,
+            },
+            Cell::Bool(b) => match field.ftype {
+                FieldType::Boolean | FieldType::Any => Some(Val::Bool(*b)),
+                _ => None,
+            },
+            Cell::Null => None,
+        }
+    }
+
+    /// Every field's value in `record`, as [`Validator::check_cell`] gave them: `None` where the cell is absent,
+    /// missing or does not cast. Rebuilds what a key finding must show about a record a worker checked.
+    pub(super) fn cast_row<'c>(&self, record: &Record<'c>) -> Vec<Option<Val<'c>>> {
+        (0..self.schema().fields.len())
+            .map(|fi| {
+                let cell = record
+                    .cells
+                    .get(self.column_of.get(fi).copied().flatten()?)?;
+                if self.is_missing(fi, cell) {
+                    None
+                } else {
+                    self.cast_cell(fi, cell)
+                }
+            })
+            .collect()
     }
 
     /// The first constraint the value breaks, with a message.

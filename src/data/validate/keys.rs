@@ -1,7 +1,35 @@
 //! Row-level checks on cast values: statistics, unique fields, primary, unique and foreign keys,
 //! duplicate rows. Keys are remembered as 16-byte fingerprints, never as values.
+//!
+//! The checks come in two steps so that the first can run on worker threads: [`Validator::key_ops`] turns a
+//! record into fingerprints (it needs only the record), [`Validator::probe`] holds each against the keys of all
+//! earlier records (it needs them in order), and [`Validator::report`] writes the finding of a repeat.
 
 use super::*;
+
+/// A key check that found something to report.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Hit {
+    /// A `unique` field's value repeats the one first seen on a row.
+    Unique(usize, u64),
+    PkEmpty,
+    Pk(u64),
+    UniqueKey(usize, u64),
+    /// A foreign key's value not (yet) among the referenced values.
+    FkPending(usize, Fingerprint),
+    DuplicateRow(u64),
+}
+
+/// Remembers `fp` first seen on `row`, or names the row where it was.
+fn first_sighting(seen: &mut FpMap<u64>, fp: Fingerprint, row: u64) -> Option<u64> {
+    match seen.entry(fp) {
+        std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(row);
+            None
+        }
+    }
+}
 
 impl Validator<'_> {
     pub(super) fn fingerprint<'a>(
@@ -28,8 +56,27 @@ impl Validator<'_> {
         (names.join(", "), values.join(", "))
     }
 
-    /// Row-level checks on the cast values: statistics, unique fields, keys, duplicate rows.
+    /// Row-level checks on the cast values: statistics here, key checks here or, on a worker, in `ops` for the
+    /// merging thread.
     pub(super) fn after_cells(&mut self, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
+        self.key_ops(record, vals);
+        if self.deferred {
+            return;
+        }
+        let ops = std::mem::take(&mut self.ops);
+        for op in &ops {
+            if let Some(hit) = self.probe(op) {
+                self.report(hit, record, vals);
+            }
+        }
+        self.ops = ops;
+        self.ops.clear();
+    }
+
+    /// Counts the statistics of the record's values and appends its key checks to `ops`.
+    fn key_ops(&mut self, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
+        let (rec, row) = (self.rec, record.row);
+        let op = |kind| KeyOp { rec, row, kind };
         for (fi, v) in vals.iter().enumerate() {
             let Some(v) = v else { continue };
             let st = &mut self.stats[fi];
@@ -37,13 +84,13 @@ impl Validator<'_> {
             if st.numeric_wanted {
                 if let Some(x) = v.as_f64() {
                     st.numeric += 1;
-                    st.sum += x;
+                    st.sum.add(x);
                     st.min = Some(st.min.map_or(x, |m| m.min(x)));
                     st.max = Some(st.max.map_or(x, |m| m.max(x)));
                 }
             }
-            let needs_fp = st.distinct.is_some() || self.unique_seen[fi].is_some();
-            if !needs_fp {
+            let unique = self.unique_seen[fi].is_some();
+            if st.distinct.is_none() && !unique {
                 continue;
             }
             let fp = Self::fingerprint(&mut self.key_buf, std::iter::once(v));
@@ -53,101 +100,20 @@ impl Validator<'_> {
                     d.insert(fp);
                 }
             }
-            if let Some(seen) = self.unique_seen[fi].as_mut() {
-                // One probe: the first sighting is remembered, a repeat names it.
-                let first = match seen.entry(fp) {
-                    std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(record.row);
-                        None
-                    }
-                };
-                if let Some(first) = first {
-                    let ci = self.column_of[fi].unwrap_or(fi);
-                    let shown = record.cells.get(ci).map(Cell::display).unwrap_or_default();
-                    let name = self.schema().fields[fi].name.clone();
-                    let f = self.cell_finding(
-                        "unique-error",
-                        record,
-                        fi,
-                        ci,
-                        Some(shown.clone()),
-                        format!("{shown:?} in unique field {name:?} repeats row {first}"),
-                    );
-                    self.push(f, fi, C_UNIQUE);
-                }
+            if unique {
+                self.ops.push(op(KeyKind::Unique(fi, fp)));
             }
         }
-        let pk = std::rc::Rc::clone(&self.keys.primary);
-        if !pk.is_empty() {
-            if pk.iter().any(|&i| vals[i].is_none()) {
-                let (names, _) = self.key_text(&pk, vals);
-                let f = self.row_finding(
-                    "primary-key",
-                    record,
-                    format!("the primary key ({names}) is empty or not valid"),
-                );
-                self.push(f, NO_FIELD, NO_CONSTRAINT);
-            } else {
-                let fp = Self::fingerprint(
-                    &mut self.key_buf,
-                    pk.iter().filter_map(|&i| vals[i].as_ref()),
-                );
-                if let Some(&first) = self.pk_seen.get(&fp) {
-                    let (names, shown) = self.key_text(&pk, vals);
-                    let mut f = self.row_finding(
-                        "primary-key",
-                        record,
-                        format!("the primary key ({names}) = ({shown}) repeats row {first}"),
-                    );
-                    f.value = Some(shown);
-                    self.push(f, NO_FIELD, NO_CONSTRAINT);
-                } else {
-                    self.pk_seen.insert(fp, record.row);
-                }
-            }
-        }
-        let unique_keys = std::rc::Rc::clone(&self.keys.unique);
-        for (k, key) in unique_keys.iter().enumerate() {
-            if key.iter().any(|&i| vals[i].is_none()) {
-                continue;
-            }
-            let fp = Self::fingerprint(
-                &mut self.key_buf,
-                key.iter().filter_map(|&i| vals[i].as_ref()),
-            );
-            if let Some(&first) = self.uk_seen[k].get(&fp) {
-                let (names, shown) = self.key_text(key, vals);
-                let mut f = self.row_finding(
-                    "unique-error",
-                    record,
-                    format!("the unique key ({names}) = ({shown}) repeats row {first}"),
-                );
-                f.value = Some(shown);
-                self.push(f, NO_FIELD, NO_CONSTRAINT);
-            } else {
-                self.uk_seen[k].insert(fp, record.row);
-            }
-        }
-        let foreign_keys = std::rc::Rc::clone(&self.keys.foreign);
-        for (k, (own, reference)) in foreign_keys.iter().enumerate() {
-            if reference.iter().all(|&i| vals[i].is_some()) {
-                let fp = Self::fingerprint(
-                    &mut self.key_buf,
-                    reference.iter().filter_map(|&i| vals[i].as_ref()),
-                );
-                self.fk_refs[k].insert(fp);
-            }
-            if own.iter().all(|&i| vals[i].is_some()) {
-                let fp = Self::fingerprint(
-                    &mut self.key_buf,
-                    own.iter().filter_map(|&i| vals[i].as_ref()),
-                );
-                if !self.fk_refs[k].contains(&fp) {
-                    let (_, shown) = self.key_text(own, vals);
-                    self.fk_pending[k].push((fp, record.row, record.line, shown));
-                }
-            }
+        let no_keys = self.keys.primary.is_empty()
+            && self.keys.unique.is_empty()
+            && self.keys.foreign.is_empty();
+        let keys = if no_keys {
+            None
+        } else {
+            Some(self.keys.clone())
+        };
+        if let Some(keys) = &keys {
+            self.record_key_ops(keys, &op, vals);
         }
         if self.opts.duplicate_rows && !record.cells.is_empty() {
             self.key_buf.clear();
@@ -155,16 +121,142 @@ impl Validator<'_> {
                 self.key_buf.extend_from_slice(c.display().as_bytes());
                 self.key_buf.push(0x1f);
             }
-            let fp = xxh3_128(&self.key_buf);
-            if let Some(&first) = self.dup_rows.get(&fp) {
+            self.ops
+                .push(op(KeyKind::DuplicateRow(xxh3_128(&self.key_buf))));
+        }
+    }
+
+    /// The checks of the primary, unique and foreign keys.
+    fn record_key_ops(
+        &mut self,
+        keys: &KeyFields,
+        op: &impl Fn(KeyKind) -> KeyOp,
+        vals: &[Option<Val<'_>>],
+    ) {
+        if !keys.primary.is_empty() {
+            if keys.primary.iter().any(|&i| vals[i].is_none()) {
+                self.ops.push(op(KeyKind::PkEmpty));
+            } else {
+                let fp = Self::fingerprint(
+                    &mut self.key_buf,
+                    keys.primary.iter().filter_map(|&i| vals[i].as_ref()),
+                );
+                self.ops.push(op(KeyKind::Pk(fp)));
+            }
+        }
+        for (k, key) in keys.unique.iter().enumerate() {
+            if key.iter().any(|&i| vals[i].is_none()) {
+                continue;
+            }
+            let fp = Self::fingerprint(
+                &mut self.key_buf,
+                key.iter().filter_map(|&i| vals[i].as_ref()),
+            );
+            self.ops.push(op(KeyKind::UniqueKey(k, fp)));
+        }
+        for (k, (own, reference)) in keys.foreign.iter().enumerate() {
+            if reference.iter().all(|&i| vals[i].is_some()) {
+                let fp = Self::fingerprint(
+                    &mut self.key_buf,
+                    reference.iter().filter_map(|&i| vals[i].as_ref()),
+                );
+                self.ops.push(op(KeyKind::FkRef(k, fp)));
+            }
+            if own.iter().all(|&i| vals[i].is_some()) {
+                let fp = Self::fingerprint(
+                    &mut self.key_buf,
+                    own.iter().filter_map(|&i| vals[i].as_ref()),
+                );
+                self.ops.push(op(KeyKind::FkOwn(k, fp)));
+            }
+        }
+    }
+
+    /// Holds one key check against the keys of every earlier record, and remembers this record's.
+    pub(super) fn probe(&mut self, op: &KeyOp) -> Option<Hit> {
+        let row = op.row;
+        match op.kind {
+            KeyKind::Unique(fi, fp) => {
+                let seen = self.unique_seen[fi].as_mut()?;
+                first_sighting(seen, fp, row).map(|first| Hit::Unique(fi, first))
+            }
+            KeyKind::PkEmpty => Some(Hit::PkEmpty),
+            KeyKind::Pk(fp) => first_sighting(&mut self.pk_seen, fp, row).map(Hit::Pk),
+            KeyKind::UniqueKey(k, fp) => {
+                first_sighting(&mut self.uk_seen[k], fp, row).map(|first| Hit::UniqueKey(k, first))
+            }
+            KeyKind::FkRef(k, fp) => {
+                self.fk_refs[k].insert(fp);
+                None
+            }
+            KeyKind::FkOwn(k, fp) => {
+                (!self.fk_refs[k].contains(&fp)).then_some(Hit::FkPending(k, fp))
+            }
+            KeyKind::DuplicateRow(fp) => {
+                first_sighting(&mut self.dup_rows, fp, row).map(Hit::DuplicateRow)
+            }
+        }
+    }
+
+    /// Writes the finding of a key check that hit, from the record and its values.
+    pub(super) fn report(&mut self, hit: Hit, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
+        match hit {
+            Hit::Unique(fi, first) => {
+                let ci = self.column_of[fi].unwrap_or(fi);
+                let shown = record.cells.get(ci).map(Cell::display).unwrap_or_default();
+                let name = self.schema().fields[fi].name.clone();
+                let f = self.cell_finding(
+                    "unique-error",
+                    record,
+                    fi,
+                    ci,
+                    Some(shown.clone()),
+                    format!("{shown:?} in unique field {name:?} repeats row {first}"),
+                );
+                self.push(f, fi, C_UNIQUE);
+            }
+            Hit::PkEmpty => {
+                let (names, _) = self.key_text(&self.keys.primary.clone(), vals);
+                let f = self.row_finding(
+                    "primary-key",
+                    record,
+                    format!("the primary key ({names}) is empty or not valid"),
+                );
+                self.push(f, NO_FIELD, NO_CONSTRAINT);
+            }
+            Hit::Pk(first) => {
+                let (names, shown) = self.key_text(&self.keys.primary.clone(), vals);
+                let mut f = self.row_finding(
+                    "primary-key",
+                    record,
+                    format!("the primary key ({names}) = ({shown}) repeats row {first}"),
+                );
+                f.value = Some(shown);
+                self.push(f, NO_FIELD, NO_CONSTRAINT);
+            }
+            Hit::UniqueKey(k, first) => {
+                let key = self.keys.unique[k].clone();
+                let (names, shown) = self.key_text(&key, vals);
+                let mut f = self.row_finding(
+                    "unique-error",
+                    record,
+                    format!("the unique key ({names}) = ({shown}) repeats row {first}"),
+                );
+                f.value = Some(shown);
+                self.push(f, NO_FIELD, NO_CONSTRAINT);
+            }
+            Hit::FkPending(k, fp) => {
+                let own = self.keys.foreign[k].0.clone();
+                let (_, shown) = self.key_text(&own, vals);
+                self.fk_pending[k].push((fp, record.row, record.line, shown));
+            }
+            Hit::DuplicateRow(first) => {
                 let f = self.row_finding(
                     "duplicate-row",
                     record,
                     format!("the row repeats row {first}"),
                 );
                 self.push(f, NO_FIELD, NO_CONSTRAINT);
-            } else {
-                self.dup_rows.insert(fp, record.row);
             }
         }
     }

@@ -7,9 +7,11 @@
 //! and foreign-key checks must remember: 16-byte fingerprints, never the rows.
 
 mod cells;
+mod fsum;
 mod keys;
 mod labels;
 mod outcome;
+mod parallel;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -35,6 +37,9 @@ pub struct ValidateOptions {
     pub max_findings: usize,
     /// Frictionless' opt-in `duplicate-row` check.
     pub duplicate_rows: bool,
+    /// Threads that check cells, besides the reading thread and the one that holds the keys; 0 checks every
+    /// record on the calling thread. The report is the same for any number.
+    pub workers: usize,
 }
 
 impl ValidateOptions {
@@ -43,6 +48,10 @@ impl ValidateOptions {
             subject: subject.into(),
             max_findings: MAX_FINDINGS_PER_CHECK,
             duplicate_rows: false,
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(MAX_WORKERS),
         }
     }
 }
@@ -64,10 +73,14 @@ pub fn validate(
 ) -> Result<Validation, DataError> {
     let started = Instant::now();
     let mut v = Validator::new(source, schema, opts);
-    let stats = reader::read(source, &mut v)?;
+    let stats = reader::read_parallel(source, &mut v, opts.workers)?;
     let seconds = started.elapsed().as_secs_f64();
     Ok(v.finish(stats, seconds))
 }
+
+/// Threads that check records (the reading thread and the one that remembers keys come on top): beyond a few,
+/// the reading and key threads are the bottleneck.
+const MAX_WORKERS: usize = 4;
 
 // Indices into TOLERABLE, the constraint a finding is about (for tolerances and severities).
 const C_TYPE: usize = 0;
@@ -116,28 +129,89 @@ struct FieldStats {
     nulls: u64,
     values: u64,
     numeric: u64,
-    sum: f64,
+    sum: fsum::ExactSum,
     min: Option<f64>,
     max: Option<f64>,
     distinct: Option<FpSet>,
     distinct_cap: usize,
 }
 
+impl FieldStats {
+    /// The same statistics, with nothing counted yet.
+    fn fresh(&self) -> FieldStats {
+        FieldStats {
+            numeric_wanted: self.numeric_wanted,
+            distinct: self.distinct.as_ref().map(|_| FpSet::default()),
+            distinct_cap: self.distinct_cap,
+            ..FieldStats::default()
+        }
+    }
+
+    /// Adds the statistics of later records.
+    fn absorb(&mut self, later: FieldStats) {
+        self.nulls += later.nulls;
+        self.values += later.values;
+        self.numeric += later.numeric;
+        self.sum.absorb(&later.sum);
+        self.min = match (self.min, later.min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max = match (self.max, later.max) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let (Some(d), Some(more)) = (self.distinct.as_mut(), later.distinct) {
+            // Capped like a single pass: past the cap only "more than the maximum" matters.
+            for fp in more {
+                if d.len() >= self.distinct_cap {
+                    break;
+                }
+                d.insert(fp);
+            }
+        }
+    }
+}
+
 /// A foreign-key value not (yet) seen among the referenced values: fingerprint, row, line, shown value.
 type PendingReference = (Fingerprint, u64, Option<u64>, String);
 
 /// Primary key, unique keys and foreign keys (own fields, referenced fields), as field indices.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct KeyFields {
-    primary: std::rc::Rc<[usize]>,
-    unique: std::rc::Rc<[Vec<usize>]>,
-    foreign: std::rc::Rc<[(Vec<usize>, Vec<usize>)]>,
+    primary: std::sync::Arc<[usize]>,
+    unique: std::sync::Arc<[Vec<usize>]>,
+    foreign: std::sync::Arc<[(Vec<usize>, Vec<usize>)]>,
 }
 
 struct Pending {
     finding: Finding,
     field: usize,
     constraint: usize,
+    /// The record's index in its batch, on a worker (0 elsewhere): where the finding goes back in.
+    rec: u32,
+}
+
+/// What a record asks of the tables of keys seen so far, in the order the checks run.
+#[derive(Debug, Clone, Copy)]
+struct KeyOp {
+    rec: u32,
+    row: u64,
+    kind: KeyKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum KeyKind {
+    /// A value of a `unique` field.
+    Unique(usize, Fingerprint),
+    /// The primary key has an empty or invalid part.
+    PkEmpty,
+    Pk(Fingerprint),
+    UniqueKey(usize, Fingerprint),
+    /// Referenced values of a foreign key, then the key's own values.
+    FkRef(usize, Fingerprint),
+    FkOwn(usize, Fingerprint),
+    DuplicateRow(Fingerprint),
 }
 
 struct Validator<'s> {
@@ -171,10 +245,17 @@ struct Validator<'s> {
     key_buf: Vec<u8>,
     findings: Vec<Pending>,
     counts: IndexMap<String, u64>,
+    /// On a worker: the batch index of the record where each code of `counts` first appeared.
+    first_rec: Vec<u32>,
     /// Exact counts per (field, constraint), to decide tolerances and severities at the end.
     tally: HashMap<(usize, usize), u64>,
     data_rows: u64,
     blank_rows: u64,
+    /// A worker: key checks are recorded in `ops` for the merging thread instead of being run.
+    deferred: bool,
+    /// The current record's index in its batch (workers only).
+    rec: u32,
+    ops: Vec<KeyOp>,
 }
 
 impl<'s> Validator<'s> {
@@ -202,9 +283,13 @@ impl<'s> Validator<'s> {
             key_buf: Vec::new(),
             findings: vec![],
             counts: IndexMap::new(),
+            first_rec: vec![],
             tally: HashMap::new(),
             data_rows: 0,
             blank_rows: 0,
+            deferred: false,
+            rec: 0,
+            ops: vec![],
         }
     }
 
@@ -217,13 +302,18 @@ impl<'s> Validator<'s> {
     }
 
     fn push(&mut self, finding: Finding, field: usize, constraint: usize) {
-        *self.counts.entry(finding.code.clone()).or_insert(0) += 1;
+        let entry = self.counts.entry(finding.code.clone());
+        if entry.index() == self.first_rec.len() && self.deferred {
+            self.first_rec.push(self.rec);
+        }
+        *entry.or_insert(0) += 1;
         *self.tally.entry((field, constraint)).or_insert(0) += 1;
         if self.findings.len() < self.opts.max_findings {
             self.findings.push(Pending {
                 finding,
                 field,
                 constraint,
+                rec: self.rec,
             });
         }
     }
@@ -422,5 +512,8 @@ impl RecordSink for Validator<'_> {
         self.after_cells(record, &vals);
         vals.clear();
         self.vals_spare = vals.into_iter().map(|_| None).collect();
+        if self.deferred {
+            self.rec += 1;
+        }
     }
 }

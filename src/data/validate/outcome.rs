@@ -222,7 +222,7 @@ impl Validator<'_> {
             let sev = fe.severity.map(Into::into).unwrap_or(default_sev);
             let rows = self.data_rows.max(1) as f64;
             let null_fraction = st.nulls as f64 / rows;
-            let mean = (st.numeric > 0).then(|| st.sum / st.numeric as f64);
+            let mean = (st.numeric > 0).then(|| st.sum.value() / st.numeric as f64);
             let distinct = st.distinct.as_ref().map(|d| d.len());
             per_field.insert(
                 name.clone(),
