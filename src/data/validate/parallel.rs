@@ -56,17 +56,25 @@ impl<'s> Validator<'s> {
         for (st, later) in self.stats.iter_mut().zip(out.stats) {
             st.absorb(later);
         }
-        let mut findings = out.findings.into_iter().peekable();
-        let mut counts = out.counts.into_iter().zip(out.first_rec).peekable();
-        // The worker's findings and codes up to and including record `rec` come before that record's key findings.
+        // The worker's findings and codes up to and including record `rec` come before that record's key
+        // findings. Walked by index: the findings are large, and most records have none.
+        let mut findings = out.findings.into_iter();
+        let mut next_finding = findings.as_slice().first().map(|p| p.rec);
+        let mut codes = 0usize;
         let mut catch_up = |v: &mut Self, rec: u32| {
-            while let Some(p) = findings.next_if(|p| p.rec <= rec) {
-                if v.findings.len() < v.opts.max_findings {
-                    v.findings.push(p);
+            while next_finding.is_some_and(|r| r <= rec) {
+                if let Some(p) = findings.next() {
+                    if v.findings.len() < v.opts.max_findings {
+                        v.findings.push(p);
+                    }
                 }
+                next_finding = findings.as_slice().first().map(|p| p.rec);
             }
-            while let Some(((code, n), _)) = counts.next_if(|(_, first)| *first <= rec) {
-                *v.counts.entry(code).or_insert(0) += n;
+            while out.first_rec.get(codes).is_some_and(|&r| r <= rec) {
+                if let Some((code, n)) = out.counts.get_index(codes) {
+                    *v.counts.entry(code.clone()).or_insert(0) += n;
+                }
+                codes += 1;
             }
         };
         for op in &out.ops {
