@@ -8,7 +8,7 @@
 //! in batch order. Batches go to the workers round robin, so the order needs no sorting and no buffer.
 
 use std::borrow::Cow;
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use super::{ReadStats, Record, RecordSink, Source, TextRecord};
 use crate::data::value::Cell;
@@ -137,6 +137,9 @@ enum Message {
 /// Runs on the reading thread: collects records into batches and sends them on.
 struct Batcher {
     tx: SyncSender<Message>,
+    /// Batches the consumer is done with, to fill again: their buffers keep their size, so the reading does not
+    /// ask the system for fresh pages (and fault them in) for every batch.
+    spare: Receiver<Batch>,
     batch: Batch,
     /// The receiving side hung up (it only does so when it stops early); stop sending.
     closed: bool,
@@ -151,7 +154,11 @@ impl Batcher {
 
     fn flush(&mut self) {
         if !self.batch.records.is_empty() {
-            let b = std::mem::take(&mut self.batch);
+            let mut fresh = self.spare.try_recv().unwrap_or_default();
+            fresh.text.clear();
+            fresh.slots.clear();
+            fresh.records.clear();
+            let b = std::mem::replace(&mut self.batch, fresh);
             self.send(Message::Batch(b));
         }
     }
@@ -186,10 +193,12 @@ pub fn threaded(
     read: ReadFn,
 ) -> Result<ReadStats, DataError> {
     let (tx, rx) = sync_channel::<Message>(IN_FLIGHT);
+    let (spare_tx, spare) = sync_channel::<Batch>(IN_FLIGHT);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut b = Batcher {
                 tx,
+                spare,
                 batch: Batch::default(),
                 closed: false,
             };
@@ -200,7 +209,11 @@ pub fn threaded(
         for message in rx {
             match message {
                 Message::Labels(l) => sink.labels(l.as_deref()),
-                Message::Batch(b) => b.replay(sink),
+                Message::Batch(b) => {
+                    b.replay(sink);
+                    // Full means the reader has enough spares: this one is dropped.
+                    let _ = spare_tx.try_send(b);
+                }
             }
         }
         match reader.join() {
@@ -242,10 +255,12 @@ pub(crate) fn parallel<S: ParallelSink>(
 ) -> Result<ReadStats, DataError> {
     type Out<S> = <<S as ParallelSink>::Worker as BatchWorker>::Output;
     let (tx, rx) = sync_channel::<Message>(IN_FLIGHT);
+    let (spare_tx, spare) = sync_channel::<Batch>(IN_FLIGHT);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut b = Batcher {
                 tx,
+                spare,
                 batch: Batch::default(),
                 closed: false,
             };
@@ -277,7 +292,10 @@ pub(crate) fn parallel<S: ParallelSink>(
             for message in rx {
                 match message {
                     Message::Labels(l) => sink.labels(l.as_deref()),
-                    Message::Batch(b) => b.replay(sink),
+                    Message::Batch(b) => {
+                        b.replay(sink);
+                        let _ = spare_tx.try_send(b);
+                    }
                 }
             }
         } else {
@@ -315,6 +333,7 @@ pub(crate) fn parallel<S: ParallelSink>(
             let mut next = 0usize;
             while let Ok((batch, out)) = outputs[next].recv() {
                 sink.merge(&batch, out);
+                let _ = spare_tx.try_send(batch);
                 next = (next + 1) % outputs.len();
             }
             drop(outputs);
