@@ -307,3 +307,31 @@ fn the_report_does_not_depend_on_the_number_of_workers() {
         }
     }
 }
+
+/// Records longer than the reader's buffer, quoted (with newlines inside) and not, keep their rows and lines.
+#[test]
+fn records_longer_than_the_read_buffer() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "x".repeat(700_000);
+    let quoted = format!("\"{}\n{}\"", "y".repeat(300_000), "z".repeat(400_000));
+    let data = format!("id,s\n1,{long}\n2,{quoted}\n\n3,{long}\n4,short\n");
+    let p = write(dir.path(), "t.csv", data.as_bytes());
+    let schema = r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "s", "type": "string",
+        "constraints": {"maxLength": 10}}]}"#;
+    let v = run(&p, schema, Dialect::default());
+    let got: Vec<_> = v.checks[0]
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.row, f.line))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("constraint-error", Some(2), Some(2)),
+            ("constraint-error", Some(3), Some(3)),
+            ("blank-row", Some(4), Some(5)),
+            ("constraint-error", Some(5), Some(6)),
+        ]
+    );
+    assert_eq!(v.rows, 5);
+}

@@ -1,8 +1,10 @@
-//! CSV and TSV, streamed with the `csv` crate.
+//! CSV and TSV, streamed line by line.
 //!
-//! Two things the `csv` crate does not tell, and Frictionless needs, are recovered here: empty lines (which the
-//! crate skips, but which are blank rows with their own row numbers) from gaps in the line numbers, and an
-//! unterminated quote (which the crate reads to the end of the file) by following the quoting alongside.
+//! Most lines of most files hold no quote character: such a line is one record, split at the delimiter with
+//! `memchr`, with no copy and no state machine. A line with a quote character is handed to `csv-core` (the
+//! parser of the `csv` crate), which reads the record to its end across quoted newlines and undoes the `""`
+//! escapes. Empty lines are blank rows with their own row numbers, as Frictionless counts them; an unterminated
+//! quote (which the parser reads to the end of the file) is found by following the quoting alongside.
 
 use std::cell::Cell as Shared;
 use std::io::Read;
@@ -16,10 +18,6 @@ use crate::data::DataError;
 struct Seen {
     /// A quoted field was open when the input ended.
     in_quotes: Shared<bool>,
-    /// Bytes handed to the parser (after line-end normalisation).
-    emitted: Shared<u64>,
-    /// The last byte handed to the parser.
-    last: Shared<Option<u8>>,
 }
 
 /// Sits between the file and the CSV parser. It turns `\r\n` and lone `\r` line ends into `\n`, so that the
@@ -121,8 +119,6 @@ impl<R: Read> Read for LineAdapter<R> {
                 continue;
             }
             self.track_quotes(&out[..w]);
-            self.seen.emitted.set(self.seen.emitted.get() + w as u64);
-            self.seen.last.set(out.get(w - 1).copied());
             return Ok(w);
         }
     }
@@ -140,6 +136,59 @@ fn ascii(c: char, what: &str, source: &Source) -> Result<u8, DataError> {
     }
 }
 
+/// The text read so far and not yet taken, refilled from the source in large chunks.
+struct Input<R> {
+    src: R,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl<R: Read> Input<R> {
+    /// Reads more: the untaken bytes move to the front, and the buffer doubles when they fill it.
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            let n = self.buf.len().max(1 << 16) * 2;
+            self.buf.resize(n, 0);
+        }
+        let n = self.src.read(&mut self.buf[self.end..])?;
+        if n == 0 {
+            self.eof = true;
+        }
+        self.end += n;
+        Ok(())
+    }
+
+    /// The end of the next line (the index of its `\n`, or the end of the input for a last line without one).
+    fn line_end(&mut self) -> std::io::Result<Option<usize>> {
+        let mut from = self.pos;
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[from..self.end]) {
+                return Ok(Some(from + i));
+            }
+            if self.eof {
+                return Ok((self.pos < self.end).then_some(self.end));
+            }
+            let scanned = self.end - self.pos;
+            self.fill()?;
+            from = self.pos + scanned;
+        }
+    }
+}
+
+/// A quoted record as `csv-core` writes it: the cells' text, unescaped, and where each cell ends in it.
+#[derive(Default)]
+struct Parsed {
+    text: Vec<u8>,
+    ends: Vec<usize>,
+}
+
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
     let tsv = source.format == super::Format::Tsv;
     let d = &source.dialect;
@@ -154,9 +203,8 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
 
     let bytes = Rc::new(Shared::new(0u64));
     let seen = Rc::new(Seen::default());
-    let input = open_text(source, bytes.clone())?;
     let tracked = LineAdapter {
-        inner: input,
+        inner: open_text(source, bytes.clone())?,
         quote: quoting.then_some(quote),
         delimiter,
         seen: seen.clone(),
@@ -165,55 +213,44 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
         prev: None,
         just_closed: false,
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
+    let mut input = Input {
+        src: tracked,
+        buf: vec![0; 1 << 18],
+        pos: 0,
+        end: 0,
+        eof: false,
+    };
+    let mut parser = csv_core::ReaderBuilder::new()
         .delimiter(delimiter)
         .quote(quote)
         .quoting(quoting)
-        .buffer_capacity(1 << 16)
-        .from_reader(tracked);
+        .build();
 
     let header_row = if d.header {
         d.header_row.unwrap_or(1)
     } else {
         0
     };
-    let mut rec = csv::ByteRecord::new();
+    let io = super::io_err(source);
     let mut row: u64 = 0;
-    let mut next_line: u64 = 1;
+    let mut line: u64 = 1;
     let mut labels_sent = false;
     let mut records = 0u64;
     let mut last_start_line = 1u64;
-    // Each record's cells as byte ranges in its text (reused: one allocation for the whole file).
+    let mut quoted = Parsed::default();
     let mut ranges: Vec<(u32, u32)> = Vec::new();
-    loop {
-        let more = rdr
-            .read_byte_record(&mut rec)
-            .map_err(|e| csv_error(source, e, next_line))?;
-        if !more {
-            break;
+    // Empty lines are blank records, but only when a record follows: like the `csv` crate, trailing empty lines
+    // end the file without rows of their own.
+    let mut empty_lines: Vec<u64> = Vec::new();
+    while let Some(eol) = input.line_end().map_err(&io)? {
+        let start = input.pos;
+        if eol == start {
+            empty_lines.push(line);
+            input.pos = (eol + 1).min(input.end);
+            line += 1;
+            continue;
         }
-        records += 1;
-        let start_byte = rec.position().map(|p| p.byte()).unwrap_or(0);
-        let end = rdr.position();
-        // The parser skips empty lines silently, and reports the record's position where it started looking,
-        // so count them: lines consumed, less the record's own line and the newlines inside its quoted fields.
-        let consumed = end.line().saturating_sub(next_line);
-        // The record's own line end, unless it is the last record and the file does not end with one.
-        let at_eof = end.byte() == seen.emitted.get();
-        let own_end = u64::from(!(at_eof && seen.last.get() != Some(b'\n')));
-        // Only a record that consumed more lines than its own can hold newlines (the common case skips the count).
-        let embedded = if consumed > own_end {
-            memchr::memchr_iter(b'\n', rec.as_slice()).count() as u64
-        } else {
-            0
-        };
-        let skipped = consumed.saturating_sub(own_end + embedded);
-        let start_line = next_line + skipped;
-        last_start_line = start_line;
-        // Each skipped empty line is a blank record to Frictionless.
-        for line in next_line..start_line {
+        for blank_line in empty_lines.drain(..) {
             row += 1;
             if row > header_row {
                 if !labels_sent {
@@ -222,20 +259,45 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
                 }
                 sink.record(&Record {
                     row,
-                    line: Some(line),
+                    line: Some(blank_line),
                     cells: &[],
                     plain: true,
                 });
             }
         }
-        next_line = end.line();
+        let start_line = line;
+        last_start_line = start_line;
+        records += 1;
         row += 1;
-        let text = std::str::from_utf8(rec.as_slice()).map_err(|e| {
-            let before = &rec.as_slice()[..e.valid_up_to()];
-            let line = start_line + before.iter().filter(|&&b| b == b'\n').count() as u64;
+        let has_quote = quoting && memchr::memchr(quote, &input.buf[start..eol]).is_some();
+        let (text, plain): (&[u8], bool) = if has_quote {
+            let (lines, plain) = read_quoted(&mut parser, &mut input, &mut quoted).map_err(&io)?;
+            line += lines;
+            ranges.clear();
+            let mut from = 0usize;
+            for &e in &quoted.ends {
+                ranges.push((from as u32, e as u32));
+                from = e;
+            }
+            (&quoted.text, plain)
+        } else {
+            let this = &input.buf[start..eol];
+            ranges.clear();
+            let mut from = 0usize;
+            for i in memchr::memchr_iter(delimiter, this) {
+                ranges.push((from as u32, i as u32));
+                from = i + 1;
+            }
+            ranges.push((from as u32, this.len() as u32));
+            input.pos = (eol + 1).min(input.end);
+            line += 1;
+            (&input.buf[start..eol], true)
+        };
+        let text = std::str::from_utf8(text).map_err(|e| {
+            let before = &text[..e.valid_up_to()];
             DataError::Encoding {
                 path: source.display.clone(),
-                line,
+                line: start_line + before.iter().filter(|&&b| b == b'\n').count() as u64,
                 encoding: encoding_name(source),
             }
         })?;
@@ -243,8 +305,9 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             continue;
         }
         if row == header_row {
-            let labels: Vec<String> = (0..rec.len())
-                .map(|i| field(text, &rec, i).to_string())
+            let labels: Vec<String> = ranges
+                .iter()
+                .map(|&(a, b)| text.get(a as usize..b as usize).unwrap_or("").to_string())
                 .collect();
             sink.labels(Some(&labels));
             labels_sent = true;
@@ -254,15 +317,6 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             sink.labels(None);
             labels_sent = true;
         }
-        ranges.clear();
-        ranges.extend((0..rec.len()).map(|i| {
-            let r = rec.range(i).unwrap_or(0..0);
-            (r.start as u32, r.end as u32)
-        }));
-        // Unquoted single-line records: the raw length equals the fields plus delimiters plus the line end.
-        let raw = end.byte().saturating_sub(start_byte) as usize;
-        let unescaped = text.len() + rec.len().saturating_sub(1);
-        let plain = embedded == 0 && skipped == 0 && (raw == unescaped + own_end as usize);
         let meta = TextRecord {
             row,
             line: Some(start_line),
@@ -279,8 +333,53 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
     super::finish(source, sink, labels_sent, bytes.get(), records)
 }
 
-fn field<'t>(text: &'t str, rec: &csv::ByteRecord, i: usize) -> &'t str {
-    rec.range(i).and_then(|r| text.get(r)).unwrap_or("")
+/// Reads one record that holds a quote character with `csv-core`, from the start of its first line to its end,
+/// across as many lines as its quoted cells span. Returns the lines it took and whether it is "plain": one line
+/// whose text is its cells joined by delimiters (no quote was removed), so that cell columns can be computed.
+fn read_quoted<R: Read>(
+    parser: &mut csv_core::Reader,
+    input: &mut Input<R>,
+    out: &mut Parsed,
+) -> std::io::Result<(u64, bool)> {
+    use csv_core::ReadRecordResult as R;
+    out.text.resize(out.text.capacity().max(1 << 10), 0);
+    out.ends.resize(out.ends.capacity().max(64), 0);
+    let (mut nout, mut nends) = (0usize, 0usize);
+    let (mut newlines, mut raw, mut ended_by_newline) = (0u64, 0usize, false);
+    loop {
+        let chunk = &input.buf[input.pos..input.end];
+        let (res, nin, o, e) =
+            parser.read_record(chunk, &mut out.text[nout..], &mut out.ends[nends..]);
+        let taken = &chunk[..nin];
+        newlines += memchr::memchr_iter(b'\n', taken).count() as u64;
+        if let Some(&last) = taken.last() {
+            ended_by_newline = last == b'\n';
+        }
+        raw += nin;
+        input.pos += nin;
+        nout += o;
+        nends += e;
+        match res {
+            R::InputEmpty if input.eof && chunk.is_empty() => break,
+            R::InputEmpty if input.eof => {}
+            R::InputEmpty => input.fill()?,
+            R::OutputFull => {
+                let n = out.text.len() * 2;
+                out.text.resize(n, 0);
+            }
+            R::OutputEndsFull => {
+                let n = out.ends.len() * 2;
+                out.ends.resize(n, 0);
+            }
+            R::Record | R::End => break,
+        }
+    }
+    out.text.truncate(nout);
+    out.ends.truncate(nends);
+    let fields = nends.max(1);
+    let plain = newlines <= u64::from(ended_by_newline)
+        && raw == nout + (fields - 1) + usize::from(ended_by_newline);
+    Ok((newlines.max(1), plain))
 }
 
 fn encoding_name(source: &Source) -> String {
@@ -289,20 +388,4 @@ fn encoding_name(source: &Source) -> String {
         .encoding
         .clone()
         .unwrap_or_else(|| "UTF-8".into())
-}
-
-fn csv_error(source: &Source, e: csv::Error, line: u64) -> DataError {
-    let line = e.position().map(|p| p.line()).unwrap_or(line);
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => DataError::Io {
-            path: source.display.clone(),
-            err: io,
-        },
-        other => DataError::Parse {
-            path: source.display.clone(),
-            line,
-            message: format!("{other:?}"),
-            help: None,
-        },
-    }
 }
