@@ -269,7 +269,25 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
         last_start_line = start_line;
         records += 1;
         row += 1;
-        let has_quote = quoting && memchr::memchr(quote, &input.buf[start..eol]).is_some();
+        // One pass over the line finds the delimiters, and stops at a quote character: lines are short, so a
+        // plain loop beats a `memchr` call per cell.
+        let has_quote = {
+            let this = &input.buf[start..eol];
+            ranges.clear();
+            let mut from = 0usize;
+            let mut quoted_line = false;
+            for (i, &b) in this.iter().enumerate() {
+                if b == delimiter {
+                    ranges.push((from as u32, i as u32));
+                    from = i + 1;
+                } else if quoting && b == quote {
+                    quoted_line = true;
+                    break;
+                }
+            }
+            ranges.push((from as u32, this.len() as u32));
+            quoted_line
+        };
         let (text, plain): (&[u8], bool) = if has_quote {
             let (lines, plain) = read_quoted(&mut parser, &mut input, &mut quoted).map_err(&io)?;
             line += lines;
@@ -281,14 +299,6 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             }
             (&quoted.text, plain)
         } else {
-            let this = &input.buf[start..eol];
-            ranges.clear();
-            let mut from = 0usize;
-            for i in memchr::memchr_iter(delimiter, this) {
-                ranges.push((from as u32, i as u32));
-                from = i + 1;
-            }
-            ranges.push((from as u32, this.len() as u32));
             input.pos = (eol + 1).min(input.end);
             line += 1;
             (&input.buf[start..eol], true)
