@@ -514,3 +514,116 @@ fn run_takes_numpy_input_for_an_image_model() {
         assert_eq!(p["prediction"], best as u64);
     }
 }
+
+/// A full-integer int8 TFLite made by TensorFlow's converter (`make_int8_tflite.py`): tract cannot load it, so it is
+/// bundled as it is, described from its flatbuffer, and `mlgate run` refuses it.
+#[test]
+fn a_quantized_tflite_model_is_bundled_as_it_is_and_not_run() {
+    let d = tempfile::tempdir().unwrap();
+    let src = fixtures().join("digits_cnn_int8.tflite");
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("bundle")
+        .arg(&src)
+        .args(["--target", "linux-aarch64", "-o", "."])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let b = d.path().join("digits_cnn_int8-0.0.0-linux-aarch64.tar.gz");
+    let files = read_tar_gz(&b, Limits::default()).unwrap();
+    assert_eq!(
+        files["models/digits_cnn_int8.tflite"],
+        std::fs::read(&src).unwrap(),
+        "packaged as it is"
+    );
+    let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let a = &m["artifacts"][0];
+    assert_eq!(a["format"], "tflite");
+    assert_eq!(a["precision"], "int8");
+    assert_eq!(a["evaluable_by_tract"], false);
+
+    // The tensors are the ones TensorFlow Lite reports (models.json, written by tf.lite.Interpreter).
+    let fixtures_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("models.json")).unwrap())
+            .unwrap();
+    let entry = fixtures_json["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["file"] == "digits_cnn_int8.tflite")
+        .unwrap();
+    assert_eq!(a["sha256"], entry["sha256"]);
+    for side in ["inputs", "outputs"] {
+        let (got, want) = (&m[side][0], &entry[side][0]);
+        assert_eq!(got["name"], want["name"], "{side}");
+        assert_eq!(got["dtype"], "int8", "{side}");
+        assert_eq!(got["shape"], want["shape"], "{side}");
+        assert_eq!(
+            got["quantization"]["zero_point"],
+            want["quantization"]["zero_point"]
+        );
+        let (g, w) = (
+            got["quantization"]["scale"].as_f64().unwrap(),
+            want["quantization"]["scale"].as_f64().unwrap(),
+        );
+        assert!((g - w).abs() <= w * 1e-6, "{side}: scale {g} against {w}");
+    }
+    assert_eq!(m["inputs"][0]["shape"], serde_json::json!([1, 8, 8, 1]));
+
+    // `mlgate run` checks the bundle, then refuses to run what tract cannot run: exit 2, no predictions.
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("run")
+        .arg(&b)
+        .arg("--input")
+        .arg(fixtures().join("data/digits_test.npy"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let all = flat(&o);
+    assert!(
+        all.contains("tract cannot run the model in this bundle")
+            && all.contains("models/digits_cnn_int8.tflite (tflite int8)"),
+        "{all}"
+    );
+    assert!(!all.contains("prediction\""), "{all}");
+
+    // A float TFLite model tract runs keeps its fp32 precision and stays evaluable.
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("bundle")
+        .arg(fixtures().join("digits_cnn.tflite"))
+        .args(["--target", "linux-aarch64", "-o", "."])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let files = read_tar_gz(
+        &d.path().join("digits_cnn-0.0.0-linux-aarch64.tar.gz"),
+        Limits::default(),
+    )
+    .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert_eq!(m["artifacts"][0]["precision"], "fp32");
+    assert_eq!(m["artifacts"][0]["evaluable_by_tract"], true);
+    assert_eq!(m["inputs"][0]["dtype"], "float32");
+    assert!(m["inputs"][0].get("quantization").is_none());
+}
+
+#[test]
+fn a_truncated_tflite_model_is_not_bundled() {
+    let d = tempfile::tempdir().unwrap();
+    let o = mlgate()
+        .current_dir(d.path())
+        .arg("bundle")
+        .arg(fixtures().join("bad/truncated.tflite"))
+        .args(["--target", "linux-aarch64", "-o", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("not a valid TFLite flatbuffer"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+}

@@ -35,14 +35,25 @@ def evaluate(model, data, label, task=None):
     return metrics
 
 
-def gate(float_model, quantized, data, label=None):
+def gate(float_model, quantized, data, label=None, mode="dynamic-int8", extra=()):
     """Agreement and max output difference of `quantized` against the float model, from `mlgate quantize`'s
-    report: it re-quantizes the float model, so for ORT's variants only mlgate's own figures are taken here."""
-    args = ["quantize", float_model, "--mode", "dynamic-int8", "-o", quantized, "--data", data, "--format", "json"]
+    report: it re-quantizes the float model, so for ORT's variants only mlgate's own figures are taken here.
+    `--keep-failed`: the bench measures every variant, even one over the gate's drop."""
+    args = ["quantize", float_model, "--mode", mode, "-o", quantized, "--data", data, "--format", "json",
+            "--keep-failed", *extra]
     if label:
         args += ["--label", label]
-    report = json.loads(mlgate(*args).stdout)
+    p = mlgate(*args, ok=(0, 1, 2))
+    if p.returncode == 2:
+        print(f"mlgate quantize --mode {mode} refused {os.path.basename(float_model)}: {p.stderr[:500]}",
+              file=sys.stderr)
+        return None
+    report = json.loads(p.stdout)
     return report["checks"][0]["figures"]["variants"][1]
+
+
+# mlgate's static-int8 variants: (label, --calibrate); calibrated on --calibration, default --data.
+STATIC = [("mlgate static-int8 (minmax)", "minmax"), ("mlgate static-int8 (percentile)", "percentile")]
 
 
 def ort_outputs(path, x, batch):
@@ -95,7 +106,12 @@ def digits(rows):
             op_types_to_quantize=["MatMul", "Gemm", "Conv"],
         )
         variants["mlgate dynamic-int8"] = os.path.join(OUT, f"{name}.mlgate_int8.onnx")
-        g = gate(src, variants["mlgate dynamic-int8"], data_path, "y")
+        agreement = {"mlgate dynamic-int8": gate(src, variants["mlgate dynamic-int8"], data_path, "y")}
+        for label, how in STATIC:
+            path = os.path.join(OUT, f"{name}.mlgate_static_{how}.onnx")
+            g = gate(src, path, data_path, "y", mode="static-int8", extra=("--calibrate", how))
+            if g is not None:
+                variants[label], agreement[label] = path, g
         variants["mlgate fp16 (NNEF)"] = os.path.join(OUT, f"{name}.mlgate_fp16.nnef.tgz")
         mlgate("quantize", src, "--mode", "fp16", "-o", variants["mlgate fp16 (NNEF)"], "--data", data_path, "--label", "y")
         float_acc = None
@@ -114,7 +130,7 @@ def digits(rows):
                     "accuracy": acc,
                     "drop": float_acc - acc,
                     "latency_ms": m["latency_p50"],
-                    "agreement": g["argmax_agreement"] if label == "mlgate dynamic-int8" else None,
+                    "agreement": agreement[label]["argmax_agreement"] if label in agreement else None,
                 }
             )
 
@@ -130,13 +146,24 @@ def face(rows):
         check=True,
         capture_output=True,
     )
-    # No labelled faces ship with the model: 64 fixed pseudo-images in [-1, 1] (the model's input range); the
-    # figures are agreement with the float model and the largest output difference.
-    rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, size=(64, 128, 128, 3)).astype(np.float32)
+    # No labelled faces ship with the model. Real photographs do: scikit-learn's two sample images (china.jpg and
+    # flower.jpg, 427x640), cut into 128x128 crops with a stride of 64 (90 crops), scaled to [-1, 1] (the model's
+    # input range). Even crops calibrate the static variants, odd crops are the eval set; the figures are agreement
+    # with the float model and the largest output difference.
+    from sklearn.datasets import load_sample_images
+
+    crops = []
+    for img in load_sample_images().images:
+        h, w, _ = img.shape
+        for top in range(0, h - 128 + 1, 64):
+            for left in range(0, w - 128 + 1, 64):
+                crops.append(img[top : top + 128, left : left + 128])
+    crops = np.stack(crops).astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    calib_x, x = crops[0::2], crops[1::2]
     data = os.path.join(OUT, "face_inputs.npz")
-    labels = np.zeros(64, dtype=np.int64)
-    np.savez(data, input=x, x=x, y=labels)
+    calib = os.path.join(OUT, "face_calibration.npz")
+    np.savez(data, input=x, x=x, y=np.zeros(len(x), dtype=np.int64))
+    np.savez(calib, input=calib_x, x=calib_x, y=np.zeros(len(calib_x), dtype=np.int64))
     variants = {"float": src}
     variants["ORT quantize_dynamic (per-tensor)"] = os.path.join(OUT, "face.ort_dynamic.onnx")
     quantize_dynamic(src, variants["ORT quantize_dynamic (per-tensor)"], weight_type=QuantType.QInt8)
@@ -146,6 +173,22 @@ def face(rows):
     if p.returncode == 2:
         print("mlgate quantize refused the face detector:", p.stderr, file=sys.stderr)
         del variants["mlgate dynamic-int8"]
+    # ORT's static QDQ (per-channel S8S8, MinMax) on the same calibration crops, for comparison.
+    variants["ORT quantize_static (QDQ, MinMax)"] = os.path.join(OUT, "face.ort_static.onnx")
+    quantize_static(
+        src,
+        variants["ORT quantize_static (QDQ, MinMax)"],
+        Reader(input_name(src), calib_x, 1),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Gemm", "Conv"],
+    )
+    for label, how in STATIC:
+        path = os.path.join(OUT, f"face.mlgate_static_{how}.onnx")
+        if gate(src, path, data, mode="static-int8", extra=("--calibrate", how, "--calibration", calib)) is not None:
+            variants[label] = path
     fp16 = os.path.join(OUT, "face.mlgate_fp16.nnef.tgz")
     p = mlgate("quantize", src, "--mode", "fp16", "-o", fp16, "--data", data, "--format", "json", ok=(0, 1, 2))
     if p.returncode == 2:
@@ -153,7 +196,10 @@ def face(rows):
     else:
         variants["mlgate fp16 (NNEF)"] = fp16
     ref = ort_outputs(src, x, 1)
-    for label, path in variants.items():
+    order = ["float", "ORT quantize_dynamic (per-tensor)", "ORT quantize_static (QDQ, MinMax)", "mlgate dynamic-int8",
+             *(label for label, _ in STATIC), "mlgate fp16 (NNEF)"]
+    for label in [v for v in order if v in variants]:
+        path = variants[label]
         agreement = diff = None
         if path.endswith(".onnx"):
             outs = ort_outputs(path, x, 1)

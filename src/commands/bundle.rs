@@ -147,15 +147,17 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
             )
         }
     };
-    let (inputs, outputs, evaluable_by_tract) = crate::edge::describe::describe(&model)?;
+    let described = crate::edge::describe::describe(&model)?;
+    // A TFLite file's own precision wins over the target's: it is packaged as it is.
+    let precision = precision.or(described.precision);
     let opts = BundleOptions {
         model: model.clone(),
         name,
         version: a.bundle_version.clone(),
         target,
-        inputs,
-        outputs,
-        evaluable_by_tract,
+        inputs: described.inputs,
+        outputs: described.outputs,
+        evaluable_by_tract: described.evaluable_by_tract,
         labels: a.labels.clone(),
         preprocessing,
         report,

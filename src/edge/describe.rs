@@ -10,19 +10,45 @@ use crate::model::load::{dtype_name, Dim};
 use crate::model::npy::{NpyArray, NpyData};
 use crate::model::{Model, ModelFormat};
 
-/// The model's inputs and outputs, and whether tract runs it. A TFLite model tract cannot load (quantized,
-/// dynamic batch) is described as not evaluable, with no tensors; an ONNX model tract cannot load is an error.
-pub fn describe(path: &Path) -> Result<(Vec<TensorSpec>, Vec<TensorSpec>, bool), EdgeError> {
-    let model = match Model::load(path) {
-        Ok(m) => m,
-        Err(e) => {
-            let head = std::fs::read(path).unwrap_or_default();
-            return match crate::model::load::detect(&head) {
-                Some(ModelFormat::Tflite) => Ok((vec![], vec![], false)),
-                _ => Err(e.into()),
-            };
-        }
-    };
+/// What the manifest says about a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    pub inputs: Vec<TensorSpec>,
+    pub outputs: Vec<TensorSpec>,
+    /// Whether tract loads the model (and `mlgate run` can run it).
+    pub evaluable_by_tract: bool,
+    /// The precision read from the file itself (TFLite: the type of its weights); `None` for ONNX and NNEF,
+    /// whose precision the target or `--quantize` sets.
+    pub precision: Option<String>,
+}
+
+/// The model's inputs and outputs, its precision when the file tells it, and whether tract runs it.
+///
+/// A TFLite file is described from its flatbuffer (tensor names, types, shapes and the weights' precision), so a
+/// quantized TFLite model tract cannot load is still described in full, and marked not evaluable. An ONNX model
+/// tract cannot load is an error.
+pub fn describe(path: &Path) -> Result<Described, EdgeError> {
+    let bytes = std::fs::read(path).map_err(|e| EdgeError::Io {
+        path: path.display().to_string(),
+        err: e,
+    })?;
+    if crate::model::load::detect(&bytes) == Some(ModelFormat::Tflite) {
+        let info = super::tflite::read(&bytes).map_err(|m| {
+            EdgeError::bundle(
+                &path.display().to_string(),
+                m,
+                Some("bundle a TFLite file written by the TensorFlow Lite converter"),
+            )
+        })?;
+        return Ok(Described {
+            inputs: info.inputs,
+            outputs: info.outputs,
+            evaluable_by_tract: Model::load(path).is_ok(),
+            precision: Some(info.precision.into()),
+        });
+    }
+    drop(bytes);
+    let model = Model::load(path)?;
     let dims = model.input.dims.clone().unwrap_or_default();
     let shape: Vec<serde_json::Value> = dims
         .iter()
@@ -41,6 +67,7 @@ pub fn describe(path: &Path) -> Result<(Vec<TensorSpec>, Vec<TensorSpec>, bool),
             .unwrap_or("unknown")
             .into(),
         shape: shape.clone(),
+        quantization: None,
     }];
     // Outputs: one row of zeros through the model tells their types and widths, when the row's shape is fixed.
     let item: Option<Vec<usize>> = dims
@@ -60,6 +87,7 @@ pub fn describe(path: &Path) -> Result<(Vec<TensorSpec>, Vec<TensorSpec>, bool),
             name: o.name.clone(),
             dtype: "unknown".into(),
             shape: vec![],
+            quantization: None,
         })
         .collect();
     if let Some(item) = item.filter(|_| !dims.is_empty()) {
@@ -85,5 +113,10 @@ pub fn describe(path: &Path) -> Result<(Vec<TensorSpec>, Vec<TensorSpec>, bool),
             }
         }
     }
-    Ok((inputs, outputs, true))
+    Ok(Described {
+        inputs,
+        outputs,
+        evaluable_by_tract: true,
+        precision: None,
+    })
 }

@@ -60,6 +60,18 @@ pub struct TensorSpec {
     pub name: String,
     pub dtype: String,
     pub shape: Vec<serde_json::Value>,
+    /// For an int8 or uint8 tensor of a quantized TFLite model: how its integers map to real values. Absent for
+    /// float tensors (and in manifests written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<TensorQuantization>,
+}
+
+/// `real = scale * (q - zero_point)`, one scale for the whole tensor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TensorQuantization {
+    pub scale: f64,
+    pub zero_point: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

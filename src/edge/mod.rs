@@ -10,6 +10,7 @@ pub mod describe;
 pub mod manifest;
 pub mod run;
 pub mod targets;
+pub mod tflite;
 
 use miette::Diagnostic;
 use thiserror::Error;

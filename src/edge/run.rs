@@ -61,10 +61,18 @@ pub fn run_bundle(opts: &RunOptions) -> Result<RunOutcome, EdgeError> {
         .iter()
         .find(|a| a.evaluable_by_tract)
         .ok_or_else(|| {
+            let what: Vec<String> = manifest
+                .artifacts
+                .iter()
+                .map(|a| format!("{} ({} {})", a.path, a.format, a.precision))
+                .collect();
             EdgeError::bundle(
                 &shown,
-                "no model in the bundle can be run by tract (a quantized TFLite model is packaged for another runtime)",
-                None,
+                format!(
+                    "not run: tract cannot run the model in this bundle ({}); the manifest marks it not evaluable by tract",
+                    what.join(", ")
+                ),
+                Some("a quantized TFLite model is packaged as it is for TensorFlow Lite on the device; bundle a float or an ONNX model (`mlgate quantize`) to smoke-test it with `mlgate run`"),
             )
         })?;
     let bytes = checked

@@ -18,7 +18,10 @@
 //!   bounded by that range plus the largest |beta·C|.
 //! - Conv's bias becomes int32 with the scale `x_scale · w_scale[c]`, inside QLinearConv.
 //! - Every other operator (Softmax included: tract's Q/DQ folding around Softmax is wrong) stays in float.
-//! - Each quantized node has its own Q/DQ pair; consecutive quantized nodes do not share them.
+//! - A quantized node that reads the output of another one directly (a depthwise Conv feeding a pointwise Conv)
+//!   takes its int8 output as it is: the DequantizeLinear ─ QuantizeLinear pair between them would round-trip
+//!   exactly (same tensor, so same calibrated scale, zero point 0), so it is left out, and a DequantizeLinear
+//!   nothing reads any more is dropped. The outputs are unchanged; the file is smaller.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -214,6 +217,8 @@ struct Rewriter<'a> {
     initializers: BTreeMap<String, &'a TensorProto>,
     ranges: &'a BTreeMap<String, f32>,
     activations: BTreeMap<String, QuantizedInput>,
+    /// Float outputs of quantized nodes that a quantized consumer may read in int8 (see [`Rewriter::chain`]).
+    chained: BTreeSet<String>,
     new_initializers: Vec<TensorProto>,
 }
 
@@ -259,6 +264,28 @@ impl Rewriter<'_> {
         ));
         self.activations.insert(input.to_string(), q.clone());
         Ok(q)
+    }
+
+    /// Records that the float tensor `output` is exactly `DequantizeLinear(y_q, y_scale, 0)`, with the scale a
+    /// consumer of `output` would calibrate for it (the same tensor's range): a quantized consumer reads `y_q`.
+    fn chain(
+        &mut self,
+        output: &str,
+        q: String,
+        scale: String,
+        zero_point: String,
+        scale_value: f32,
+    ) {
+        self.chained.insert(output.to_string());
+        self.activations.insert(
+            output.to_string(),
+            QuantizedInput {
+                q,
+                scale,
+                zero_point,
+                scale_value,
+            },
+        );
     }
 
     fn weight(&self, name: &str) -> Result<(Vec<f32>, Vec<usize>), String> {
@@ -368,6 +395,9 @@ impl Rewriter<'_> {
             &[&y_q, &y_scale, &y_zero],
             &[&dq_out],
         ));
+        if bias.is_none() {
+            self.chain(&output, y_q, y_scale, y_zero, y_scale_value);
+        }
         if let Some(bias) = bias {
             let c = &n.input[2];
             let name = self.names.fresh(&format!("{c}_bias"));
@@ -475,6 +505,7 @@ impl Rewriter<'_> {
             &[&y_q, &y_scale, &y_zero],
             &[&output],
         ));
+        self.chain(&output, y_q, y_scale, y_zero, y_scale_value);
         Ok(())
     }
 }
@@ -521,9 +552,31 @@ pub fn quantize(
         initializers: walk::constant_initializers(graph, &old_inits),
         ranges,
         activations: BTreeMap::new(),
+        chained: BTreeSet::new(),
         new_initializers: vec![],
     };
-    walk::rewrite_graph(graph, &old_nodes, &old_inits, &mut rw, path)
+    let summary = walk::rewrite_graph(graph, &old_nodes, &old_inits, &mut rw, path)?;
+    drop_unread_dequantize(graph, &rw.chained);
+    Ok(summary)
+}
+
+/// Drops the DequantizeLinear nodes the rewrite made for the float tensors in `chained` when nothing reads them
+/// any more (no node, subgraph or graph output): after a quantized node feeds another directly, the float copy
+/// between them may have no reader left. The model's own nodes are never dropped.
+fn drop_unread_dequantize(graph: &mut onnx::GraphProto, chained: &BTreeSet<String>) {
+    let mut read: BTreeSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+    for n in &graph.node {
+        read.extend(n.input.iter().map(String::as_str));
+        walk::collect_subgraph_inputs(n, &mut read);
+    }
+    let unread: BTreeSet<String> = chained
+        .iter()
+        .filter(|t| !read.contains(t.as_str()))
+        .cloned()
+        .collect();
+    graph.node.retain(|n| {
+        !(n.op_type == "DequantizeLinear" && n.output.len() == 1 && unread.contains(&n.output[0]))
+    });
 }
 
 /// Calibrates and quantizes `model` in place.
@@ -544,6 +597,77 @@ pub fn calibrate_and_quantize(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// x ─ Conv(w1) ─ a ─ Conv(w2) ─ y, and `a` is also a graph output.
+    fn two_convs(a_is_output: bool) -> ModelProto {
+        let mut g = onnx::GraphProto {
+            node: vec![
+                node("Conv", "c1", &["x", "w1"], &["a"]),
+                node("Conv", "c2", &["a", "w2"], &["y"]),
+            ],
+            initializer: vec![
+                float_tensor("w1", &[2, 1, 1, 1], &[0.5, -1.0]),
+                float_tensor("w2", &[1, 2, 1, 1], &[1.0, 0.25]),
+            ],
+            input: vec![onnx::value_info("x")],
+            output: vec![onnx::value_info("y")],
+            ..Default::default()
+        };
+        if a_is_output {
+            g.output.push(onnx::value_info("a"));
+        }
+        ModelProto {
+            graph: Some(g),
+            opset_import: vec![onnx::OperatorSetIdProto {
+                domain: String::new(),
+                version: 17,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_quantized_node_feeds_the_next_one_in_int8() {
+        let ranges = BTreeMap::from([
+            ("x".to_string(), 1.0),
+            ("a".to_string(), 2.0),
+            ("y".to_string(), 3.0),
+        ]);
+        let mut m = two_convs(false);
+        quantize(&mut m, "two.onnx", &ranges).unwrap();
+        let g = m.graph.unwrap();
+        let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
+        assert_eq!(
+            ops,
+            [
+                "QuantizeLinear",
+                "QLinearConv",
+                "QLinearConv",
+                "DequantizeLinear"
+            ]
+        );
+        // The second QLinearConv reads the first one's int8 output with its output scale.
+        assert_eq!(g.node[2].input[0], g.node[1].output[0]);
+        assert_eq!(g.node[2].input[1], g.node[1].input[6]);
+        assert_eq!(g.node[3].output[0], "y");
+
+        // When the float tensor between them is a graph output, its DequantizeLinear stays.
+        let mut m = two_convs(true);
+        quantize(&mut m, "two.onnx", &ranges).unwrap();
+        let g = m.graph.unwrap();
+        let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
+        assert_eq!(
+            ops,
+            [
+                "QuantizeLinear",
+                "QLinearConv",
+                "DequantizeLinear",
+                "QLinearConv",
+                "DequantizeLinear"
+            ]
+        );
+        assert_eq!(g.node[3].input[0], g.node[1].output[0]);
+    }
 
     #[test]
     fn minmax_and_percentile_ranges() {

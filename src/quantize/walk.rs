@@ -100,7 +100,7 @@ pub(super) fn rewrite_graph(
 }
 
 /// Names read inside a node's subgraphs (If, Loop, Scan bodies may read outer initializers).
-fn collect_subgraph_inputs<'a>(n: &'a NodeProto, read: &mut BTreeSet<&'a str>) {
+pub(super) fn collect_subgraph_inputs<'a>(n: &'a NodeProto, read: &mut BTreeSet<&'a str>) {
     for a in &n.attribute {
         for g in a.g.iter().chain(a.graphs.iter()) {
             for inner in &g.node {
