@@ -285,11 +285,25 @@ pub(crate) fn open_text(
                 }),
             },
         };
+    let mut buffered = BufReader::with_capacity(1 << 16, plain);
+    if encoding.is_none() {
+        // UTF-8, the common case, needs no decoding layer (and its copy of every byte): only a UTF-8 BOM is
+        // dropped. A UTF-16 BOM still goes through the decoder, which sniffs it.
+        use std::io::BufRead;
+        let head = buffered.fill_buf().map_err(io_err(source))?;
+        let utf16 = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
+        if head.starts_with(&[0xef, 0xbb, 0xbf]) {
+            buffered.consume(3);
+        }
+        if !utf16 {
+            return Ok(Box::new(buffered));
+        }
+    }
     let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .encoding(encoding)
         .bom_sniffing(encoding.is_none())
         .strip_bom(true)
         .utf8_passthru(true)
-        .build(plain);
+        .build(buffered);
     Ok(Box::new(BufReader::with_capacity(1 << 16, decoded)))
 }

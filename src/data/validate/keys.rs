@@ -198,22 +198,6 @@ impl Validator<'_> {
         }
     }
 
-    /// Looks the key up without remembering it. Run over a whole batch before [`Validator::probe`], these
-    /// lookups do not depend on each other, so the processor overlaps their cache misses on large tables; the
-    /// probes in order then find their buckets in cache.
-    pub(super) fn touch(&self, op: &KeyOp) -> bool {
-        match op.kind {
-            KeyKind::Unique(fi, fp) => self.unique_seen[fi]
-                .as_ref()
-                .is_some_and(|seen| seen.contains_key(&fp)),
-            KeyKind::Pk(fp) => self.pk_seen.contains_key(&fp),
-            KeyKind::UniqueKey(k, fp) => self.uk_seen[k].contains_key(&fp),
-            KeyKind::FkOwn(k, fp) | KeyKind::FkRef(k, fp) => self.fk_refs[k].contains(&fp),
-            KeyKind::DuplicateRow(fp) => self.dup_rows.contains_key(&fp),
-            KeyKind::PkEmpty => false,
-        }
-    }
-
     /// Writes the finding of a key check that hit, from the record and its values.
     pub(super) fn report(&mut self, hit: Hit, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
         match hit {
