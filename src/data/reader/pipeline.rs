@@ -186,6 +186,32 @@ impl RecordSink for Batcher {
 
 type ReadFn = fn(&Source, &mut dyn RecordSink) -> Result<ReadStats, DataError>;
 
+/// The reading thread's work: `read` fills batches, sent on `tx`, reusing the ones that come back on `spare`.
+fn read_batches(
+    source: &Source,
+    read: ReadFn,
+    tx: SyncSender<Message>,
+    spare: Receiver<Batch>,
+) -> Result<ReadStats, DataError> {
+    let mut b = Batcher {
+        tx,
+        spare,
+        batch: Batch::default(),
+        closed: false,
+    };
+    let result = read(source, &mut b);
+    b.flush();
+    result
+}
+
+/// A finished thread's result; a panic on it is a bug, so it surfaces as one here.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match handle.join() {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 /// Reads `source` with `read` on a second thread, feeding `sink` on this one.
 pub fn threaded(
     source: &Source,
@@ -195,17 +221,7 @@ pub fn threaded(
     let (tx, rx) = sync_channel::<Message>(IN_FLIGHT);
     let (spare_tx, spare) = sync_channel::<Batch>(IN_FLIGHT);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let mut b = Batcher {
-                tx,
-                spare,
-                batch: Batch::default(),
-                closed: false,
-            };
-            let result = read(source, &mut b);
-            b.flush();
-            result
-        });
+        let reader = scope.spawn(move || read_batches(source, read, tx, spare));
         for message in rx {
             match message {
                 Message::Labels(l) => sink.labels(l.as_deref()),
@@ -216,11 +232,7 @@ pub fn threaded(
                 }
             }
         }
-        match reader.join() {
-            Ok(result) => result,
-            // A panic on the reading thread is a bug: let it surface as one.
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+        joined(reader)
     })
 }
 
@@ -257,17 +269,7 @@ pub(crate) fn parallel<S: ParallelSink>(
     let (tx, rx) = sync_channel::<Message>(IN_FLIGHT);
     let (spare_tx, spare) = sync_channel::<Batch>(IN_FLIGHT);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || {
-            let mut b = Batcher {
-                tx,
-                spare,
-                batch: Batch::default(),
-                closed: false,
-            };
-            let result = read(source, &mut b);
-            b.flush();
-            result
-        });
+        let reader = scope.spawn(move || read_batches(source, read, tx, spare));
         let mut rx = rx.into_iter();
         // The labels come first; batches before them (never, from our readers) are replayed here.
         let mut early = Vec::new();
@@ -338,16 +340,9 @@ pub(crate) fn parallel<S: ParallelSink>(
             }
             drop(outputs);
             for h in handles {
-                match h.join() {
-                    Ok(w) => sink.retire(w),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
+                sink.retire(joined(h));
             }
         }
-        match reader.join() {
-            Ok(result) => result,
-            // A panic on the reading thread is a bug: let it surface as one.
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+        joined(reader)
     })
 }
