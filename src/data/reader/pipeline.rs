@@ -204,6 +204,24 @@ fn read_batches(
     result
 }
 
+/// Hands every message to `sink` on this thread, and each replayed batch back to the reader.
+fn consume(
+    messages: impl IntoIterator<Item = Message>,
+    sink: &mut dyn RecordSink,
+    spare: &SyncSender<Batch>,
+) {
+    for message in messages {
+        match message {
+            Message::Labels(l) => sink.labels(l.as_deref()),
+            Message::Batch(b) => {
+                b.replay(sink);
+                // Full means the reader has enough spares: this one is dropped.
+                let _ = spare.try_send(b);
+            }
+        }
+    }
+}
+
 /// A finished thread's result; a panic on it is a bug, so it surfaces as one here.
 fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
     match handle.join() {
@@ -222,16 +240,7 @@ pub fn threaded(
     let (spare_tx, spare) = sync_channel::<Batch>(IN_FLIGHT);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || read_batches(source, read, tx, spare));
-        for message in rx {
-            match message {
-                Message::Labels(l) => sink.labels(l.as_deref()),
-                Message::Batch(b) => {
-                    b.replay(sink);
-                    // Full means the reader has enough spares: this one is dropped.
-                    let _ = spare_tx.try_send(b);
-                }
-            }
-        }
+        consume(rx, sink, &spare_tx);
         joined(reader)
     })
 }
@@ -291,15 +300,7 @@ pub(crate) fn parallel<S: ParallelSink>(
             vec![]
         };
         if crew.is_empty() {
-            for message in rx {
-                match message {
-                    Message::Labels(l) => sink.labels(l.as_deref()),
-                    Message::Batch(b) => {
-                        b.replay(sink);
-                        let _ = spare_tx.try_send(b);
-                    }
-                }
-            }
+            consume(rx, sink, &spare_tx);
         } else {
             let mut inputs = Vec::new();
             let mut outputs = Vec::new();
