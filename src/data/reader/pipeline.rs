@@ -259,8 +259,6 @@ pub(crate) trait ParallelSink: RecordSink {
     fn worker(&self) -> Option<Self::Worker>;
     /// Takes one batch's output, in batch order; the batch is there for the records the output points at.
     fn merge(&mut self, batch: &Batch, output: <Self::Worker as BatchWorker>::Output);
-    /// Takes back a worker after the last batch, in the order the workers were made.
-    fn retire(&mut self, worker: Self::Worker);
 }
 
 /// Batches waiting at each worker, and outputs waiting for the caller.
@@ -317,7 +315,6 @@ pub(crate) fn parallel<S: ParallelSink>(
                             break;
                         }
                     }
-                    w
                 }));
             }
             // Deals the batches round robin; a worker's input closes when the reading ends.
@@ -340,8 +337,9 @@ pub(crate) fn parallel<S: ParallelSink>(
                 next = (next + 1) % outputs.len();
             }
             drop(outputs);
+            // Everything a worker counted went back with its batches; joining only surfaces a panic.
             for h in handles {
-                sink.retire(joined(h));
+                joined(h);
             }
         }
         joined(reader)

@@ -120,8 +120,4 @@ impl<'s> ParallelSink for Validator<'s> {
     fn merge(&mut self, batch: &Batch, output: BatchOut) {
         self.merge_batch(batch, output);
     }
-
-    fn retire(&mut self, _worker: Validator<'s>) {
-        // Everything a worker counted went back with its batches.
-    }
 }
