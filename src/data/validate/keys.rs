@@ -1,5 +1,6 @@
 //! Row-level checks on cast values: statistics, unique fields, primary, unique and foreign keys,
-//! duplicate rows. Keys are remembered as 16-byte fingerprints, never as values.
+//! duplicate rows. Keys are remembered as 16-byte fingerprints, or as the integer when the key is one integer
+//! field (see [`seen`](super::seen)), never as values.
 //!
 //! The checks come in two steps so that the first can run on worker threads: [`Validator::key_ops`] turns a
 //! record into fingerprints (it needs only the record), [`Validator::probe`] holds each against the keys of all
@@ -20,17 +21,6 @@ pub(super) enum Hit {
     DuplicateRow(u64),
 }
 
-/// Remembers `fp` first seen on `row`, or names the row where it was.
-fn first_sighting(seen: &mut FpMap<u64>, fp: Fingerprint, row: u64) -> Option<u64> {
-    match seen.entry(fp) {
-        std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-        std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(row);
-            None
-        }
-    }
-}
-
 impl Validator<'_> {
     pub(super) fn fingerprint<'a>(
         buf: &mut Vec<u8>,
@@ -42,6 +32,20 @@ impl Validator<'_> {
             buf.push(0xff);
         }
         xxh3_128(buf)
+    }
+
+    /// What the key checks remember of the values of `fields`: the integer itself when the key is one integer
+    /// field, else the values' fingerprint. The choice depends on the fields only, so a key never changes kind.
+    fn key(&mut self, fields: &[usize], vals: &[Option<Val<'_>>]) -> Key {
+        if let [fi] = fields {
+            if let (true, Some(Val::Int(i))) = (self.int_field[*fi], &vals[*fi]) {
+                return Key::Int(*i);
+            }
+        }
+        Key::Fp(Self::fingerprint(
+            &mut self.key_buf,
+            fields.iter().filter_map(|&i| vals[i].as_ref()),
+        ))
     }
 
     pub(super) fn key_text(&self, fields: &[usize], vals: &[Option<Val<'_>>]) -> (String, String) {
@@ -89,19 +93,21 @@ impl Validator<'_> {
                     st.max = Some(st.max.map_or(x, |m| m.max(x)));
                 }
             }
-            let unique = self.unique_seen[fi].is_some();
-            if st.distinct.is_none() && !unique {
-                continue;
-            }
-            let fp = Self::fingerprint(&mut self.key_buf, std::iter::once(v));
-            let st = &mut self.stats[fi];
-            if let Some(d) = st.distinct.as_mut() {
-                if d.len() < st.distinct_cap {
+            if st
+                .distinct
+                .as_ref()
+                .is_some_and(|d| d.len() < st.distinct_cap)
+            {
+                let fp = Self::fingerprint(&mut self.key_buf, std::iter::once(v));
+                if let Some(d) = self.stats[fi].distinct.as_mut() {
                     d.insert(fp);
                 }
             }
-            if unique {
-                self.ops.push(op(KeyKind::Unique(fi, fp)));
+        }
+        for fi in 0..vals.len() {
+            if self.unique_seen[fi].is_some() && vals[fi].is_some() {
+                let key = self.key(&[fi], vals);
+                self.ops.push(op(KeyKind::Unique(fi, key)));
             }
         }
         let no_keys = self.keys.primary.is_empty()
@@ -137,22 +143,16 @@ impl Validator<'_> {
             if keys.primary.iter().any(|&i| vals[i].is_none()) {
                 self.ops.push(op(KeyKind::PkEmpty));
             } else {
-                let fp = Self::fingerprint(
-                    &mut self.key_buf,
-                    keys.primary.iter().filter_map(|&i| vals[i].as_ref()),
-                );
-                self.ops.push(op(KeyKind::Pk(fp)));
+                let key = self.key(&keys.primary, vals);
+                self.ops.push(op(KeyKind::Pk(key)));
             }
         }
         for (k, key) in keys.unique.iter().enumerate() {
             if key.iter().any(|&i| vals[i].is_none()) {
                 continue;
             }
-            let fp = Self::fingerprint(
-                &mut self.key_buf,
-                key.iter().filter_map(|&i| vals[i].as_ref()),
-            );
-            self.ops.push(op(KeyKind::UniqueKey(k, fp)));
+            let key = self.key(key, vals);
+            self.ops.push(op(KeyKind::UniqueKey(k, key)));
         }
         for (k, (own, reference)) in keys.foreign.iter().enumerate() {
             if reference.iter().all(|&i| vals[i].is_some()) {
@@ -176,15 +176,16 @@ impl Validator<'_> {
     pub(super) fn probe(&mut self, op: &KeyOp) -> Option<Hit> {
         let row = op.row;
         match op.kind {
-            KeyKind::Unique(fi, fp) => {
+            KeyKind::Unique(fi, key) => {
                 let seen = self.unique_seen[fi].as_mut()?;
-                first_sighting(seen, fp, row).map(|first| Hit::Unique(fi, first))
+                seen.first_sighting(key, row)
+                    .map(|first| Hit::Unique(fi, first))
             }
             KeyKind::PkEmpty => Some(Hit::PkEmpty),
-            KeyKind::Pk(fp) => first_sighting(&mut self.pk_seen, fp, row).map(Hit::Pk),
-            KeyKind::UniqueKey(k, fp) => {
-                first_sighting(&mut self.uk_seen[k], fp, row).map(|first| Hit::UniqueKey(k, first))
-            }
+            KeyKind::Pk(key) => self.pk_seen.first_sighting(key, row).map(Hit::Pk),
+            KeyKind::UniqueKey(k, key) => self.uk_seen[k]
+                .first_sighting(key, row)
+                .map(|first| Hit::UniqueKey(k, first)),
             KeyKind::FkRef(k, fp) => {
                 self.fk_refs[k].insert(fp);
                 None
@@ -192,9 +193,10 @@ impl Validator<'_> {
             KeyKind::FkOwn(k, fp) => {
                 (!self.fk_refs[k].contains(&fp)).then_some(Hit::FkPending(k, fp))
             }
-            KeyKind::DuplicateRow(fp) => {
-                first_sighting(&mut self.dup_rows, fp, row).map(Hit::DuplicateRow)
-            }
+            KeyKind::DuplicateRow(fp) => self
+                .dup_rows
+                .first_sighting(Key::Fp(fp), row)
+                .map(Hit::DuplicateRow),
         }
     }
 

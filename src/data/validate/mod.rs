@@ -4,7 +4,8 @@
 //! duplicate, incorrect, extra and missing labels), row checks (blank row, missing and extra cells), cell checks
 //! (type, then the first failing constraint), unique fields, primary, unique and self-referencing foreign keys,
 //! and the opt-in duplicate-row check. Memory grows with the columns and with the keys that unique, primary-key
-//! and foreign-key checks must remember: 16-byte fingerprints, never the rows.
+//! and foreign-key checks must remember: 16-byte fingerprints (8-byte integers for a key of one integer field),
+//! never the rows.
 
 mod cells;
 mod fsum;
@@ -12,6 +13,7 @@ mod keys;
 mod labels;
 mod outcome;
 mod parallel;
+mod seen;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -23,10 +25,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::reader::{self, ReadStats, Record, RecordSink, Source};
-use super::schema::{FieldsMatch, Schema, TOLERABLE};
+use super::schema::{FieldType, FieldsMatch, Schema, TOLERABLE};
 use super::value::{Cell, Val};
 use super::DataError;
 use crate::report::{clip, Check, Finding, Severity, Status, MAX_FINDINGS_PER_CHECK};
+use seen::{Key, SeenRows};
 
 /// Options of a validation run.
 #[derive(Debug, Clone)]
@@ -203,11 +206,11 @@ struct KeyOp {
 #[derive(Debug, Clone, Copy)]
 enum KeyKind {
     /// A value of a `unique` field.
-    Unique(usize, Fingerprint),
+    Unique(usize, Key),
     /// The primary key has an empty or invalid part.
     PkEmpty,
-    Pk(Fingerprint),
-    UniqueKey(usize, Fingerprint),
+    Pk(Key),
+    UniqueKey(usize, Key),
     /// Referenced values of a foreign key, then the key's own values.
     FkRef(usize, Fingerprint),
     FkOwn(usize, Fingerprint),
@@ -233,12 +236,14 @@ struct Validator<'s> {
     /// The per-row value buffer, kept between rows for its allocation.
     vals_spare: Vec<Option<Val<'static>>>,
     stats: Vec<FieldStats>,
-    unique_seen: Vec<Option<FpMap<u64>>>,
-    pk_seen: FpMap<u64>,
-    uk_seen: Vec<FpMap<u64>>,
+    unique_seen: Vec<Option<SeenRows>>,
+    pk_seen: SeenRows,
+    uk_seen: Vec<SeenRows>,
+    /// Per field: its type is integer, so a key of this field alone is remembered as the integer.
+    int_field: Vec<bool>,
     fk_refs: Vec<FpSet>,
     fk_pending: Vec<Vec<PendingReference>>,
-    dup_rows: FpMap<u64>,
+    dup_rows: SeenRows,
     /// The schema's keys as field indices, shared so the per-row checks need no copies.
     keys: KeyFields,
     /// Scratch space for canonical key bytes.
@@ -274,11 +279,12 @@ impl<'s> Validator<'s> {
             vals_spare: vec![],
             stats: vec![],
             unique_seen: vec![],
-            pk_seen: FpMap::default(),
+            pk_seen: SeenRows::default(),
+            int_field: vec![],
             uk_seen: vec![],
             fk_refs: vec![],
             fk_pending: vec![],
-            dup_rows: FpMap::default(),
+            dup_rows: SeenRows::default(),
             keys: KeyFields::default(),
             key_buf: Vec::new(),
             findings: vec![],
@@ -365,9 +371,14 @@ impl<'s> Validator<'s> {
         self.unique_seen = schema
             .fields
             .iter()
-            .map(|f| f.constraints.unique.then(FpMap::default))
+            .map(|f| f.constraints.unique.then(SeenRows::default))
             .collect();
-        self.uk_seen = vec![FpMap::default(); schema.unique_keys.len()];
+        self.int_field = schema
+            .fields
+            .iter()
+            .map(|f| f.ftype == FieldType::Integer)
+            .collect();
+        self.uk_seen = vec![SeenRows::default(); schema.unique_keys.len()];
         self.fk_refs = vec![FpSet::default(); schema.foreign_keys.len()];
         self.fk_pending = vec![vec![]; schema.foreign_keys.len()];
         self.column_of = vec![None; n];

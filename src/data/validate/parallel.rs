@@ -37,8 +37,9 @@ impl<'s> Validator<'s> {
         w.unique_seen = self
             .unique_seen
             .iter()
-            .map(|u| u.as_ref().map(|_| FpMap::default()))
+            .map(|u| u.as_ref().map(|_| SeenRows::default()))
             .collect();
+        w.int_field = self.int_field.clone();
         w.keys = self.keys.clone();
         w.schema = Some(schema);
         w.deferred = true;
