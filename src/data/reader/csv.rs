@@ -1,9 +1,10 @@
 //! CSV and TSV, streamed line by line.
 //!
-//! Most lines of most files hold no quote character: such a line is one record, split at the delimiter with
-//! `memchr`, with no copy and no state machine. A line with a quote character is handed to `csv-core` (the
-//! parser of the `csv` crate), which reads the record to its end across quoted newlines and undoes the `""`
-//! escapes. Empty lines are blank rows with their own row numbers, as Frictionless counts them; an unterminated
+//! Most lines of most files hold no quote character: such a line is one record, split at the delimiter eight
+//! bytes at a time, with no copy and no state machine. A line whose quoted cells are whole and end on the line
+//! is split outside the quotes and its `""` escapes undone, into a copy. Any other line with a quote character
+//! is handed to `csv-core` (the parser of the `csv` crate), which reads the record to its end across quoted
+//! newlines. Empty lines are blank rows with their own row numbers, as Frictionless counts them; an unterminated
 //! quote (which the parser reads to the end of the file) is found by following the quoting alongside.
 
 use std::cell::Cell as Shared;
@@ -269,26 +270,36 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
         last_start_line = start_line;
         records += 1;
         row += 1;
-        let has_quote = !split_line(
+        let split = split_line(
             &input.buf[start..eol],
             delimiter,
             quoting.then_some(quote),
             &mut ranges,
+            &mut quoted.text,
         );
-        let (text, plain): (&[u8], bool) = if has_quote {
-            let (lines, plain) = read_quoted(&mut parser, &mut input, &mut quoted).map_err(&io)?;
-            line += lines;
-            ranges.clear();
-            let mut from = 0usize;
-            for &e in &quoted.ends {
-                ranges.push((from as u32, e as u32));
-                from = e;
+        let (text, plain): (&[u8], bool) = match split {
+            Split::Plain | Split::Quoted => {
+                input.pos = (eol + 1).min(input.end);
+                line += 1;
+                if split == Split::Plain {
+                    (&input.buf[start..eol], true)
+                } else {
+                    // Quotes were taken out, so the text is not the line's: no columns.
+                    (&quoted.text, false)
+                }
             }
-            (&quoted.text, plain)
-        } else {
-            input.pos = (eol + 1).min(input.end);
-            line += 1;
-            (&input.buf[start..eol], true)
+            Split::Parser => {
+                let (lines, plain) =
+                    read_quoted(&mut parser, &mut input, &mut quoted).map_err(&io)?;
+                line += lines;
+                ranges.clear();
+                let mut from = 0usize;
+                for &e in &quoted.ends {
+                    ranges.push((from as u32, e as u32));
+                    from = e;
+                }
+                (&quoted.text, plain)
+            }
         };
         let text = std::str::from_utf8(text).map_err(|e| {
             let before = &text[..e.valid_up_to()];
@@ -330,56 +341,134 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
     super::finish(source, sink, labels_sent, bytes.get(), records)
 }
 
-/// Splits a line at `delimiter` into cell ranges; false when the line holds the `quote` character (the ranges
-/// are then meaningless: the line is a quoted record). Lines are short and cells shorter, so neither a `memchr`
-/// call per cell nor a branch per byte pays: each 32-byte block becomes two bit masks (which the compiler turns
-/// into vector compares), and the delimiters are taken from the mask.
-fn split_line(line: &[u8], delimiter: u8, quote: Option<u8>, ranges: &mut Vec<(u32, u32)>) -> bool {
-    #[inline(always)]
-    fn masks(block: &[u8; 32], delimiter: u8, quote: u8) -> (u32, u32) {
-        let (mut d, mut q) = (0u32, 0u32);
-        for (i, &b) in block.iter().enumerate() {
-            d |= u32::from(b == delimiter) << i;
-            q |= u32::from(b == quote) << i;
-        }
-        (d, q)
-    }
+/// How [`split_line`] took a line apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// No quote character: the ranges are the cells, in the line itself.
+    Plain,
+    /// Quoted cells, each a whole cell that starts and ends with the quote and doubles the quotes it holds: the
+    /// cells, unquoted, are in the `unquoted` text and the ranges are in it.
+    Quoted,
+    /// A quoted cell goes on past the end of the line (a quoted newline, or an unterminated quote), or a quote
+    /// stands where the simple rules above do not cover it: the line is left to `csv-core`.
+    Parser,
+}
+
+/// Bytes equal to one byte value, eight at a time: `0x80` in each byte of the result where `word` holds `splat`'s
+/// byte (SWAR, exact: no carry crosses a byte). A branch per byte or a `memchr` call per cell costs more on
+/// short lines and cells, and the crate has no `unsafe` to call vector instructions by hand.
+#[inline(always)]
+fn bytes_equal(word: u64, splat: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ splat;
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// Splits a line at `delimiter` into cell ranges. A line with the `quote` character is split outside quotes, and
+/// its cells are unquoted into `unquoted`, when every quoted cell is well formed; otherwise the line is for the
+/// full parser (see [`Split`]).
+fn split_line(
+    line: &[u8],
+    delimiter: u8,
+    quote: Option<u8>,
+    ranges: &mut Vec<(u32, u32)>,
+    unquoted: &mut Vec<u8>,
+) -> Split {
+    const ONES: u64 = 0x0101_0101_0101_0101;
     ranges.clear();
-    let (quoting, q) = (quote.is_some(), quote.unwrap_or(0));
+    let dsplat = ONES * u64::from(delimiter);
+    let qsplat = ONES * u64::from(quote.unwrap_or(0));
     let mut from = 0usize;
-    let mut take = |mut d: u32, base: usize, ranges: &mut Vec<(u32, u32)>| {
+    let mut base = 0usize;
+    let mut words = line.chunks_exact(8);
+    let mut step = |word: u64, live: u64, base: usize, ranges: &mut Vec<(u32, u32)>| -> bool {
+        if quote.is_some() && bytes_equal(word, qsplat) & live != 0 {
+            return false;
+        }
+        let mut d = bytes_equal(word, dsplat) & live;
         while d != 0 {
-            let i = base + d.trailing_zeros() as usize;
+            let i = base + (d.trailing_zeros() / 8) as usize;
             ranges.push((from as u32, i as u32));
             from = i + 1;
             d &= d - 1;
         }
+        true
     };
-    let mut blocks = line.chunks_exact(32);
-    let mut base = 0usize;
-    for block in &mut blocks {
-        let block: &[u8; 32] = block.try_into().unwrap_or(&[0; 32]);
-        let (d, qm) = masks(block, delimiter, q);
-        if quoting && qm != 0 {
-            return false;
+    for w in &mut words {
+        let word = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        if !step(word, u64::MAX, base, ranges) {
+            return split_quoted(line, delimiter, quote.unwrap_or(b'"'), ranges, unquoted);
         }
-        take(d, base, ranges);
-        base += 32;
+        base += 8;
     }
-    let rest = blocks.remainder();
+    let rest = words.remainder();
     if !rest.is_empty() {
-        let mut block = [0u8; 32];
-        block[..rest.len()].copy_from_slice(rest);
+        let mut tail = [0u8; 8];
+        tail[..rest.len()].copy_from_slice(rest);
         // The padding is not part of the line, whatever the delimiter and quote are.
-        let live = (1u32 << rest.len()) - 1;
-        let (d, qm) = masks(&block, delimiter, q);
-        if quoting && qm & live != 0 {
-            return false;
+        let live = u64::MAX >> (8 * (8 - rest.len()));
+        if !step(u64::from_le_bytes(tail), live, base, ranges) {
+            return split_quoted(line, delimiter, quote.unwrap_or(b'"'), ranges, unquoted);
         }
-        take(d & live, base, ranges);
     }
     ranges.push((from as u32, line.len() as u32));
-    true
+    Split::Plain
+}
+
+/// The quoted case of [`split_line`]: cells end at delimiters outside quotes; a cell with a quote must be
+/// `"…"` with its inner quotes doubled, which is then undone (what `csv-core` does with such a cell).
+fn split_quoted(
+    line: &[u8],
+    delimiter: u8,
+    quote: u8,
+    ranges: &mut Vec<(u32, u32)>,
+    unquoted: &mut Vec<u8>,
+) -> Split {
+    ranges.clear();
+    unquoted.clear();
+    let mut in_quotes = false;
+    let mut start = 0usize;
+    let mut cell_has_quote = false;
+    let mut cut = |start: usize, end: usize, has_quote: bool, ranges: &mut Vec<(u32, u32)>| {
+        let cell = &line[start..end];
+        let from = unquoted.len();
+        if has_quote {
+            if cell.len() < 2 || cell[0] != quote || cell[cell.len() - 1] != quote {
+                return false;
+            }
+            let inner = &cell[1..cell.len() - 1];
+            let mut i = 0;
+            while let Some(off) = memchr::memchr(quote, &inner[i..]) {
+                let at = i + off;
+                if inner.get(at + 1) != Some(&quote) {
+                    return false;
+                }
+                unquoted.extend_from_slice(&inner[i..=at]);
+                i = at + 2;
+            }
+            unquoted.extend_from_slice(&inner[i..]);
+        } else {
+            unquoted.extend_from_slice(cell);
+        }
+        ranges.push((from as u32, unquoted.len() as u32));
+        true
+    };
+    for (i, b) in memchr::memchr2_iter(delimiter, quote, line).map(|i| (i, line[i])) {
+        if b == quote {
+            in_quotes = !in_quotes;
+            cell_has_quote = true;
+        } else if !in_quotes {
+            if !cut(start, i, cell_has_quote, ranges) {
+                return Split::Parser;
+            }
+            start = i + 1;
+            cell_has_quote = false;
+        }
+    }
+    if in_quotes || !cut(start, line.len(), cell_has_quote, ranges) {
+        return Split::Parser;
+    }
+    Split::Quoted
 }
 
 /// Reads one record that holds a quote character with `csv-core`, from the start of its first line to its end,
@@ -441,12 +530,12 @@ fn encoding_name(source: &Source) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::split_line;
+    use super::{split_line, Split};
 
-    /// The block split against the obvious one, on lines of every length around the block size.
+    /// The word split against the obvious one, on lines of every length around the word size.
     #[test]
-    fn split_line_finds_every_delimiter_and_any_quote() {
-        let mut ranges = Vec::new();
+    fn split_line_finds_every_delimiter() {
+        let (mut ranges, mut text) = (Vec::new(), Vec::new());
         for len in 0..100usize {
             for seed in 0..8u64 {
                 let line: Vec<u8> = (0..len as u64)
@@ -456,10 +545,11 @@ mod tests {
                         _ => b'a' + (i % 26) as u8,
                     })
                     .collect();
-                let has_quote = line.contains(&b'"');
-                assert_eq!(split_line(&line, b',', Some(b'"'), &mut ranges), !has_quote);
                 // Without quoting a quote is text.
-                assert!(split_line(&line, b',', None, &mut ranges));
+                assert_eq!(
+                    split_line(&line, b',', None, &mut ranges, &mut text),
+                    Split::Plain
+                );
                 let mut want = Vec::new();
                 let mut from = 0;
                 for (i, &b) in line.iter().enumerate() {
@@ -470,10 +560,121 @@ mod tests {
                 }
                 want.push((from as u32, len as u32));
                 assert_eq!(ranges, want, "line {:?}", String::from_utf8_lossy(&line));
+                if !line.contains(&b'"') {
+                    assert_eq!(
+                        split_line(&line, b',', Some(b'"'), &mut ranges, &mut text),
+                        Split::Plain
+                    );
+                    assert_eq!(ranges, want);
+                }
             }
         }
         // A NUL delimiter does not match the padding.
-        assert!(split_line(b"a\0b", 0, None, &mut ranges));
+        assert_eq!(
+            split_line(b"a\0b", 0, None, &mut ranges, &mut text),
+            Split::Plain
+        );
         assert_eq!(ranges, vec![(0, 1), (2, 3)]);
+    }
+
+    fn cells(text: &[u8], ranges: &[(u32, u32)]) -> Vec<String> {
+        ranges
+            .iter()
+            .map(|&(a, b)| String::from_utf8_lossy(&text[a as usize..b as usize]).into_owned())
+            .collect()
+    }
+
+    /// What the `csv` crate (csv-core underneath) reads from one line.
+    fn csv_cells(line: &[u8]) -> Vec<String> {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(line);
+        let mut rec = csv::ByteRecord::new();
+        assert!(r.read_byte_record(&mut rec).unwrap_or(false));
+        rec.iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
+    }
+
+    /// Every line of quotes, delimiters and text that the quoted split takes, it splits as csv-core does; the
+    /// lines it leaves to the parser include every one with an open quote.
+    #[test]
+    fn quoted_lines_split_as_csv_core_reads_them() {
+        let (mut ranges, mut text) = (Vec::new(), Vec::new());
+        let alphabet = [b'a', b',', b'"', b' ', b'b'];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let (mut quoted, mut parser) = (0, 0);
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Cells of plain text, well-formed quoted text, or any bytes of the alphabet.
+            let mut line: Vec<u8> = Vec::new();
+            for c in 0..1 + state % 4 {
+                let bits = state.rotate_right(c as u32 * 16);
+                if c > 0 {
+                    line.push(b',');
+                }
+                let len = (bits >> 2) as usize % 6;
+                let pick = |i: usize| alphabet[((bits >> (4 + i % 12 * 5)) as usize + i) % 5];
+                match bits % 3 {
+                    0 => line.extend((0..len).map(pick).filter(|&b| b != b'"' && b != b',')),
+                    1 => {
+                        line.push(b'"');
+                        for i in 0..len {
+                            match pick(i) {
+                                b'"' => line.extend_from_slice(b"\"\""),
+                                b => line.push(b),
+                            }
+                        }
+                        line.push(b'"');
+                    }
+                    _ => line.extend((0..len).map(pick)),
+                }
+            }
+            if line.is_empty() {
+                line.push(b'a');
+            }
+            let show = String::from_utf8_lossy(&line).into_owned();
+            match split_line(&line, b',', Some(b'"'), &mut ranges, &mut text) {
+                Split::Plain => {
+                    assert!(!line.contains(&b'"'), "{show}");
+                    assert_eq!(cells(&line, &ranges), csv_cells(&line), "{show}");
+                }
+                Split::Quoted => {
+                    quoted += 1;
+                    assert_eq!(cells(&text, &ranges), csv_cells(&line), "{show}");
+                }
+                Split::Parser => {
+                    parser += 1;
+                    assert!(line.contains(&b'"'), "{show}");
+                }
+            }
+        }
+        assert!(
+            quoted > 1_000 && parser > 1_000,
+            "{quoted} quoted, {parser} to the parser"
+        );
+        // Well-formed quoted cells are never left to the parser.
+        for line in [
+            &b"1,\"a,b\",\"\"\"q\"\"\",\"\",x"[..],
+            b"\"one\"",
+            b"\"\"\"\"",
+            b"a,\"long cell with \"\"quotes\"\" and, commas, across the eight-byte words\",z",
+        ] {
+            let show = String::from_utf8_lossy(line).into_owned();
+            assert_eq!(
+                split_line(line, b',', Some(b'"'), &mut ranges, &mut text),
+                Split::Quoted,
+                "{show}"
+            );
+            assert_eq!(cells(&text, &ranges), csv_cells(line), "{show}");
+        }
+        // An open quote goes to the parser, which reads on past the line.
+        assert_eq!(
+            split_line(b"a,\"b", b',', Some(b'"'), &mut ranges, &mut text),
+            Split::Parser
+        );
     }
 }
