@@ -335,3 +335,61 @@ fn records_longer_than_the_read_buffer() {
     );
     assert_eq!(v.rows, 5);
 }
+
+/// Unique integers are held exactly, whatever their order and spread: repeats name the row of the first
+/// sighting, and integers that one double cannot tell apart (2^53 and 2^53 + 1) are different values.
+#[test]
+fn unique_integers_name_the_first_row_of_each_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = b"id,code\n".to_vec();
+    let mut first_row = std::collections::HashMap::new();
+    let mut want = Vec::new();
+    // A scattered dense range, a descending run, far-apart values and the two neighbours past 2^53.
+    let values: Vec<i64> = (0..6_000i64)
+        .map(|i| (i * 7_919) % 6_000)
+        .chain((0..3_000i64).rev().map(|i| -i))
+        .chain((0..500i64).map(|i| i * 1_000_000_007))
+        .chain([
+            9_007_199_254_740_992,
+            9_007_199_254_740_993,
+            i64::MIN,
+            i64::MAX,
+            i64::MIN,
+        ])
+        .collect();
+    for (i, v) in values.iter().enumerate() {
+        let row = i as u64 + 2;
+        data.extend_from_slice(format!("{v},{}\n", v % 97).as_bytes());
+        match first_row.get(v) {
+            Some(first) => want.push((row, format!("repeats row {first}"))),
+            None => {
+                first_row.insert(*v, row);
+            }
+        }
+    }
+    let p = write(dir.path(), "t.csv", &data);
+    let schema = r#"{"fields": [
+        {"name": "id", "type": "integer", "constraints": {"unique": true}},
+        {"name": "code", "type": "integer"}], "primaryKey": ["id"]}"#;
+    let v = run(&p, schema, Dialect::default());
+    let c = &v.checks[0];
+    let got: Vec<(u64, String)> = c
+        .findings
+        .iter()
+        .filter(|f| f.code == "unique-error")
+        .map(|f| {
+            let at = f.message.find("repeats").unwrap();
+            (f.row.unwrap(), f.message[at..].to_string())
+        })
+        .collect();
+    assert_eq!(got, want);
+    // The primary key, one integer field too, repeats on the same rows.
+    let pk: Vec<u64> = c
+        .findings
+        .iter()
+        .filter(|f| f.code == "primary-key")
+        .map(|f| f.row.unwrap())
+        .collect();
+    assert_eq!(pk, want.iter().map(|w| w.0).collect::<Vec<_>>());
+    assert!(!want.is_empty());
+}

@@ -113,6 +113,7 @@ impl Field {
     }
 
     /// Casts a text value of this field (also used for constraint values written as strings).
+    #[inline(always)]
     pub fn cast_text<'a>(&self, s: &'a str) -> Option<Val<'a>> {
         let fmt = self.format.as_str();
         match self.ftype {

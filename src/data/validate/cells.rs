@@ -109,7 +109,10 @@ impl Validator<'_> {
         Some(val)
     }
 
-    /// A present cell's value as the field's type, or `None` when it does not cast.
+    /// A present cell's value as the field's type, or `None` when it does not cast. Inlined, with
+    /// [`Field::cast_text`](crate::data::schema::Field::cast_text), into the per-cell loop: returned through
+    /// memory, the value was written in halves and read back whole, a store-forwarding stall on every cell.
+    #[inline(always)]
     pub(super) fn cast_cell<'c>(&self, fi: usize, cell: &Cell<'c>) -> Option<Val<'c>> {
         let field = &self.schema().fields[fi];
         match cell {
