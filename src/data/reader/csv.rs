@@ -29,7 +29,6 @@ struct LineAdapter<R> {
     quote: Option<u8>,
     delimiter: u8,
     seen: Rc<Seen>,
-    buf: Vec<u8>,
     /// A `\r` ended the previous chunk: a `\n` starting this one belongs to it.
     pending_cr: bool,
     prev: Option<u8>,
@@ -37,41 +36,42 @@ struct LineAdapter<R> {
 }
 
 impl<R: Read> LineAdapter<R> {
-    fn normalise(&mut self, n: usize, out: &mut [u8]) -> usize {
-        let input = &self.buf[..n];
-        let mut w = 0;
+    /// Rewrites the line ends of `buf` in place (the text only shrinks): most files have no `\r` at all, and
+    /// then this is one `memchr` and no copy. Returns the new length.
+    fn normalise(&mut self, buf: &mut [u8]) -> usize {
+        let n = buf.len();
         let mut start = 0;
-        if self.pending_cr && input.first() == Some(&b'\n') {
+        if self.pending_cr && buf.first() == Some(&b'\n') {
             start = 1;
         }
         self.pending_cr = false;
-        let mut i = start;
-        while let Some(off) = memchr::memchr(b'\r', &input[i..]) {
-            let cr = i + off;
-            out[w..w + cr - start].copy_from_slice(&input[start..cr]);
-            w += cr - start;
-            out[w] = b'\n';
+        let Some(first) = memchr::memchr(b'\r', &buf[start..]) else {
+            if start > 0 {
+                buf.copy_within(start.., 0);
+            }
+            return n - start;
+        };
+        let mut w = 0;
+        let mut i = start + first;
+        loop {
+            // `buf[start..i]` is text, and `buf[i]` a `\r`.
+            buf.copy_within(start..i, w);
+            w += i - start;
+            buf[w] = b'\n';
             w += 1;
-            if cr + 1 < n {
-                start = if input[cr + 1] == b'\n' {
-                    cr + 2
-                } else {
-                    cr + 1
-                };
-            } else {
+            if i + 1 == n {
                 self.pending_cr = true;
-                start = n;
+                return w;
             }
-            i = start;
-            if i >= n {
-                break;
+            start = if buf[i + 1] == b'\n' { i + 2 } else { i + 1 };
+            match memchr::memchr(b'\r', &buf[start..]) {
+                Some(off) => i = start + off,
+                None => {
+                    buf.copy_within(start..n, w);
+                    return w + n - start;
+                }
             }
         }
-        if start < n {
-            out[w..w + n - start].copy_from_slice(&input[start..n]);
-            w += n - start;
-        }
-        w
     }
 
     fn track_quotes(&mut self, chunk: &[u8]) {
@@ -108,13 +108,11 @@ impl<R: Read> LineAdapter<R> {
 impl<R: Read> Read for LineAdapter<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         loop {
-            let want = out.len().min(1 << 16);
-            self.buf.resize(want, 0);
-            let n = self.inner.read(&mut self.buf[..want])?;
+            let n = self.inner.read(out)?;
             if n == 0 {
                 return Ok(0);
             }
-            let w = self.normalise(n, out);
+            let w = self.normalise(&mut out[..n]);
             if w == 0 {
                 // The chunk was only the `\n` of a split CRLF; read on.
                 continue;
@@ -209,7 +207,6 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
         quote: quoting.then_some(quote),
         delimiter,
         seen: seen.clone(),
-        buf: Vec::new(),
         pending_cr: false,
         prev: None,
         just_closed: false,
@@ -530,7 +527,47 @@ fn encoding_name(source: &Source) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{split_line, Split};
+    use super::{split_line, LineAdapter, Seen, Split};
+    use std::io::Read;
+
+    /// A reader that hands out at most `step` bytes a call, to split line ends across chunks.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// CRLF and lone CR become LF, however the input is cut into chunks.
+    #[test]
+    fn line_ends_are_normalised_across_chunks() {
+        let input = b"a,b\r\n1,2\r3,4\n\r\n\r\r\n5,\"x\r\ny\"\r\n6\r";
+        let want = b"a,b\n1,2\n3,4\n\n\n\n5,\"x\ny\"\n6\n";
+        for step in 1..=input.len() {
+            let mut adapter = LineAdapter {
+                inner: Trickle(input, step),
+                quote: Some(b'"'),
+                delimiter: b',',
+                seen: Default::default(),
+                pending_cr: false,
+                prev: None,
+                just_closed: false,
+            };
+            let mut got = Vec::new();
+            adapter.read_to_end(&mut got).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(want),
+                "step {step}"
+            );
+            let seen: &Seen = &adapter.seen;
+            assert!(!seen.in_quotes.get(), "step {step}");
+        }
+    }
 
     /// The word split against the obvious one, on lines of every length around the word size.
     #[test]
