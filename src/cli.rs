@@ -137,6 +137,18 @@ pub struct CheckArgs {
     /// Post nothing to the pull request, even with a token.
     #[arg(long, overrides_with = "comment")]
     pub no_comment: bool,
+    /// Read the config and its schemas as they are at this git ref (e.g. origin/main), not from the working
+    /// tree: a pull request then cannot move its own gates. Data and models still come from the working tree.
+    #[arg(long, value_name = "REF")]
+    pub config_from: Option<String>,
+    /// Report what this change does to the gates (mlgate.yml and its schemas) against this git ref
+    /// [default: origin/$GITHUB_BASE_REF in a pull request's workflow, else no comparison]
+    #[arg(long, value_name = "REF")]
+    pub gates_base: Option<String>,
+    /// Let paths in mlgate.yml leave the repository (absolute, `..`, symbolic links); values read from such
+    /// files are not shown. For trusted configs only.
+    #[arg(long)]
+    pub allow_outside_repo: bool,
 }
 
 /// How to read a data file (the dialect).
@@ -210,7 +222,9 @@ pub struct KeygenArgs {
 pub struct KeyArgs {
     /// The secret key: a file (PKCS#8 PEM, unencrypted OpenSSH or mlgate's own), or `env:VAR` for the key's
     /// text in an environment variable (a CI secret) [default: env:MLGATE_SIGNING_KEY]
-    #[arg(short, long, value_name = "FILE|env:VAR")]
+    // A value that starts with `-` (a PEM key pasted in) is taken as the value, so that clap's own "unexpected
+    // argument" error never echoes it; `secret_key` refuses it without showing it.
+    #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Option<String>,
 }
 
@@ -450,7 +464,7 @@ pub struct QuantizeArgs {
 #[derive(Debug, Args)]
 pub struct OptionalKeyArgs {
     /// Sign the bundle with this secret key: a file, or `env:VAR` for the key's text in an environment variable.
-    #[arg(short, long, value_name = "FILE|env:VAR")]
+    #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Option<String>,
 }
 
