@@ -90,6 +90,9 @@ pub struct InitArgs {
     /// Replace files that already exist.
     #[arg(long)]
     pub force: bool,
+    /// The mlgate action the workflows use, pinned to a commit: OWNER/REPO@SHA [default: this release's commit]
+    #[arg(long, value_name = "OWNER/REPO@SHA")]
+    pub action: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

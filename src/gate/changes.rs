@@ -59,14 +59,13 @@ fn diff(
         }
         (Some(Value::Array(b)), Some(Value::Array(h))) if named(b) && named(h) => {
             let name = |v: &Value| v["name"].as_str().unwrap_or_default().to_string();
+            // A named element (a schema's field) added or removed is one change, not one per key.
             for bv in b {
                 path.push(name(bv));
-                diff(
-                    path,
-                    Some(bv),
-                    h.iter().find(|hv| name(hv) == name(bv)),
-                    out,
-                );
+                match h.iter().find(|hv| name(hv) == name(bv)) {
+                    Some(hv) => diff(path, Some(bv), Some(hv), out),
+                    None => out.push((path.clone(), "removed".into())),
+                }
                 path.pop();
             }
             for hv in h
@@ -74,6 +73,21 @@ fn diff(
                 .filter(|hv| !b.iter().any(|bv| name(bv) == name(hv)))
             {
                 path.push(name(hv));
+                out.push((path.clone(), format!("added: {}", show(hv))));
+                path.pop();
+            }
+        }
+        // A whole object added or removed under a key: its leaves, so that each reads on its own line.
+        (Some(Value::Object(b)), None) if !b.is_empty() => {
+            for (k, bv) in b {
+                path.push(k.clone());
+                diff(path, Some(bv), None, out);
+                path.pop();
+            }
+        }
+        (None, Some(Value::Object(h))) if !h.is_empty() => {
+            for (k, hv) in h {
+                path.push(k.clone());
                 diff(path, None, Some(hv), out);
                 path.pop();
             }
@@ -248,7 +262,7 @@ mod tests {
             [
                 "model clf: accuracy min 0.9 -> 0.5",
                 "model clf: accuracy max_drop removed (was 0.02)",
-                "model clf: f1_macro added: {\"min\":0.1}",
+                "model clf: f1_macro min added: 0.1",
             ]
         );
         assert_eq!(ch[0].line, Some(6));
