@@ -23,14 +23,7 @@ pub fn load_config(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let shown = format!("{reference}:{name}");
-    let bytes = crate::gate::git::file_at_ref(dir, reference, &name)
-        .map_err(|e| crate::error::Error::Usage(format!("{shown}: {e}; {}", e.help(reference))))?
-        .ok_or_else(|| {
-            crate::error::Error::Usage(format!("{shown}: there is no config at {reference}"))
-        })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| crate::error::Error::Usage(format!("{shown}: not UTF-8 text")))?;
+    let text = text_at_ref(dir, reference, &name, "there is no config there")?;
     let mut config = Config::parse(&text, path)?;
     config.confine(&text, opts)?;
     Ok(config)
@@ -131,19 +124,26 @@ fn config_dir(config: &Config) -> &Path {
     config.path.parent().unwrap_or(Path::new(""))
 }
 
+/// The text of `rel` (relative to `dir`) at git ref `reference`; `missing` says what it means that it is absent.
+fn text_at_ref(dir: &Path, reference: &str, rel: &str, missing: &str) -> Result<String> {
+    let shown = format!("{reference}:{rel}");
+    let usage = |m: String| crate::error::Error::Usage(format!("{shown}: {m}"));
+    let bytes = crate::gate::git::file_at_ref(dir, reference, rel)
+        .map_err(|e| usage(format!("{e}; {}", e.help(reference))))?
+        .ok_or_else(|| usage(missing.to_string()))?;
+    String::from_utf8(bytes).map_err(|_| usage("not UTF-8 text".into()))
+}
+
 /// The schema as it is at `reference` (`--config-from`).
 fn schema_at_ref(config: &Config, file: &Path, reference: &str) -> Result<Schema> {
     let rel = relative_to_config(config, file);
+    let text = text_at_ref(
+        config_dir(config),
+        reference,
+        &rel,
+        "the schema is not there (--config-from reads the config and its schemas there)",
+    )?;
     let shown = format!("{reference}:{rel}");
-    let bytes = crate::gate::git::file_at_ref(config_dir(config), reference, &rel)
-        .map_err(|e| crate::error::Error::Usage(format!("{shown}: {e}; {}", e.help(reference))))?
-        .ok_or_else(|| {
-            crate::error::Error::Usage(format!(
-                "{shown}: the schema is not in {reference} (--config-from reads the config and its schemas there)"
-            ))
-        })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| crate::error::Error::Usage(format!("{shown}: not UTF-8 text")))?;
     Ok(Schema::parse(&text, &shown)?)
 }
 
