@@ -56,6 +56,24 @@ impl Target {
                 )
             })
     }
+
+    /// The profile of the machine mlgate runs on, from the OS and CPU it was built for; `None` where no profile
+    /// describes it (then [`Target::machine_name`] names it).
+    pub fn this_machine() -> Option<Target> {
+        let name = Target::machine_name();
+        TARGETS.iter().copied().find(|t| t.name == name)
+    }
+
+    /// `OS-ARCH` of this machine as mlgate names targets: `linux-x86_64`, `linux-aarch64`, `linux-armv7`,
+    /// `macos-aarch64`, ...
+    pub fn machine_name() -> String {
+        let arch = match std::env::consts::ARCH {
+            // Rust's `arm` is 32-bit ARM; mlgate's only 32-bit ARM profile is ARMv7 with hard float.
+            "arm" => "armv7",
+            other => other,
+        };
+        format!("{}-{arch}", std::env::consts::OS)
+    }
 }
 
 #[cfg(test)]
@@ -70,5 +88,23 @@ mod tests {
         assert!(Target::named("windows")
             .unwrap_err()
             .contains("linux-x86_64, linux-aarch64, linux-armv7"));
+    }
+
+    #[test]
+    fn this_machine_is_named_like_a_target() {
+        let name = Target::machine_name();
+        assert!(name.starts_with(std::env::consts::OS), "{name}");
+        if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            assert_eq!(Target::this_machine().map(|t| t.name), Some("linux-x86_64"));
+        }
+        if cfg!(all(target_os = "linux", target_arch = "aarch64")) {
+            assert_eq!(
+                Target::this_machine().map(|t| t.name),
+                Some("linux-aarch64")
+            );
+        }
+        if cfg!(target_os = "macos") {
+            assert_eq!(Target::this_machine(), None);
+        }
     }
 }
