@@ -296,6 +296,14 @@ fn an_unlisted_entry_of_a_signed_bundle_is_refused_before_its_bytes_are_read() {
          its bytes were read"
     );
     assert!(out["predictions"].is_null());
+    // The manifest read before the stop is not vouched for: no identity check is reported on it.
+    let kinds: Vec<&str> = out["report"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["bundle", "signature"]);
 
     // Without keys nothing is trusted: the whole archive is read, and the cut is what is reported.
     let o = w.run(&bundle, &["--target", "linux-aarch64"]);

@@ -495,7 +495,9 @@ pub fn check_bundle(path: &Path, opts: &CheckOptions) -> Result<CheckedBundle, E
     if checker.keyed() {
         checks.push(signature_check(&subject, &checker));
     }
-    if let Some(c) = identity_check(&subject, checker.manifest.as_ref(), &opts.expect) {
+    // A manifest read before the reading stopped is not vouched for: what it says is not held up as a pass.
+    let manifest = checker.manifest.as_ref().filter(|_| checker.stop.is_none());
+    if let Some(c) = identity_check(&subject, manifest, &opts.expect) {
         checks.push(c);
     }
     Ok(CheckedBundle {
