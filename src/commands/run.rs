@@ -21,16 +21,12 @@ pub fn run(a: RunArgs) -> Result<Exit> {
         .iter()
         .map(|p| PublicKey::load(p))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let target = match (&a.target, Target::this_machine()) {
-        (Some(t), _) => t.clone(),
-        (None, Some(t)) => t.name.to_string(),
-        (None, None) => {
-            return Err(Error::Usage(format!(
-                "this machine ({}) is none of the bundle targets: pass --target TARGET to say which bundles it runs",
-                Target::machine_name()
-            )))
-        }
-    };
+    let target = Target::expected(
+        a.target.as_deref(),
+        Target::this_machine(),
+        &Target::machine_name(),
+    )
+    .map_err(Error::Usage)?;
     let outcome = run_bundle(&RunOptions {
         bundle: a.bundle.clone(),
         input: a.input.clone(),

@@ -64,6 +64,23 @@ impl Target {
         TARGETS.iter().copied().find(|t| t.name == name)
     }
 
+    /// The target a device expects bundles for: `explicit` (`--target`), else `machine`'s; the error says that a
+    /// machine no profile describes (`machine_name`) must name one.
+    pub fn expected(
+        explicit: Option<&str>,
+        machine: Option<Target>,
+        machine_name: &str,
+    ) -> Result<String, String> {
+        match (explicit, machine) {
+            (Some(t), _) => Ok(t.to_string()),
+            (None, Some(t)) => Ok(t.name.to_string()),
+            (None, None) => Err(format!(
+                "this machine ({machine_name}) is none of the bundle targets: pass --target TARGET to say which \
+                 bundles it runs"
+            )),
+        }
+    }
+
     /// `OS-ARCH` of this machine as mlgate names targets: `linux-x86_64`, `linux-aarch64`, `linux-armv7`,
     /// `macos-aarch64`, ...
     pub fn machine_name() -> String {
@@ -88,6 +105,24 @@ mod tests {
         assert!(Target::named("windows")
             .unwrap_err()
             .contains("linux-x86_64, linux-aarch64, linux-armv7"));
+    }
+
+    #[test]
+    fn the_expected_target_is_the_flag_else_the_machine() {
+        let x86 = Target::named("linux-x86_64").ok();
+        assert_eq!(
+            Target::expected(Some("linux-armv7"), x86, "linux-x86_64").unwrap(),
+            "linux-armv7"
+        );
+        assert_eq!(
+            Target::expected(None, x86, "linux-x86_64").unwrap(),
+            "linux-x86_64"
+        );
+        assert_eq!(
+            Target::expected(None, None, "macos-aarch64").unwrap_err(),
+            "this machine (macos-aarch64) is none of the bundle targets: pass --target TARGET to say which \
+             bundles it runs"
+        );
     }
 
     #[test]
