@@ -518,9 +518,26 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// A trusted public key (repeatable): the bundle must be signed by one of them. Without it only the digests
-    /// are checked.
+    /// are checked (integrity, not authenticity), with a warning.
     #[arg(short, long = "pubkey", value_name = "FILE")]
     pub pubkey: Vec<PathBuf>,
+    /// Refuse (exit 1) to run a bundle without --pubkey, instead of warning.
+    #[arg(
+        long,
+        env = "MLGATE_REQUIRE_SIGNATURE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub require_signature: bool,
+    /// The target the bundle must be for [default: this machine's, e.g. linux-x86_64]
+    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    pub target: Option<String>,
+    /// The model name the bundle must hold (its manifest's `name`).
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// The oldest bundle version accepted (SemVer order; `1.2` means `1.2.0`).
+    #[arg(long, value_name = "V", value_parser = crate::edge::version::Version::parse)]
+    pub min_version: Option<crate::edge::version::Version>,
     /// Feature columns of a table input in the model's input order, comma-separated [default: every column]
     #[arg(long, value_name = "a,b,c", value_delimiter = ',')]
     pub features: Option<Vec<String>>,
@@ -529,4 +546,9 @@ pub struct RunArgs {
     pub batch_size: usize,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// A target profile's name, checked against the known ones.
+fn parse_target(s: &str) -> Result<String, String> {
+    crate::edge::Target::named(s).map(|t| t.name.to_string())
 }
