@@ -95,7 +95,15 @@ fn the_verdict_does_not_depend_on_the_name() {
     let opts = ScanOptions::default();
     for s in manifest() {
         let bytes = std::fs::read(Path::new(CORPUS).join(&s.file)).unwrap();
-        for name in ["x", "x.txt", "x.onnx", "x.safetensors", "x.pkl", "x.npy", "x.zip"] {
+        for name in [
+            "x",
+            "x.txt",
+            "x.onnx",
+            "x.safetensors",
+            "x.pkl",
+            "x.npy",
+            "x.zip",
+        ] {
             let p = dir.join(name);
             std::fs::write(&p, &bytes).unwrap();
             let c = scan(&p, name, &opts).unwrap();

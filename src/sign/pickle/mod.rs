@@ -259,7 +259,11 @@ pub fn scan(path: &Path, subject: &str, opts: &ScanOptions) -> Result<Check, Sig
             match input.peek() {
                 Ok(Some(_)) => {
                     walk_all(input, &mut out, allow, "", None, true);
-                    formats.push(pickle_format(&out, &ext, Some(if gz { "gzip" } else { "zlib" })));
+                    formats.push(pickle_format(
+                        &out,
+                        &ext,
+                        Some(if gz { "gzip" } else { "zlib" }),
+                    ));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -400,7 +404,12 @@ fn walk_all<R: Read>(
 /// Reads bytes as `pickle.load` would, not knowing whether they are a pickle: they are one if the unpickler
 /// reaches STOP, or names a global (or does something else the scan reports) before it stops with an error;
 /// otherwise they are not, and nothing is recorded.
-fn plain_one<R: Read>(input: &mut Input<R>, out: &mut Findings, allow: &[String], entry: &str) -> bool {
+fn plain_one<R: Read>(
+    input: &mut Input<R>,
+    out: &mut Findings,
+    allow: &[String],
+    entry: &str,
+) -> bool {
     let mut mine = Findings::default();
     match vm::walk_plain(input, &mut mine, allow, entry) {
         Ok(()) => {}
@@ -883,10 +892,7 @@ mod tests {
             system()
         );
         // BININT takes TFLite's identifier at bytes 4-7.
-        assert_eq!(
-            plain(b"NNNJTFL30cposix\nsystem\n(S'ls'\ntR."),
-            system()
-        );
+        assert_eq!(plain(b"NNNJTFL30cposix\nsystem\n(S'ls'\ntR."), system());
         // A second pickle without PROTO after a first one, as pickle.load in a loop reads them.
         let mut out = Findings::default();
         walk_all(
@@ -899,6 +905,62 @@ mod tests {
         );
         assert_eq!(out.pickles, 2);
         assert_eq!(out.entries.len(), 1);
+    }
+
+    #[test]
+    fn a_stream_that_piles_up_values_is_stopped() {
+        let mut p = b"\x80\x04".to_vec();
+        p.extend(std::iter::repeat_n(b'N', (2 << 20) + (1 << 17)));
+        p.push(b'.');
+        assert_eq!(codes(&p), ["pickle-unscannable"]);
+        // Read as pickle.load reads any file, it names nothing: no pickle.
+        assert_eq!(plain(&p[2..]), None);
+    }
+
+    #[test]
+    fn npy_headers_are_read_as_python_literals() {
+        let strings = quoted_strings(r#"{"descr" : '|O', 'shape': (1,), "a\"b": 1}"#);
+        assert_eq!(strings, ["descr", "|O", "shape", "a\\\"b"]);
+        for code in ["O", "|O", "<O8", "=O"] {
+            assert!(is_object_code(code), "{code}");
+        }
+        for code in ["Output", "<f8", "|b1", ""] {
+            assert!(!is_object_code(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn tar_sizes_and_bad_headers() {
+        assert_eq!(tar_size(b"00000000012\0"), Some(10));
+        assert_eq!(tar_size(b"\x80\0\0\0\0\0\0\0\0\0\x01\0"), Some(256));
+        assert_eq!(tar_size(b"not octal\0\0\0"), None);
+        let mut header = [0u8; 512];
+        header[..4].copy_from_slice(b"evil");
+        header[124..128].copy_from_slice(b"zzzz");
+        header[257..262].copy_from_slice(b"ustar");
+        let err = tar(&header[..], &mut Findings::default(), &[]).unwrap_err();
+        assert!(
+            err.contains("\"evil\" has a size that is not a number"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn zip_entries_in_methods_the_scan_does_not_read_are_unscannable() {
+        let mut z = std::fs::read("tests/fixtures/pickles/corpus/benign/benign.zip").unwrap();
+        // Compression method 12 (bzip2) in the local header and in the central directory.
+        z[8] = 12;
+        let cd = z.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap();
+        z[cd + 10] = 12;
+        let mut out = Findings::default();
+        zip(std::io::Cursor::new(z), &mut out, &[]).unwrap();
+        let (key, acc) = out.entries.iter().next().unwrap();
+        assert_eq!(key.0, "pickle-unscannable");
+        assert!(
+            acc.message.contains("which the scan does not read"),
+            "{}",
+            acc.message
+        );
     }
 
     #[test]

@@ -284,7 +284,15 @@ fn surely_not_str(v: &V) -> bool {
 
 /// Encodings `_codecs.encode` is called with in pickles (protocol 2 writes bytes as `encode(text, 'latin1')`).
 /// Any other name makes the codec registry import a module by that name.
-const PLAIN_ENCODINGS: &[&str] = &["latin1", "latin-1", "latin_1", "iso-8859-1", "utf-8", "utf8", "ascii"];
+const PLAIN_ENCODINGS: &[&str] = &[
+    "latin1",
+    "latin-1",
+    "latin_1",
+    "iso-8859-1",
+    "utf-8",
+    "utf8",
+    "ascii",
+];
 
 /// A dotted Python name (`os.path`, `Class.attr`): what an import could find. Anything else fails to import.
 fn importable(s: &str) -> bool {
@@ -512,7 +520,7 @@ impl<'a> Vm<'a> {
             let at = input.pos;
             let op = input.byte()?;
             out.opcodes += 1;
-            if out.opcodes % HELD_EVERY == 0
+            if out.opcodes.is_multiple_of(HELD_EVERY)
                 && self.stack.len() + self.meta.iter().map(Vec::len).sum::<usize>() > MAX_HELD
             {
                 return Err(StreamError::Unscannable {
@@ -551,7 +559,9 @@ impl<'a> Vm<'a> {
                 b'P' => {
                     input.line()?;
                     if self.plain_load {
-                        return Err(self.malformed(at, "a persistent ID, which pickle.load refuses"));
+                        return Err(
+                            self.malformed(at, "a persistent ID, which pickle.load refuses")
+                        );
                     }
                     self.stack.push(V::Other);
                 }
@@ -809,7 +819,9 @@ impl<'a> Vm<'a> {
                             self.global(&m, &n, at, out, "imports")
                         }
                         _ if self.shadow => V::Other,
-                        _ if self.plain_load && (surely_not_str(&module) || surely_not_str(&name)) => {
+                        _ if self.plain_load
+                            && (surely_not_str(&module) || surely_not_str(&name)) =>
+                        {
                             return Err(self.malformed(at, "STACK_GLOBAL requires strings"));
                         }
                         _ => {
@@ -917,7 +929,9 @@ impl<'a> Vm<'a> {
                 b'Q' => {
                     self.pop(at)?;
                     if self.plain_load {
-                        return Err(self.malformed(at, "a persistent ID, which pickle.load refuses"));
+                        return Err(
+                            self.malformed(at, "a persistent ID, which pickle.load refuses")
+                        );
                     }
                     self.stack.push(V::Other);
                 }
