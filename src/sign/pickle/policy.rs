@@ -170,6 +170,7 @@ const DANGEROUS_MODULES: &[(&str, &str)] = &[
     ("platform", "runs programs"),
     ("mailcap", "runs programs"),
     ("cgitb", "writes files"),
+    ("antigravity", "opens a web browser when imported"),
 ];
 
 /// Single globals that run code or load unchecked data.

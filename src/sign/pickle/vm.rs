@@ -435,6 +435,7 @@ impl<'a> Vm<'a> {
 
     /// `callable(*args)`, as REDUCE, NEWOBJ, INST and OBJ do.
     fn call(&mut self, callable: V, args: V, at: u64, out: &mut Findings) -> V {
+        out.calls += 1;
         match &callable {
             V::Global(g) if g.class == Class::Lookup => {
                 let names = args
