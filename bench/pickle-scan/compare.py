@@ -74,7 +74,11 @@ def main():
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     misses = []
     for t in tools:
-        missed = [r[0] for r in results if (r[1] == "fail") != (r[5][t] == "flagged") and not (r[1] == "fail" and r[5][t] == "error")]
+        missed = [
+            r[0]
+            for r in results
+            if (r[1] == "fail" and r[5][t] == "clean") or (r[1] == "pass" and r[5][t] != "clean")
+        ]
         misses.append(f"- {t}: {len(missed)} wrong: " + (", ".join(f"`{m}`" for m in missed) if missed else "none"))
     table = "\n".join(lines) + "\n\nWrong verdicts (a malicious file neither flagged nor refused with an error; a benign file flagged or refused with an error):\n\n" + "\n".join(misses) + "\n"
     (out / "table.md").write_text(table)
