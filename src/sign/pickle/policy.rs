@@ -9,8 +9,16 @@
 //! - PyTorch tensors, storages, parameters, dtypes and `torch.nn` modules, and TorchScript's list builders and
 //!   compiled classes (`torch.jit._pickle.build_*`, `__torch__.*`);
 //! - joblib's array wrapper;
-//! - the classes (names that start with a capital letter) of scikit-learn, XGBoost, LightGBM, CatBoost, pandas
-//!   and SciPy, plus their Cython/pandas unpickling helpers (`__pyx_unpickle_*`, `_unpickle_*`, `newObj`, ...).
+//! - the classes (names that start with a capital letter) of scikit-learn, SciPy, pandas' data structures
+//!   (`pandas.core`, `pandas._libs`) and the model modules of XGBoost, LightGBM and CatBoost, plus their
+//!   Cython/pandas unpickling helpers (`__pyx_unpickle_*`, `_unpickle_*`, `newObj`, ...).
+//!
+//! An allowed name must be safe to call with any arguments a pickle gives it: a class whose constructor or
+//! `__setstate__` evaluates text, writes files or imports modules is not data. So `numpy.memmap` (creates files),
+//! pandas' top level and `pandas.io` (`HDFStore`, `ExcelWriter`), `pandas.core.computation` (evaluates
+//! expressions), `scipy.io` (`FortranFile`), `scipy.LowLevelCallable` (native code), scikit-learn's testing and
+//! dataset helpers are not allowed, and two allowed callables are checked at the call: `_codecs.encode` only with
+//! a plain encoding (any other name imports a codec module), `numpy.matrix` never with text.
 //!
 //! Everything else is not allowed. A name with a dot (`Class.attribute`, protocol 4's attribute path) is only
 //! allowed when listed whole: it reaches attributes, the way `getattr` does.
@@ -108,6 +116,61 @@ const DANGEROUS_MODULES: &[(&str, &str)] = &[
     ("io", "opens files"),
     ("_io", "opens files"),
     ("tempfile", "creates files"),
+    // Public bypasses of deny-list scanners, 2024-2025 (picklescan's and modelscan's advisories): each runs code,
+    // starts programs or reaches files or the network when called with text from the pickle.
+    ("cProfile", "runs Python code (run, runctx)"),
+    ("profile", "runs Python code (run, runctx)"),
+    ("pstats", "loads marshal data"),
+    ("timeit", "runs Python code"),
+    ("trace", "runs Python code"),
+    ("bdb", "runs Python code"),
+    ("pdb", "runs Python code"),
+    ("doctest", "runs Python code"),
+    (
+        "pydoc",
+        "runs programs (pipepager) and imports any module (locate)",
+    ),
+    ("idlelib", "runs Python code"),
+    ("lib2to3", "evaluates text"),
+    ("ensurepip", "runs pip"),
+    ("venv", "creates environments and runs programs"),
+    ("pkgutil", "imports any module (resolve_name)"),
+    ("zipimport", "imports modules from files"),
+    ("_osx_support", "runs programs"),
+    ("_aix_support", "runs programs"),
+    ("imaplib", "runs programs (IMAP4_stream)"),
+    ("_pyrepl", "runs programs"),
+    ("_posixsubprocess", "runs programs"),
+    ("_winapi", "runs programs"),
+    ("functools", "calls any function (partial, reduce)"),
+    ("operator", "reaches attributes and calls functions"),
+    ("_operator", "reaches attributes and calls functions"),
+    ("logging", "opens files and network connections"),
+    ("linecache", "reads files"),
+    ("pathlib", "reads and writes files"),
+    ("glob", "lists files"),
+    ("fileinput", "reads files"),
+    ("zipfile", "reads and writes files"),
+    ("tarfile", "reads and writes files"),
+    ("gzip", "opens files"),
+    ("bz2", "opens files"),
+    ("lzma", "opens files"),
+    ("codecs", "opens files"),
+    ("mmap", "maps files into memory"),
+    ("sqlite3", "opens databases"),
+    ("ssl", "opens network connections"),
+    ("httplib", "makes network requests"),
+    ("aiohttp", "makes network requests"),
+    ("xmlrpc", "makes network requests"),
+    ("socketserver", "opens network servers"),
+    ("poplib", "opens network connections"),
+    ("nntplib", "opens network connections"),
+    ("gc", "reaches every object of the interpreter"),
+    ("inspect", "reaches the interpreter's frames"),
+    ("platform", "runs programs"),
+    ("mailcap", "runs programs"),
+    ("cgitb", "writes files"),
+    ("antigravity", "opens a web browser when imported"),
 ];
 
 /// Single globals that run code or load unchecked data.
@@ -164,6 +227,17 @@ const DANGEROUS_NAMES: &[(&str, &str, &str)] = &[
     ("joblib", "load", "loads pickles, unchecked"),
     ("joblib.numpy_pickle", "load", "loads pickles, unchecked"),
     ("pandas", "read_pickle", "loads pickles, unchecked"),
+    ("numpy", "memmap", "creates and writes files"),
+    ("numpy", "fromfile", "reads files"),
+    ("numpy", "loadtxt", "reads files"),
+    ("numpy", "genfromtxt", "reads files"),
+    ("pandas", "eval", "evaluates expressions"),
+    ("pandas", "HDFStore", "creates and writes files"),
+    ("pandas", "ExcelWriter", "creates and writes files"),
+    ("pandas", "ExcelFile", "reads files"),
+    ("scipy", "LowLevelCallable", "calls native code"),
+    ("uuid", "_get_command_stdout", "runs programs"),
+    ("uuid", "_popen", "runs programs"),
     (
         "pandas.io.pickle",
         "read_pickle",
@@ -189,14 +263,69 @@ fn dangerous(module: &str, name: &str) -> Option<&'static str> {
                 .map(|(_, why)| *why)
         })
         .or_else(|| {
-            (top(m) == "numpy" && (m.contains(".f2py") || m.contains(".distutils")))
-                .then_some("builds and runs native code")
-        })
-        .or_else(|| {
-            (top(m) == "torch" && (m == "torch.hub" || m.starts_with("torch.hub.")))
-                .then_some("downloads and runs code")
+            DANGEROUS_SUBMODULES
+                .iter()
+                .find(|(d, _)| within(m, d))
+                .map(|(_, why)| *why)
         })
 }
+
+/// `module` is `package` or one of its submodules.
+fn within(module: &str, package: &str) -> bool {
+    module
+        .strip_prefix(package)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+/// Parts of otherwise allowed libraries that run code, reach files or the network, or load pickles.
+const DANGEROUS_SUBMODULES: &[(&str, &str)] = &[
+    ("numpy.f2py", "builds and runs native code"),
+    ("numpy.distutils", "builds and runs native code"),
+    ("numpy.ctypeslib", "loads native libraries"),
+    ("numpy.testing", "runs Python code"),
+    ("numpy.lib.format", "loads pickles inside .npy files"),
+    ("numpy.lib.npyio", "loads pickles inside .npy files"),
+    ("torch.hub", "downloads and runs code"),
+    ("test.support", "runs programs"),
+    ("torch._dynamo", "runs Python code (guards)"),
+    ("torch._inductor", "compiles and runs code"),
+    ("torch.fx", "evaluates text"),
+    (
+        "torch.utils.bottleneck",
+        "runs Python code under a profiler",
+    ),
+    ("torch.utils.collect_env", "runs programs"),
+    ("torch.utils.data", "loads pickles and runs handlers"),
+    ("torch.utils._config_module", "loads pickled configs"),
+    (
+        "torch.utils.cpp_extension",
+        "compiles and loads native code",
+    ),
+    ("torch.jit.unsupported_tensor_ops", "runs Python code"),
+    ("torch.package", "imports and runs packaged code"),
+    (
+        "torch.distributed",
+        "opens network connections and runs code",
+    ),
+    ("torch.testing", "runs Python code"),
+    ("torch._C", "calls native code"),
+    ("pandas.io", "reads and writes files"),
+    ("pandas.core.computation", "evaluates expressions"),
+    ("scipy.io", "reads and writes files"),
+    (
+        "scipy._lib",
+        "calls native code (LowLevelCallable) and runs tests",
+    ),
+    ("scipy.weave", "compiles and runs native code"),
+    ("sklearn.utils._testing", "writes files"),
+    ("sklearn.datasets", "downloads and writes files"),
+    ("sklearn.externals", "vendored code, not model data"),
+    ("xgboost.tracker", "starts network services"),
+    ("xgboost.dask", "opens network connections"),
+    ("xgboost.spark", "starts jobs"),
+    ("xgboost.testing", "runs code"),
+    ("lightgbm.dask", "opens network connections"),
+];
 
 fn is_lookup(module: &str, name: &str) -> bool {
     matches!(module, "numpy.core" | "numpy._core") && name == "_ufunc_reconstruct"
@@ -280,7 +409,6 @@ const NUMPY_TYPES: &[&str] = &[
     "matrix",
     "recarray",
     "record",
-    "memmap",
 ];
 
 /// NumPy's element-wise math (ufuncs): `FunctionTransformer(func=np.log1p)` pickles them by name.
@@ -454,26 +582,44 @@ fn safe(module: &str, name: &str) -> bool {
         "torch" => module.starts_with("torch.nn.modules.") && first_upper,
         // TorchScript's compiled classes: Python's unpickler cannot import them at all.
         "__torch__" => true,
-        "sklearn" | "xgboost" | "lightgbm" | "catboost" => {
-            first_upper || cython || name == "newObj"
+        "sklearn" => first_upper || cython || name == "newObj",
+        // The boosters and their scikit-learn wrappers; the rest of these packages (trackers, dask, spark) is
+        // not model data.
+        "xgboost" | "lightgbm" | "catboost" => {
+            MODEL_LIBRARY_MODULES.contains(&module) && (first_upper || cython)
         }
+        // Not the top-level package: `scipy.LowLevelCallable` is a class that calls native code.
         "scipy" => {
-            first_upper
-                || cython
-                || (module.starts_with("scipy.sparse")
-                    && (name.ends_with("_matrix") || name.ends_with("_array")))
+            module != "scipy"
+                && (first_upper
+                    || cython
+                    || (module.starts_with("scipy.sparse")
+                        && (name.ends_with("_matrix") || name.ends_with("_array"))))
         }
+        // Data structures only (`pandas.core`, `pandas._libs`): the top-level package and `pandas.io` hold
+        // classes that create files (`HDFStore`, `ExcelWriter`).
         "pandas" => {
-            first_upper
-                || cython
-                || name.starts_with("_unpickle")
-                || name.starts_with("_new_")
-                || name.starts_with("new_block")
-                || name == "__nat_unpickle"
+            (within(module, "pandas.core") || within(module, "pandas._libs"))
+                && (first_upper
+                    || cython
+                    || name.starts_with("_unpickle")
+                    || name.starts_with("_new_")
+                    || name.starts_with("new_block")
+                    || name == "__nat_unpickle")
         }
         _ => false,
     }
 }
+
+/// Where XGBoost, LightGBM and CatBoost keep their models.
+const MODEL_LIBRARY_MODULES: &[&str] = &[
+    "xgboost.core",
+    "xgboost.sklearn",
+    "lightgbm.basic",
+    "lightgbm.sklearn",
+    "catboost.core",
+    "catboost._catboost",
+];
 
 const TORCH_TYPES: &[&str] = &[
     "Size",
@@ -517,6 +663,28 @@ mod tests {
             ("torch.storage", "_load_from_bytes"),
             ("numpy.testing._private.utils", "runstring"),
             ("os.path", "join"),
+            // 2024-2025 bypasses of deny-list scanners.
+            ("cProfile", "run"),
+            ("profile", "Profile.runctx"),
+            ("timeit", "timeit"),
+            ("pydoc", "pipepager"),
+            ("code", "InteractiveInterpreter.runsource"),
+            ("pty", "spawn"),
+            ("asyncio.unix_events", "_UnixSubprocessTransport._start"),
+            ("operator", "call"),
+            ("functools", "partial"),
+            ("pip", "main"),
+            ("uuid", "_get_command_stdout"),
+            ("torch.utils.collect_env", "run"),
+            ("numpy.f2py.crackfortran", "getlincoef"),
+            // Allowed libraries' classes that create files or evaluate text.
+            ("numpy", "memmap"),
+            ("pandas", "HDFStore"),
+            ("pandas.io.pytables", "HDFStore"),
+            ("pandas.core.computation.expr", "Expr"),
+            ("scipy", "LowLevelCallable"),
+            ("scipy.io._fortran", "FortranFile"),
+            ("xgboost.tracker", "RabitTracker"),
         ] {
             assert!(
                 matches!(classify(m, n, &[]), Class::Dangerous(_)),
@@ -557,7 +725,7 @@ mod tests {
     #[test]
     fn unknown_is_not_allowed_until_the_user_allows_it() {
         assert_eq!(classify("mypkg.models", "Net", &[]), Class::Unknown);
-        assert_eq!(classify("functools", "partial", &[]), Class::Unknown);
+        assert_eq!(classify("decimal", "getcontext", &[]), Class::Unknown);
         assert_eq!(
             classify("sklearn.pipeline", "Pipeline.__init__", &[]),
             Class::Unknown
@@ -578,6 +746,26 @@ mod tests {
             classify("os", "system", &allow),
             Class::Dangerous(_)
         ));
+    }
+
+    #[test]
+    fn model_libraries_are_allowed_where_they_keep_models() {
+        for (m, n) in [
+            ("pandas.core.frame", "DataFrame"),
+            ("xgboost.sklearn", "XGBClassifier"),
+            ("xgboost.core", "Booster"),
+            ("lightgbm.basic", "Booster"),
+            ("catboost.core", "CatBoostClassifier"),
+        ] {
+            assert_eq!(classify(m, n, &[]), Class::Safe, "{m}.{n}");
+        }
+        for (m, n) in [
+            ("pandas", "DataFrame"),
+            ("xgboost.collective", "CommunicatorContext"),
+            ("catboost.widget", "MetricVisualizer"),
+        ] {
+            assert_eq!(classify(m, n, &[]), Class::Unknown, "{m}.{n}");
+        }
     }
 
     #[test]

@@ -24,6 +24,11 @@ const MAX_LINE: usize = 64 * 1024;
 const MAX_DEPTH: usize = 8;
 /// Longest nested pickle kept to be read a second time (see [`Vm::plain_reading`]).
 const MAX_RECORD: usize = 16 << 20;
+/// Values held on the stack and under its marks at once (a pickle of data holds a few thousand at most: the
+/// pickler batches appends by 1,000); more is a stream made to exhaust memory. Checked every [`HELD_EVERY`]
+/// opcodes, which is when it can have grown by that many.
+const MAX_HELD: usize = 2 << 20;
+const HELD_EVERY: u64 = 1 << 16;
 
 /// Why a stream could not be walked to its end.
 #[derive(Debug)]
@@ -238,6 +243,20 @@ pub(super) fn walk<R: Read>(
     Vm::new(allow, entry, 0).run(input, out)
 }
 
+/// Walks one pickle as `pickle.load` reads bytes of any file: with no persistent-ID loader, and stopping with an
+/// error wherever the unpickler would (a name that cannot be imported, a number that does not parse), so that a
+/// file that is no pickle ends at once, before it names anything.
+pub(super) fn walk_plain<R: Read>(
+    input: &mut Input<R>,
+    out: &mut Findings,
+    allow: &[String],
+    entry: &str,
+) -> Result<(), StreamError> {
+    let mut vm = Vm::new(allow, entry, 0);
+    vm.plain_load = true;
+    vm.run(input, out)
+}
+
 struct Vm<'a> {
     stack: Vec<V>,
     meta: Vec<Vec<V>>,
@@ -250,7 +269,30 @@ struct Vm<'a> {
     shadow: bool,
     /// Whether the first joblib array, where the two readings part, was seen.
     parted: bool,
+    /// Reading a file as `pickle.load` does (see [`walk_plain`]): what the unpickler rejects is an error here.
+    plain_load: bool,
 }
+
+/// A value the unpickler's STACK_GLOBAL rejects ("STACK_GLOBAL requires str"); a value the walker does not know
+/// (an object a call made, or a global whose value a BUILD replaced) might be a string.
+fn surely_not_str(v: &V) -> bool {
+    matches!(
+        v,
+        V::Int(_) | V::Bool(_) | V::None | V::Tuple(_) | V::List(_) | V::Dict(_)
+    )
+}
+
+/// Encodings `_codecs.encode` is called with in pickles (protocol 2 writes bytes as `encode(text, 'latin1')`).
+/// Any other name makes the codec registry import a module by that name.
+const PLAIN_ENCODINGS: &[&str] = &[
+    "latin1",
+    "latin-1",
+    "latin_1",
+    "iso-8859-1",
+    "utf-8",
+    "utf8",
+    "ascii",
+];
 
 /// A dotted Python name (`os.path`, `Class.attr`): what an import could find. Anything else fails to import.
 fn importable(s: &str) -> bool {
@@ -261,6 +303,12 @@ fn importable(s: &str) -> bool {
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         })
+}
+
+/// What Python's `int()` reads: an optional sign, then digits.
+fn is_integer(t: &str) -> bool {
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The class an object is an instance of: the called class, or the class `copyreg` reconstructs.
@@ -291,6 +339,7 @@ impl<'a> Vm<'a> {
             depth,
             shadow: false,
             parted: false,
+            plain_load: false,
         }
     }
 
@@ -386,6 +435,7 @@ impl<'a> Vm<'a> {
 
     /// `callable(*args)`, as REDUCE, NEWOBJ, INST and OBJ do.
     fn call(&mut self, callable: V, args: V, at: u64, out: &mut Findings) -> V {
+        out.calls += 1;
         match &callable {
             V::Global(g) if g.class == Class::Lookup => {
                 let names = args
@@ -410,11 +460,16 @@ impl<'a> Vm<'a> {
                 );
                 V::Other
             }
-            V::Global(_) => V::Obj(Rc::new(RefCell::new(Obj {
-                class: callable,
-                args,
-                state: None,
-            }))),
+            V::Global(g) => {
+                if !self.shadow {
+                    self.check_call_args(g, &args, at, out);
+                }
+                V::Obj(Rc::new(RefCell::new(Obj {
+                    class: callable,
+                    args,
+                    state: None,
+                })))
+            }
             _ if self.shadow => V::Other,
             _ => {
                 out.add(
@@ -429,6 +484,34 @@ impl<'a> Vm<'a> {
         }
     }
 
+    /// Allowed globals that are safe as types but do more when a pickle calls them with text: `_codecs.encode`
+    /// looks its encoding up in the codec registry, which imports a module by that name; `numpy.matrix` parses a
+    /// string argument with `ast.literal_eval`.
+    fn check_call_args(&self, g: &Global, args: &V, at: u64, out: &mut Findings) {
+        let full = format!("{}.{}", g.module, g.name);
+        let items = args.items().unwrap_or(&[]);
+        let problem = match full.as_str() {
+            "_codecs.encode" => match items.get(1) {
+                None => None,
+                Some(V::Str(e)) if PLAIN_ENCODINGS.contains(&e.to_ascii_lowercase().as_str()) => None,
+                Some(V::Str(e)) => Some(format!(
+                    "calls `_codecs.encode` with encoding `{e}`, which makes the codec registry import a module"
+                )),
+                Some(_) => Some(
+                    "calls `_codecs.encode` with an encoding the scan cannot read (the codec registry imports a module by that name)"
+                        .to_string(),
+                ),
+            },
+            "numpy.matrix" if items.iter().any(|a| matches!(a, V::Str(_) | V::Other)) => Some(
+                "calls `numpy.matrix` with text (or a value the scan cannot read), which it evaluates".to_string(),
+            ),
+            _ => None,
+        };
+        if let Some(message) = problem {
+            out.add("pickle-dangerous-global", &full, self.entry, at, message);
+        }
+    }
+
     fn run<R: Read>(
         &mut self,
         input: &mut Input<R>,
@@ -438,6 +521,14 @@ impl<'a> Vm<'a> {
             let at = input.pos;
             let op = input.byte()?;
             out.opcodes += 1;
+            if out.opcodes.is_multiple_of(HELD_EVERY)
+                && self.stack.len() + self.meta.iter().map(Vec::len).sum::<usize>() > MAX_HELD
+            {
+                return Err(StreamError::Unscannable {
+                    offset: at,
+                    message: format!("the stream holds more than {MAX_HELD} values at once"),
+                });
+            }
             match op {
                 b'(' => {
                     let inner = std::mem::take(&mut self.stack);
@@ -456,8 +547,23 @@ impl<'a> Vm<'a> {
                     let v = self.top(at)?.clone();
                     self.stack.push(v);
                 }
-                b'F' | b'P' => {
+                b'F' => {
+                    let l = input.line()?;
+                    let parses = std::str::from_utf8(&l)
+                        .ok()
+                        .is_some_and(|t| t.trim().parse::<f64>().is_ok());
+                    if self.plain_load && !parses {
+                        return Err(self.malformed(at, "FLOAT argument is not a number"));
+                    }
+                    self.stack.push(V::Other);
+                }
+                b'P' => {
                     input.line()?;
+                    if self.plain_load {
+                        return Err(
+                            self.malformed(at, "a persistent ID, which pickle.load refuses")
+                        );
+                    }
                     self.stack.push(V::Other);
                 }
                 b'I' => {
@@ -465,19 +571,28 @@ impl<'a> Vm<'a> {
                     let v = match l.as_slice() {
                         b"00" => V::Bool(false),
                         b"01" => V::Bool(true),
-                        s => std::str::from_utf8(s)
-                            .ok()
-                            .and_then(|s| s.trim().parse().ok())
-                            .map_or(V::Other, V::Int),
+                        s => match std::str::from_utf8(s).ok().map(str::trim) {
+                            Some(t) if is_integer(t) => t.parse().map_or(V::Other, V::Int),
+                            _ if self.plain_load => {
+                                return Err(self.malformed(at, "INT argument is not a number"))
+                            }
+                            _ => V::Other,
+                        },
                     };
                     self.stack.push(v);
                 }
                 b'L' => {
                     let l = input.line()?;
-                    let v = std::str::from_utf8(&l)
+                    let t = std::str::from_utf8(&l)
                         .ok()
-                        .and_then(|s| s.trim().trim_end_matches('L').parse().ok())
-                        .map_or(V::Other, V::Int);
+                        .map(|s| s.trim().trim_end_matches('L'));
+                    let v = match t {
+                        Some(t) if is_integer(t) => t.parse().map_or(V::Other, V::Int),
+                        _ if self.plain_load => {
+                            return Err(self.malformed(at, "LONG argument is not a number"))
+                        }
+                        _ => V::Other,
+                    };
                     self.stack.push(v);
                 }
                 b'J' => {
@@ -671,8 +786,17 @@ impl<'a> Vm<'a> {
                     self.memo_put(idx, at)?;
                 }
                 b'c' | b'i' => {
-                    let module = String::from_utf8_lossy(&input.line()?).into_owned();
-                    let name = String::from_utf8_lossy(&input.line()?).into_owned();
+                    let module = input.line()?;
+                    let name = input.line()?;
+                    if self.plain_load {
+                        // The unpickler decodes both as UTF-8 and imports the module: otherwise it stops here.
+                        let ok = |b: &[u8]| std::str::from_utf8(b).is_ok_and(importable);
+                        if !(ok(&module) && ok(&name)) {
+                            return Err(self.malformed(at, "GLOBAL names no importable module"));
+                        }
+                    }
+                    let module = String::from_utf8_lossy(&module).into_owned();
+                    let name = String::from_utf8_lossy(&name).into_owned();
                     let how = if op == b'c' {
                         "imports"
                     } else {
@@ -696,6 +820,11 @@ impl<'a> Vm<'a> {
                             self.global(&m, &n, at, out, "imports")
                         }
                         _ if self.shadow => V::Other,
+                        _ if self.plain_load
+                            && (surely_not_str(&module) || surely_not_str(&name)) =>
+                        {
+                            return Err(self.malformed(at, "STACK_GLOBAL requires strings"));
+                        }
                         _ => {
                             out.add(
                                 "pickle-unresolved-global",
@@ -741,8 +870,21 @@ impl<'a> Vm<'a> {
                 b'b' => {
                     let state = self.pop(at)?;
                     let plain = self.shadow;
+                    let entry = self.entry;
                     let top = self.top(at)?;
                     let mut wrapper = false;
+                    if let V::Global(g) = top {
+                        if !plain {
+                            let full = format!("{}.{}", g.module, g.name);
+                            out.add(
+                                "pickle-global-mutation",
+                                &full,
+                                entry,
+                                at,
+                                format!("BUILD sets attributes of `{full}` (a module, class or function, not an object the pickle made): what its names mean afterwards cannot be told"),
+                            );
+                        }
+                    }
                     if let V::Obj(o) = top {
                         let mut o = o.borrow_mut();
                         wrapper = !plain
@@ -787,6 +929,11 @@ impl<'a> Vm<'a> {
                 }
                 b'Q' => {
                     self.pop(at)?;
+                    if self.plain_load {
+                        return Err(
+                            self.malformed(at, "a persistent ID, which pickle.load refuses")
+                        );
+                    }
                     self.stack.push(V::Other);
                 }
                 0x97 => self.stack.push(V::Other),
@@ -931,6 +1078,7 @@ impl<'a> Vm<'a> {
             depth: self.depth,
             shadow: true,
             parted: true,
+            plain_load: false,
         };
         match shadow.run(region, out) {
             Ok(()) => Ok(()),
