@@ -98,9 +98,17 @@ fn tract_matches_onnxruntime_on_every_fixture_model() {
         let metrics = load(entry["golden_metrics"].as_str().unwrap());
         let mut compared = 0;
         for (k, want) in metrics["metrics"].as_object().unwrap() {
-            let Some(got) = ev.metrics.get(k) else {
+            // Not metrics: the matrix is compared below, its labels and the script's warnings are context.
+            if matches!(
+                k.as_str(),
+                "confusion_matrix" | "confusion_matrix_labels" | "warnings"
+            ) {
                 continue;
-            };
+            }
+            // Every metric scikit-learn gives must be reported: a lost roc_auc must fail, not go unnoticed.
+            let got = ev.metrics.get(k).unwrap_or_else(|| {
+                panic!("{file}: mlgate does not report {k}, which scikit-learn gives")
+            });
             let tol = if k == "roc_auc" || k == "log_loss" {
                 1e-5
             } else {
