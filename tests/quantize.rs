@@ -177,10 +177,12 @@ fn quantized_bytes_and_outputs_match_the_onnxruntime_golden() {
         }
         let plan = model::eval::plan_for(&m, &d, batch).unwrap();
         let (outs, _) = model::eval::run_all(&m, &plan, &d, batch).unwrap();
+        let mut compared = 0;
         for o in &outs {
             let Some(expected) = g["outputs"][&o.name].as_array() else {
                 continue;
             };
+            compared += 1;
             let expected: Vec<f64> = expected
                 .iter()
                 .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
@@ -219,6 +221,7 @@ fn quantized_bytes_and_outputs_match_the_onnxruntime_golden() {
                 }
             }
         }
+        assert!(compared > 0, "{file}: no output compared");
     }
 }
 
@@ -869,7 +872,9 @@ fn static_int8_outputs_match_the_onnxruntime_golden() {
                 .map(|(a, b)| (a - b).abs())
                 .fold(0f64, f64::max);
             eprintln!("{file} {}: max |tract - ort| {worst:.3e}", o.name);
-            assert!(worst <= 1e-5, "{file} {}: {worst}", o.name);
+            // README states 2.4e-7 (measured here); the bound leaves room for other SIMD paths, not for an
+            // order of magnitude.
+            assert!(worst <= 5e-7, "{file} {}: {worst}", o.name);
             if o.width >= 2 {
                 for (r, (a, b)) in o
                     .data
