@@ -440,10 +440,19 @@ fn run_checks_the_bundle_then_predicts_what_onnxruntime_predicts() {
         .map(|p| p["prediction"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(got, want);
-    let scores = out["predictions"][0]["scores"].as_array().unwrap();
-    let golden_p = golden["outputs"]["probabilities"][0].as_array().unwrap();
-    for (a, b) in scores.iter().zip(golden_p) {
-        assert!((a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-4);
+    // Every row's probabilities, each class, against onnxruntime's.
+    let rows = out["predictions"].as_array().unwrap();
+    let golden_rows = golden["outputs"]["probabilities"].as_array().unwrap();
+    assert_eq!(rows.len(), golden_rows.len());
+    for (r, (p, g)) in rows.iter().zip(golden_rows).enumerate() {
+        let (scores, golden_p) = (p["scores"].as_array().unwrap(), g.as_array().unwrap());
+        assert_eq!(scores.len(), golden_p.len(), "row {r}");
+        for (a, b) in scores.iter().zip(golden_p) {
+            assert!(
+                (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-4,
+                "row {r}: {a} vs {b}"
+            );
+        }
     }
 
     // The manifest describes the model's tensors.
