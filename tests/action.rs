@@ -91,6 +91,55 @@ fn initialised_repo() -> tempfile::TempDir {
     dir
 }
 
+/// Every file under `dir`, relative, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `mlgate init` over an existing file writes nothing at all (trycmd's `init-exists` compares only the files it
+/// lists, so it cannot see an extra one): the folder holds exactly what it held, byte for byte.
+#[test]
+fn init_over_an_existing_file_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::copy(
+        root().join("examples/breast-cancer/data/train.csv"),
+        dir.path().join("data/train.csv"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+    std::fs::write(
+        dir.path().join(".github/workflows/mlgate-comment.yml"),
+        "mine\n",
+    )
+    .unwrap();
+    let before = tree(dir.path());
+    let o = Command::new(env!("CARGO_BIN_EXE_mlgate"))
+        .args(["init", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(tree(dir.path()), before, "nothing written");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".github/workflows/mlgate-comment.yml")).unwrap(),
+        "mine\n"
+    );
+}
+
 fn workflows(dir: &Path) -> Vec<PathBuf> {
     vec![
         dir.join(".github/workflows/mlgate.yml"),

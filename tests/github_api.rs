@@ -224,6 +224,13 @@ fn updates_its_own_comment_and_leaves_anothers_marker_comment_alone() {
         out.notes.iter().any(|n| n.contains("updated the comment")),
         "{out:?}"
     );
+    // What was sent: the new report under the marker, replacing the old pass.
+    let patched = fake.requests_to("PATCH", &format!("/repos/{REPO}/issues/comments/2"));
+    let body: Value = patched[0].body_json().unwrap();
+    let body = body["body"].as_str().unwrap();
+    assert!(body.starts_with(MARKER), "{body}");
+    assert!(body.contains("## ❌ mlgate: fail"), "{body}");
+    assert!(body.contains("cell 0 is not an integer"), "{body}");
     fake.verify();
 }
 
