@@ -129,3 +129,39 @@ fn in_github_actions_check_writes_summary_and_outputs() {
         "{o}"
     );
 }
+
+/// trycmd folds every backslash of the output into `/` before comparing (`tests/cmd/validate-fail-json.toml`
+/// shows `/"name/"`), so it cannot see JSON escaping: here the JSON output is parsed, and the quotes in a message
+/// come back as quotes.
+#[test]
+fn json_output_is_valid_json_with_its_escapes() {
+    let out = mlgate()
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/data"))
+        .args([
+            "validate",
+            "people-bad.csv",
+            "--schema",
+            "people.schema.json",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(r#""field \"name\" is required but the cell is empty""#),
+        "{text}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let messages: Vec<&str> = report["checks"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.contains(&"field \"name\" is required but the cell is empty"),
+        "{messages:?}"
+    );
+}
