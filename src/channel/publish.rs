@@ -1,0 +1,426 @@
+//! `mlgate publish`: approved bundles become TUF targets; `--rollback-to` makes an older one current again.
+//!
+//! A bundle is approved when it reads and its digests match, its signatures and attestation verify with the
+//! channel's pinned bundle keys, its embedded gate verdict is `pass`, its device target is one the channel
+//! serves, and its version is newer than every version of that model and target already in the channel. Either
+//! every bundle given is approved and published, or none is.
+
+use std::num::NonZeroU64;
+use std::path::{Path, PathBuf};
+
+use tough::editor::RepositoryEditor;
+use tough::schema::Target;
+
+use super::keys::{check_keys_for, LoadedKey, RoleName};
+use super::meta::{compare_versions, Rollback, TargetMeta, CUSTOM_KEY};
+use super::repo::{self, Channel};
+use super::ChannelError;
+use crate::edge::archive::Limits;
+use crate::edge::check_bundle;
+use crate::report::{Status, Verdict};
+use crate::sign::dsse::{Envelope, Statement};
+
+pub struct PublishOptions {
+    pub dir: PathBuf,
+    pub bundles: Vec<PathBuf>,
+    pub keys: Vec<LoadedKey>,
+}
+
+/// A bundle the channel does not take, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub bundle: String,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum Published {
+    /// Every bundle was added; the new targets version.
+    Added {
+        targets: Vec<(String, TargetMeta)>,
+        targets_version: u64,
+    },
+    /// At least one bundle was refused; nothing was written.
+    Refused(Vec<Refusal>),
+}
+
+/// An approved bundle, ready to be added.
+struct Approved {
+    path: PathBuf,
+    name: String,
+    meta: TargetMeta,
+}
+
+pub fn publish(opts: PublishOptions) -> Result<Published, ChannelError> {
+    if opts.bundles.is_empty() {
+        return Err(ChannelError::Usage(
+            "no bundle given: mlgate publish BUNDLE... --channel DIR".into(),
+        ));
+    }
+    let channel = Channel::load(&opts.dir)?;
+    let now = super::now();
+    check_root_fresh(&channel, now)?;
+    check_keys_for(
+        &channel.repo.root().signed,
+        &[RoleName::Targets, RoleName::Snapshot, RoleName::Timestamp],
+        &opts.keys,
+    )?;
+    let pinned = channel.config.bundle_keys(&channel.dir)?;
+    let mut existing = entries(&channel)?;
+    let mut sequence = existing.iter().map(|(_, m)| m.sequence).max().unwrap_or(0);
+    let mut approved = Vec::new();
+    let mut refused = Vec::new();
+    for path in &opts.bundles {
+        match approve(&channel, path, &pinned, &existing)? {
+            Ok(mut a) => {
+                sequence += 1;
+                a.meta.sequence = sequence;
+                a.meta.published_at = now.to_string();
+                existing.push((a.name.clone(), a.meta.clone()));
+                approved.push(a);
+            }
+            Err(reasons) => refused.push(Refusal {
+                bundle: path.display().to_string(),
+                reasons,
+            }),
+        }
+    }
+    if !refused.is_empty() {
+        return Ok(Published::Refused(refused));
+    }
+    let mut targets = Vec::new();
+    for a in &approved {
+        let target = target_of(&a.path, &a.meta)?;
+        repo::store_target(&channel.dir, &a.path, &a.name, &crate::sign::hex(&target.hashes.sha256))?;
+        targets.push((a.name.clone(), target));
+    }
+    let version = write_targets(&channel, targets, &super::keys::sources(&opts.keys), now)?;
+    Ok(Published::Added {
+        targets: approved.into_iter().map(|a| (a.name, a.meta)).collect(),
+        targets_version: version,
+    })
+}
+
+/// A root past its expiry makes every client refuse the channel: publishing would only hide that.
+fn check_root_fresh(channel: &Channel, now: jiff::Timestamp) -> Result<(), ChannelError> {
+    let expires = channel.repo.root().signed.expires;
+    if expires <= now {
+        return Err(ChannelError::Keys {
+            message: format!(
+                "{}: the root expired at {expires}: clients refuse the whole channel",
+                channel.dir.display()
+            ),
+            help: Some("sign a new root version with the root keys (key rotation), then publish".into()),
+        });
+    }
+    Ok(())
+}
+
+/// Every mlgate target in the channel with its custom metadata.
+pub fn entries(channel: &Channel) -> Result<Vec<(String, TargetMeta)>, ChannelError> {
+    let mut out = Vec::new();
+    for (name, t) in channel.repo.targets().signed.targets_iter() {
+        if let Some(m) = TargetMeta::from_custom(&t.custom) {
+            let m = m.map_err(|e| ChannelError::Malformed {
+                path: channel.dir.display().to_string(),
+                message: format!("target {}: custom.{CUSTOM_KEY}: {e}", name.raw()),
+            })?;
+            out.push((name.raw().to_string(), m));
+        }
+    }
+    out.sort_by_key(|(_, m)| m.sequence);
+    Ok(out)
+}
+
+/// Checks one bundle. Ok(Err(reasons)) is a refusal; Err is a bundle that cannot be read at all (exit 2).
+fn approve(
+    channel: &Channel,
+    path: &Path,
+    pinned: &[crate::sign::PublicKey],
+    existing: &[(String, TargetMeta)],
+) -> Result<Result<Approved, Vec<String>>, ChannelError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty() && !n.starts_with('.'))
+        .ok_or_else(|| {
+            ChannelError::Usage(format!("{}: not a bundle file name", path.display()))
+        })?
+        .to_string();
+    let checked = check_bundle(path, pinned, Limits::default())?;
+    let mut reasons = Vec::new();
+    if checked.report.verdict == Verdict::Fail {
+        for c in checked.report.checks.iter().filter(|c| c.status == Status::Fail) {
+            let first: Vec<&str> = c.findings.iter().take(3).map(|f| f.message.as_str()).collect();
+            reasons.push(format!("{} check failed: {}", c.kind, first.join("; ")));
+        }
+    }
+    let Some(manifest) = checked.manifest.as_ref() else {
+        reasons.push("no readable manifest.json".into());
+        return Ok(Err(reasons));
+    };
+    match &manifest.gate {
+        None => reasons.push("it carries no gate report (bundle it with --report)".into()),
+        Some(g) if g.verdict != "pass" => {
+            reasons.push(format!("its gate report's verdict is {}", g.verdict))
+        }
+        Some(_) => {}
+    }
+    if let Err(e) = crate::edge::Target::named(&manifest.target) {
+        reasons.push(format!("unknown device target: {e}"));
+    } else if !channel.config.targets.is_empty()
+        && !channel.config.targets.contains(&manifest.target)
+    {
+        reasons.push(format!(
+            "the channel serves {}, not {}",
+            channel.config.targets.join(", "),
+            manifest.target
+        ));
+    }
+    reasons.extend(version_refusal(manifest, existing));
+    let commit = match attested_commit(&checked.files) {
+        Ok(c) => c,
+        Err(m) => {
+            reasons.push(m);
+            String::new()
+        }
+    };
+    if !reasons.is_empty() {
+        return Ok(Err(reasons));
+    }
+    let manifest_sha256 = checked
+        .files
+        .get("manifest.json")
+        .map(|b| crate::sign::hex(&<sha2::Sha256 as sha2::Digest>::digest(b)))
+        .unwrap_or_default();
+    Ok(Ok(Approved {
+        path: path.to_path_buf(),
+        name,
+        meta: TargetMeta {
+            model: manifest.name.clone(),
+            version: manifest.version.clone(),
+            target: manifest.target.clone(),
+            manifest_sha256,
+            verdict: "pass".into(),
+            commit,
+            sequence: 0,
+            published_at: String::new(),
+            url: None,
+            rollback: None,
+        },
+    }))
+}
+
+/// The version must be newer than every version of the same model and target in the channel.
+fn version_refusal(
+    manifest: &crate::edge::Manifest,
+    existing: &[(String, TargetMeta)],
+) -> Option<String> {
+    let same = existing
+        .iter()
+        .filter(|(_, m)| m.model == manifest.name && m.target == manifest.target);
+    for (_, m) in same {
+        match compare_versions(&manifest.version, &m.version) {
+            None => {
+                return Some(format!(
+                    "version {:?} cannot be ordered against {:?}: versions must be semantic (1.2.0)",
+                    manifest.version, m.version
+                ))
+            }
+            Some(std::cmp::Ordering::Greater) => {}
+            Some(_) => {
+                return Some(format!(
+                    "version {} of {} for {} is not newer than {}, already in the channel (to go back, use --rollback-to)",
+                    manifest.version, manifest.name, manifest.target, m.version
+                ))
+            }
+        }
+    }
+    if compare_versions(&manifest.version, &manifest.version).is_none() {
+        return Some(format!(
+            "version {:?} is not a semantic version (1.2.0): the channel could not order it",
+            manifest.version
+        ));
+    }
+    None
+}
+
+/// The commit from the bundle's attestation (its signature was checked by `check_bundle`).
+fn attested_commit(
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<String, String> {
+    let bytes = files
+        .get(crate::edge::bundle::ATTESTATION)
+        .ok_or("it has no attestation, so no commit")?;
+    let env: Envelope =
+        serde_json::from_slice(bytes).map_err(|e| format!("unreadable attestation: {e}"))?;
+    let payload = env.payload_bytes()?;
+    let st: Statement =
+        serde_json::from_slice(&payload).map_err(|e| format!("unreadable statement: {e}"))?;
+    st.predicate
+        .get("commit")
+        .and_then(|c| c.as_str())
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| "its attestation names no commit".to_string())
+}
+
+/// The TUF target: length and SHA-256 read by tough as it streams the file, and mlgate's custom metadata.
+fn target_of(path: &Path, meta: &TargetMeta) -> Result<Target, ChannelError> {
+    let mut target = super::block_on(Target::from_path(path))?
+        .map_err(|e| ChannelError::io(path, repo::error_chain(&e)))?;
+    target.custom.insert(
+        CUSTOM_KEY.to_string(),
+        serde_json::to_value(meta).map_err(ChannelError::tuf)?,
+    );
+    Ok(target)
+}
+
+/// New targets (adding or replacing entries), snapshot and timestamp, each one version up, signed and installed.
+pub(crate) fn write_targets(
+    channel: &Channel,
+    targets: Vec<(String, Target)>,
+    sources: &[Box<dyn tough::key_source::KeySource>],
+    now: jiff::Timestamp,
+) -> Result<u64, ChannelError> {
+    let lt = &channel.config.lifetimes;
+    let next = |v: NonZeroU64| v.checked_add(1).unwrap_or(v);
+    let targets_v = next(channel.repo.targets().signed.version);
+    let snapshot_v = next(channel.repo.snapshot().signed.version);
+    let timestamp_v = next(channel.repo.timestamp().signed.version);
+    let (te, se, tse) = (
+        lt.expiry(RoleName::Targets, now)?,
+        lt.expiry(RoleName::Snapshot, now)?,
+        lt.expiry(RoleName::Timestamp, now)?,
+    );
+    let root_path = channel.root_path();
+    let repo_clone = channel.repo.clone();
+    let signed = super::block_on(async {
+        let mut editor = RepositoryEditor::from_repo(&root_path, repo_clone).await?;
+        for (name, target) in targets {
+            editor.add_target(name.as_str(), target)?;
+        }
+        editor
+            .targets_version(targets_v)?
+            .targets_expires(te)?
+            .snapshot_version(snapshot_v)
+            .snapshot_expires(se)
+            .timestamp_version(timestamp_v)
+            .timestamp_expires(tse);
+        editor.sign(sources).await
+    })?
+    .map_err(|e| ChannelError::tuf(repo::error_chain(&e)))?;
+    super::init::write_signed(&channel.dir, &signed, targets_v.get(), snapshot_v.get())?;
+    Ok(targets_v.get())
+}
+
+pub struct RollbackOptions {
+    pub dir: PathBuf,
+    pub model: String,
+    /// The device target; may be left out when the model has one.
+    pub target: Option<String>,
+    pub version: String,
+    pub reason: String,
+    pub keys: Vec<LoadedKey>,
+}
+
+/// Makes an older version current again: its entry gets the next sequence and a [`Rollback`] record, in a new
+/// targets version. Devices see a newer targets version whose current entry is the older bundle.
+pub fn rollback(opts: RollbackOptions) -> Result<(String, TargetMeta), ChannelError> {
+    if opts.reason.trim().is_empty() {
+        return Err(ChannelError::Usage(
+            "--rollback-to needs --reason TEXT: the channel records why it went back".into(),
+        ));
+    }
+    let channel = Channel::load(&opts.dir)?;
+    let now = super::now();
+    check_root_fresh(&channel, now)?;
+    check_keys_for(
+        &channel.repo.root().signed,
+        &[RoleName::Targets, RoleName::Snapshot, RoleName::Timestamp],
+        &opts.keys,
+    )?;
+    let all = entries(&channel)?;
+    let target = rollback_target(&all, &opts)?;
+    let of_pair: Vec<&(String, TargetMeta)> = all
+        .iter()
+        .filter(|(_, m)| m.model == opts.model && m.target == target)
+        .collect();
+    let current = of_pair
+        .iter()
+        .max_by_key(|(_, m)| m.sequence)
+        .map(|(_, m)| m.clone())
+        .ok_or_else(|| ChannelError::Usage(format!("no {} for {target} in the channel", opts.model)))?;
+    let (name, mut meta) = of_pair
+        .iter()
+        .find(|(_, m)| compare_versions(&m.version, &opts.version) == Some(std::cmp::Ordering::Equal))
+        .map(|(n, m)| (n.clone(), m.clone()))
+        .ok_or_else(|| {
+            let versions: Vec<&str> = of_pair.iter().map(|(_, m)| m.version.as_str()).collect();
+            ChannelError::Usage(format!(
+                "{} {} for {target} is not in the channel (it has {})",
+                opts.model,
+                opts.version,
+                versions.join(", ")
+            ))
+        })?;
+    if compare_versions(&meta.version, &current.version) != Some(std::cmp::Ordering::Less) {
+        return Err(ChannelError::Usage(format!(
+            "{} {} is not older than the current {}: a rollback goes back",
+            opts.model, meta.version, current.version
+        )));
+    }
+    meta.sequence = all.iter().map(|(_, m)| m.sequence).max().unwrap_or(0) + 1;
+    meta.rollback = Some(Rollback {
+        from: current.version.clone(),
+        reason: opts.reason.clone(),
+        at: now.to_string(),
+    });
+    let mut target_entry = channel
+        .repo
+        .targets()
+        .signed
+        .targets_iter()
+        .find(|(n, _)| n.raw() == name)
+        .map(|(_, t)| t.clone())
+        .ok_or_else(|| ChannelError::tuf(format!("target {name} vanished")))?;
+    target_entry.custom.insert(
+        CUSTOM_KEY.to_string(),
+        serde_json::to_value(&meta).map_err(ChannelError::tuf)?,
+    );
+    write_targets(
+        &channel,
+        vec![(name.clone(), target_entry)],
+        &super::keys::sources(&opts.keys),
+        now,
+    )?;
+    Ok((name, meta))
+}
+
+fn rollback_target(
+    all: &[(String, TargetMeta)],
+    opts: &RollbackOptions,
+) -> Result<String, ChannelError> {
+    if let Some(t) = &opts.target {
+        return Ok(t.clone());
+    }
+    let mut targets: Vec<&str> = all
+        .iter()
+        .filter(|(_, m)| m.model == opts.model)
+        .map(|(_, m)| m.target.as_str())
+        .collect();
+    targets.sort_unstable();
+    targets.dedup();
+    match targets.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(ChannelError::Usage(format!(
+            "model {} is not in the channel",
+            opts.model
+        ))),
+        many => Err(ChannelError::Usage(format!(
+            "model {} is published for {}: name one with --target",
+            opts.model,
+            many.join(", ")
+        ))),
+    }
+}
