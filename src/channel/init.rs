@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use aws_lc_rs::rand::SystemRandom;
 use tough::editor::signed::SignedRole;
 use tough::editor::RepositoryEditor;
-use tough::schema::{KeyHolder, Root, Signed};
+use tough::schema::{KeyHolder, Root};
 
 use super::config::{ChannelConfig, Lifetimes, CONFIG_FILE, CONFIG_VERSION};
 use super::keys::{id_hex, LoadedKey, RoleKeys, RoleName};
@@ -82,10 +82,7 @@ pub fn init(opts: InitOptions) -> Result<Initialized, ChannelError> {
         .collect();
     Ok(Initialized {
         dir,
-        root_sha256: crate::sign::hex(&sha2::Digest::finalize(sha2::Digest::chain_update(
-            <sha2::Sha256 as sha2::Digest>::new(),
-            &root_bytes,
-        ))),
+        root_sha256: crate::sign::hex(&<sha2::Sha256 as sha2::Digest>::digest(&root_bytes)),
         roles,
         root_expires: root.expires,
     })
