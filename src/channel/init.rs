@@ -213,27 +213,32 @@ fn write_first_metadata(
         editor.sign(&sources).await
     })?
     .map_err(|e| ChannelError::tuf(repo::error_chain(&e)))?;
-    write_signed(dir, &signed, 1, 1)
+    write_signed(dir, &signed, 1, 1, None)
 }
 
-/// Writes what tough signed into a staging folder, then moves targets, snapshot and timestamp into the channel
-/// in that order.
+/// Writes what tough signed into a staging folder, then moves it into the channel in TUF's order: a new root
+/// first (when there is one: `N.root.json`, then the `root.json` copy), then targets, snapshot and timestamp.
 pub(crate) fn write_signed(
     dir: &Path,
     signed: &tough::editor::signed::SignedRepository,
     targets_version: u64,
     snapshot_version: u64,
+    new_root: Option<(u64, &[u8])>,
 ) -> Result<(), ChannelError> {
     let staging = repo::staging(dir)?;
     super::block_on(signed.write(staging.path()))?
         .map_err(|e| ChannelError::tuf(repo::error_chain(&e)))?;
-    repo::install(
-        staging.path(),
-        dir,
-        &[
-            format!("{targets_version}.targets.json"),
-            format!("{snapshot_version}.snapshot.json"),
-            TIMESTAMP_FILE.to_string(),
-        ],
-    )
+    let mut names = Vec::new();
+    if let Some((version, bytes)) = new_root {
+        let copy = staging.path().join(ROOT_FILE);
+        std::fs::write(&copy, bytes).map_err(|e| ChannelError::io(&copy, e))?;
+        names.push(format!("{version}.root.json"));
+        names.push(ROOT_FILE.to_string());
+    }
+    names.extend([
+        format!("{targets_version}.targets.json"),
+        format!("{snapshot_version}.snapshot.json"),
+        TIMESTAMP_FILE.to_string(),
+    ]);
+    repo::install(staging.path(), dir, &names)
 }

@@ -158,11 +158,15 @@ pub fn check_keys_for(
                 .collect();
             return Err(ChannelError::Keys {
                 message: format!(
-                    "the {} role needs {} signature(s) by its keys {}; the keys given ({}) have {have}",
+                    "the {} role needs {} signature(s) by its keys {}; the keys given make {have}: {}",
                     role.as_str(),
                     rk.threshold,
                     want.join(", "),
-                    if given.is_empty() { "none".to_string() } else { given.join(", ") }
+                    if given.is_empty() {
+                        "no key was given".to_string()
+                    } else {
+                        given.join(", ")
+                    }
                 ),
                 help: Some(format!(
                     "pass the {} key with --key FILE or --key env:VAR (repeat --key for several roles)",

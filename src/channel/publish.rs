@@ -283,6 +283,26 @@ pub(crate) fn write_targets(
     sources: &[Box<dyn tough::key_source::KeySource>],
     now: jiff::Timestamp,
 ) -> Result<u64, ChannelError> {
+    write_targets_under(channel, None, targets, sources, now)
+}
+
+/// As [`write_targets`]; with `new_root` (its version and bytes), under that root, which is installed first.
+pub(crate) fn write_targets_under(
+    channel: &Channel,
+    new_root: Option<(u64, &[u8])>,
+    targets: Vec<(String, Target)>,
+    sources: &[Box<dyn tough::key_source::KeySource>],
+    now: jiff::Timestamp,
+) -> Result<u64, ChannelError> {
+    // The editor reads the root it signs under from a file: the channel's, or the new one staged outside it.
+    let staged_root = match new_root {
+        Some((_, bytes)) => {
+            let mut f = tempfile::NamedTempFile::new().map_err(|e| ChannelError::io(&std::env::temp_dir(), e))?;
+            std::io::Write::write_all(&mut f, bytes).map_err(|e| ChannelError::io(f.path(), e))?;
+            Some(f)
+        }
+        None => None,
+    };
     let lt = &channel.config.lifetimes;
     let next = |v: NonZeroU64| v.checked_add(1).unwrap_or(v);
     let targets_v = next(channel.repo.targets().signed.version);
@@ -293,7 +313,9 @@ pub(crate) fn write_targets(
         lt.expiry(RoleName::Snapshot, now)?,
         lt.expiry(RoleName::Timestamp, now)?,
     );
-    let root_path = channel.root_path();
+    let root_path = staged_root
+        .as_ref()
+        .map_or_else(|| channel.root_path(), |f| f.path().to_path_buf());
     let repo_clone = channel.repo.clone();
     let signed = super::block_on(async {
         let mut editor = RepositoryEditor::from_repo(&root_path, repo_clone).await?;
@@ -310,7 +332,13 @@ pub(crate) fn write_targets(
         editor.sign(sources).await
     })?
     .map_err(|e| ChannelError::tuf(repo::error_chain(&e)))?;
-    super::init::write_signed(&channel.dir, &signed, targets_v.get(), snapshot_v.get())?;
+    super::init::write_signed(
+        &channel.dir,
+        &signed,
+        targets_v.get(),
+        snapshot_v.get(),
+        new_root,
+    )?;
     Ok(targets_v.get())
 }
 

@@ -11,9 +11,8 @@ use tough::editor::signed::SignedRole;
 use tough::schema::{KeyHolder, Root};
 
 use super::keys::{check_keys_for, id_hex, LoadedKey, RoleKeys, RoleName};
-use super::repo::{self, Channel, ROOT_FILE};
+use super::repo::{self, Channel};
 use super::ChannelError;
-use crate::fsutil::write_atomic;
 
 pub struct RotateOptions {
     pub dir: PathBuf,
@@ -42,16 +41,16 @@ pub fn rotate(opts: RotateOptions) -> Result<Rotated, ChannelError> {
     check_keys_for_refs(&new, &RoleName::ALL, &all)?;
     let signed = cross_sign(&old, &new, &opts.signing, &all)?;
     let bytes = signed.buffer().clone();
-    let versioned = channel.dir.join(format!("{}.root.json", new.version));
-    write_atomic(&versioned, &bytes).map_err(|e| ChannelError::io(&versioned, e))?;
-    repo::make_world_readable(&versioned);
-    let pinned = channel.dir.join(ROOT_FILE);
-    write_atomic(&pinned, &bytes).map_err(|e| ChannelError::io(&pinned, e))?;
-    repo::make_world_readable(&pinned);
-    // Targets, snapshot and timestamp under the new root (new versions, new keys where they changed).
-    let channel = Channel::load(&opts.dir)?;
+    // The new root, targets, snapshot and timestamp are signed before anything is written, then installed in
+    // that order: a crash leaves either the old channel or a new root whose other roles follow on the next run.
     let sources = super::keys::sources(all.iter().copied());
-    super::publish::write_targets(&channel, Vec::new(), &sources, now)?;
+    super::publish::write_targets_under(
+        &channel,
+        Some((new.version.get(), &bytes)),
+        Vec::new(),
+        &sources,
+        now,
+    )?;
     let roles = RoleName::ALL
         .iter()
         .map(|r| {

@@ -19,6 +19,8 @@ def main() -> int:
     target, out_dir = (sys.argv[3], sys.argv[4]) if len(sys.argv) > 4 else (None, None)
     updater = Updater(
         metadata_dir=metadata_dir,
+        # None: start from the root.json this device already trusts in METADATA_DIR (updated as it walks roots).
+        bootstrap=None,
         metadata_base_url=base_url + "/",
         target_dir=out_dir,
         target_base_url=base_url + "/targets/",
