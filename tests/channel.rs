@@ -81,7 +81,12 @@ fn bundle(dir: &Path, version: &str, key: Option<&str>) -> PathBuf {
         "dist".into(),
     ];
     if let Some(k) = key {
-        args.extend(["--key".into(), k.into(), "--commit".into(), "c0ffee1234".into()]);
+        args.extend([
+            "--key".into(),
+            k.into(),
+            "--commit".into(),
+            "c0ffee1234".into(),
+        ]);
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ok(dir, &args);
@@ -91,7 +96,16 @@ fn bundle(dir: &Path, version: &str, key: Option<&str>) -> PathBuf {
 fn init(dir: &Path) {
     let o = ok(
         dir,
-        &["channel", "init", "--dir", "stable", "--key", "channel.key", "--bundle-pubkey", "mlgate.pub"],
+        &[
+            "channel",
+            "init",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+            "--bundle-pubkey",
+            "mlgate.pub",
+        ],
     );
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("root.json sha256 "), "{out}");
@@ -101,12 +115,22 @@ fn init(dir: &Path) {
 fn publish(dir: &Path, bundle: &Path) -> Output {
     run(
         dir,
-        &["publish", bundle.to_str().unwrap(), "--channel", "stable", "--key", "channel.key"],
+        &[
+            "publish",
+            bundle.to_str().unwrap(),
+            "--channel",
+            "stable",
+            "--key",
+            "channel.key",
+        ],
     )
 }
 
 fn status_json(dir: &Path) -> serde_json::Value {
-    let o = ok(dir, &["channel", "status", "--dir", "stable", "--format", "json"]);
+    let o = ok(
+        dir,
+        &["channel", "status", "--dir", "stable", "--format", "json"],
+    );
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
@@ -129,7 +153,10 @@ fn tough_targets(channel: &Path) -> Vec<String> {
             .load(),
         )
         .unwrap_or_else(|e| panic!("tough cannot load the channel: {e}"));
-    let mut names: Vec<String> = repo.all_targets().map(|(n, _)| n.raw().to_string()).collect();
+    let mut names: Vec<String> = repo
+        .all_targets()
+        .map(|(n, _)| n.raw().to_string())
+        .collect();
     names.sort();
     // Every target downloads and matches its hash and length (tough checks both while reading).
     for (name, _) in repo.all_targets() {
@@ -147,7 +174,14 @@ fn publish_refresh_status_and_rollback() {
     let d = workdir();
     let p = d.path();
     init(p);
-    for f in ["root.json", "1.root.json", "1.targets.json", "1.snapshot.json", "timestamp.json", "mlgate-channel.json"] {
+    for f in [
+        "root.json",
+        "1.root.json",
+        "1.targets.json",
+        "1.snapshot.json",
+        "timestamp.json",
+        "mlgate-channel.json",
+    ] {
         assert!(p.join("stable").join(f).is_file(), "{f}");
     }
     assert!(tough_targets(&p.join("stable")).is_empty());
@@ -160,12 +194,16 @@ fn publish_refresh_status_and_rollback() {
     assert_eq!(publish(p, &v2).status.code(), Some(0));
     assert_eq!(
         tough_targets(&p.join("stable")),
-        ["wine-1.0.0-linux-aarch64.tar.gz", "wine-1.1.0-linux-aarch64.tar.gz"]
+        [
+            "wine-1.0.0-linux-aarch64.tar.gz",
+            "wine-1.1.0-linux-aarch64.tar.gz"
+        ]
     );
     // The targets carry mlgate's custom metadata, as any TUF client shows it.
     let targets: serde_json::Value =
         serde_json::from_slice(&std::fs::read(p.join("stable/3.targets.json")).unwrap()).unwrap();
-    let custom = &targets["signed"]["targets"]["wine-1.1.0-linux-aarch64.tar.gz"]["custom"]["mlgate"];
+    let custom =
+        &targets["signed"]["targets"]["wine-1.1.0-linux-aarch64.tar.gz"]["custom"]["mlgate"];
     assert_eq!(custom["model"], "wine");
     assert_eq!(custom["version"], "1.1.0");
     assert_eq!(custom["target"], "linux-aarch64");
@@ -182,7 +220,19 @@ fn publish_refresh_status_and_rollback() {
     // Going back explicitly: a new targets version whose current entry is 1.0.0, with the reason recorded.
     let o = run(
         p,
-        &["publish", "--channel", "stable", "--key", "channel.key", "--rollback-to", "1.0.0", "--model", "wine", "--reason", "accuracy drop in the field"],
+        &[
+            "publish",
+            "--channel",
+            "stable",
+            "--key",
+            "channel.key",
+            "--rollback-to",
+            "1.0.0",
+            "--model",
+            "wine",
+            "--reason",
+            "accuracy drop in the field",
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let st = status_json(p);
@@ -195,17 +245,53 @@ fn publish_refresh_status_and_rollback() {
     assert_eq!(st["roles"][1]["version"], 4);
 
     // refresh re-signs the timestamp only (the snapshot outlives it), with the timestamp key alone.
-    let o = ok(p, &["channel", "refresh", "--dir", "stable", "--key", "channel.key"]);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("timestamp version 5"), "{}", text(&o));
-    assert!(!String::from_utf8_lossy(&o.stdout).contains("snapshot"), "{}", text(&o));
+    let o = ok(
+        p,
+        &[
+            "channel",
+            "refresh",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("timestamp version 5"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("snapshot"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(tough_targets(&p.join("stable")).len(), 2);
 
     // status: 0 while nothing expires within the window, 1 when the timestamp (7 days) does.
     ok(p, &["channel", "status", "--dir", "stable"]);
-    let o = run(p, &["channel", "status", "--dir", "stable", "--warn-within", "8d"]);
+    let o = run(
+        p,
+        &[
+            "channel",
+            "status",
+            "--dir",
+            "stable",
+            "--warn-within",
+            "8d",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(flat(&o).contains("expiring within 8d: timestamp expires at"), "{}", text(&o));
-    assert!(flat(&o).contains("wine for linux-aarch64: current 1.0.0"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("expiring within 8d: timestamp expires at"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        flat(&o).contains("wine for linux-aarch64: current 1.0.0"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -214,9 +300,32 @@ fn refresh_resigns_the_snapshot_when_it_would_expire_first() {
     let p = d.path();
     ok(
         p,
-        &["channel", "init", "--dir", "stable", "--key", "channel.key", "--bundle-pubkey", "mlgate.pub", "--snapshot-expires", "1d", "--timestamp-expires", "2d"],
+        &[
+            "channel",
+            "init",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+            "--bundle-pubkey",
+            "mlgate.pub",
+            "--snapshot-expires",
+            "1d",
+            "--timestamp-expires",
+            "2d",
+        ],
     );
-    let o = ok(p, &["channel", "refresh", "--dir", "stable", "--key", "channel.key"]);
+    let o = ok(
+        p,
+        &[
+            "channel",
+            "refresh",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+        ],
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("snapshot version 2"), "{out}");
     assert!(out.contains("timestamp version 2"), "{out}");
@@ -251,7 +360,9 @@ fn bundles_that_are_not_approved_are_refused() {
         let o = publish(p, &b);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
         assert!(
-            flat(&o).contains(&format!("version {v} of wine for linux-aarch64 is not newer than 2.0.0")),
+            flat(&o).contains(&format!(
+                "version {v} of wine for linux-aarch64 is not newer than 2.0.0"
+            )),
             "{}",
             text(&o)
         );
@@ -265,7 +376,10 @@ fn bundles_that_are_not_approved_are_refused() {
     let o = publish(p, &tampered);
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
     // Nothing of the refused bundles reached the channel.
-    assert_eq!(tough_targets(&p.join("stable")), ["wine-2.0.0-linux-aarch64.tar.gz"]);
+    assert_eq!(
+        tough_targets(&p.join("stable")),
+        ["wine-2.0.0-linux-aarch64.tar.gz"]
+    );
 }
 
 #[test]
@@ -274,15 +388,41 @@ fn a_channel_for_other_targets_refuses_the_bundle() {
     let p = d.path();
     ok(
         p,
-        &["channel", "init", "--dir", "stable", "--key", "channel.key", "--bundle-pubkey", "mlgate.pub", "--target", "linux-x86_64"],
+        &[
+            "channel",
+            "init",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+            "--bundle-pubkey",
+            "mlgate.pub",
+            "--target",
+            "linux-x86_64",
+        ],
     );
     let b = bundle(p, "1.0.0", Some("mlgate.key"));
     let o = publish(p, &b);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(flat(&o).contains("the channel serves linux-x86_64, not linux-aarch64"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("the channel serves linux-x86_64, not linux-aarch64"),
+        "{}",
+        text(&o)
+    );
     let o = run(
         p,
-        &["channel", "init", "--dir", "other", "--key", "channel.key", "--bundle-pubkey", "mlgate.pub", "--target", "amiga-68k"],
+        &[
+            "channel",
+            "init",
+            "--dir",
+            "other",
+            "--key",
+            "channel.key",
+            "--bundle-pubkey",
+            "mlgate.pub",
+            "--target",
+            "amiga-68k",
+        ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(flat(&o).contains("amiga-68k"), "{}", text(&o));
@@ -296,29 +436,71 @@ fn bad_channels_and_keys_are_clear_errors() {
     // No channel there.
     let o = publish(p, &b);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(flat(&o).contains("stable: not a release channel: no such folder"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("stable: not a release channel: no such folder"),
+        "{}",
+        text(&o)
+    );
     init(p);
     // Made twice.
-    let o = run(p, &["channel", "init", "--dir", "stable", "--key", "channel.key", "--bundle-pubkey", "mlgate.pub"]);
+    let o = run(
+        p,
+        &[
+            "channel",
+            "init",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+            "--bundle-pubkey",
+            "mlgate.pub",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(flat(&o).contains("already holds mlgate-channel.json"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("already holds mlgate-channel.json"),
+        "{}",
+        text(&o)
+    );
     // The wrong key for the roles.
-    let o = run(p, &["publish", b.to_str().unwrap(), "--channel", "stable", "--key", "other.key"]);
+    let o = run(
+        p,
+        &[
+            "publish",
+            b.to_str().unwrap(),
+            "--channel",
+            "stable",
+            "--key",
+            "other.key",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(flat(&o).contains("the targets role needs 1 signature(s) by its keys"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("the targets role needs 1 signature(s) by its keys"),
+        "{}",
+        text(&o)
+    );
     assert!(flat(&o).contains("the keys given make 0:"), "{}", text(&o));
     assert!(flat(&o).contains("(other.key)"), "{}", text(&o));
     // No key at all.
     let o = run(p, &["publish", b.to_str().unwrap(), "--channel", "stable"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(flat(&o).contains("the keys given make 0: no key was given"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("the keys given make 0: no key was given"),
+        "{}",
+        text(&o)
+    );
     // Malformed metadata.
     let ts = p.join("stable/timestamp.json");
     let good = std::fs::read(&ts).unwrap();
     std::fs::write(&ts, b"{\"signed\": 1").unwrap();
     let o = publish(p, &b);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(flat(&o).contains("the channel's metadata does not load"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("the channel's metadata does not load"),
+        "{}",
+        text(&o)
+    );
     // A timestamp signed by a key the root does not name.
     let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
     v["signatures"][0]["sig"] = serde_json::json!("00".repeat(64));
@@ -328,10 +510,18 @@ fn bad_channels_and_keys_are_clear_errors() {
     assert!(flat(&o).contains("does not load"), "{}", text(&o));
     std::fs::write(&ts, &good).unwrap();
     // A broken settings file.
-    std::fs::write(p.join("stable/mlgate-channel.json"), b"{\"version\": 1,\n  \"nme\": 2}").unwrap();
+    std::fs::write(
+        p.join("stable/mlgate-channel.json"),
+        b"{\"version\": 1,\n  \"nme\": 2}",
+    )
+    .unwrap();
     let o = run(p, &["channel", "status", "--dir", "stable"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(flat(&o).contains("mlgate-channel.json: the channel's metadata does not load: line 2"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("mlgate-channel.json: the channel's metadata does not load: line 2"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -341,14 +531,27 @@ fn an_expired_root_stops_publishing() {
     let o = mlgate()
         .current_dir(p)
         .env("MLGATE_CHANNEL_NOW", "2020-01-01T00:00:00Z")
-        .args(["channel", "init", "--dir", "stable", "--key", "channel.key", "--bundle-pubkey", "mlgate.pub"])
+        .args([
+            "channel",
+            "init",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+            "--bundle-pubkey",
+            "mlgate.pub",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let b = bundle(p, "1.0.0", Some("mlgate.key"));
     let o = publish(p, &b);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(flat(&o).contains("the root expired at 2020-12-31T00:00:00Z"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("the root expired at 2020-12-31T00:00:00Z"),
+        "{}",
+        text(&o)
+    );
     let o = run(p, &["channel", "status", "--dir", "stable"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(flat(&o).contains("EXPIRED"), "{}", text(&o));
@@ -368,11 +571,22 @@ fn a_crash_between_metadata_writes_leaves_a_consistent_channel() {
         let o = mlgate()
             .current_dir(p)
             .env("MLGATE_CHANNEL_FAULT", fault)
-            .args(["publish", b.to_str().unwrap(), "--channel", "stable", "--key", "channel.key"])
+            .args([
+                "publish",
+                b.to_str().unwrap(),
+                "--channel",
+                "stable",
+                "--key",
+                "channel.key",
+            ])
             .output()
             .unwrap();
         assert_eq!(o.status.code(), None, "killed by SIGABRT: {}", text(&o));
-        assert!(flat(&o).contains(&format!("MLGATE_CHANNEL_FAULT: aborting after")), "{}", text(&o));
+        assert!(
+            flat(&o).contains("MLGATE_CHANNEL_FAULT: aborting after"),
+            "{}",
+            text(&o)
+        );
         // Clients still see the channel before the publish, whole and verified.
         let names = tough_targets(&p.join("stable"));
         assert_eq!(names.len(), 1 + i, "{fault}: {names:?}");

@@ -64,9 +64,20 @@ struct Server {
 
 impl Server {
     fn start(python: &Path, dir: &Path) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(python)
-            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
             .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -116,10 +127,28 @@ fn new_client(channel: &Path, at: &Path) -> PathBuf {
 }
 
 fn bundle(dir: &Path, version: &str) -> PathBuf {
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/wine_logreg.onnx");
+    let model =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/wine_logreg.onnx");
     ok(
         dir,
-        &["bundle", model.to_str().unwrap(), "--target", "linux-aarch64", "--name", "wine", "--bundle-version", version, "--report", "report.json", "--key", "mlgate.key", "--commit", "c0ffee1234", "-o", "dist"],
+        &[
+            "bundle",
+            model.to_str().unwrap(),
+            "--target",
+            "linux-aarch64",
+            "--name",
+            "wine",
+            "--bundle-version",
+            version,
+            "--report",
+            "report.json",
+            "--key",
+            "mlgate.key",
+            "--commit",
+            "c0ffee1234",
+            "-o",
+            "dist",
+        ],
     );
     dir.join(format!("dist/wine-{version}-linux-aarch64.tar.gz"))
 }
@@ -140,44 +169,118 @@ fn python_tuf_reads_mlgate_channels() {
     }
     let report = serde_json::json!({"version": 1, "verdict": "pass", "checks": []});
     std::fs::write(p.join("report.json"), report.to_string()).unwrap();
-    ok(p, &["channel", "init", "--dir", "stable", "--key", "channel.key", "--bundle-pubkey", "mlgate.pub"]);
+    ok(
+        p,
+        &[
+            "channel",
+            "init",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+            "--bundle-pubkey",
+            "mlgate.pub",
+        ],
+    );
     let channel = p.join("stable");
     let v1 = bundle(p, "1.0.0");
-    ok(p, &["publish", v1.to_str().unwrap(), "--channel", "stable", "--key", "channel.key"]);
+    ok(
+        p,
+        &[
+            "publish",
+            v1.to_str().unwrap(),
+            "--channel",
+            "stable",
+            "--key",
+            "channel.key",
+        ],
+    );
     let server = Server::start(&python, &channel);
 
     // Refresh and download: the bytes are the bundle's, the custom metadata is mlgate's.
     let device = new_client(&channel, &p.join("device"));
-    let r = client(&python, &device, &server.url, Some("wine-1.0.0-linux-aarch64.tar.gz"));
+    let r = client(
+        &python,
+        &device,
+        &server.url,
+        Some("wine-1.0.0-linux-aarch64.tar.gz"),
+    );
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["target"]["sha256"], sha256_hex(&v1), "{r}");
     assert_eq!(r["target"]["custom"]["mlgate"]["version"], "1.0.0", "{r}");
-    assert_eq!(r["target"]["custom"]["mlgate"]["commit"], "c0ffee1234", "{r}");
+    assert_eq!(
+        r["target"]["custom"]["mlgate"]["commit"], "c0ffee1234",
+        "{r}"
+    );
 
     // Key rotation: every role gets the new key; the new root is signed by the old root key too, so the device
     // that trusts root 1 walks to root 2 and accepts metadata signed by the new keys only.
     let o = ok(
         p,
-        &["channel", "rotate", "--dir", "stable", "--key", "channel.key", "--root-key", "new.key", "--targets-key", "new.key", "--snapshot-key", "new.key", "--timestamp-key", "new.key"],
+        &[
+            "channel",
+            "rotate",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+            "--root-key",
+            "new.key",
+            "--targets-key",
+            "new.key",
+            "--snapshot-key",
+            "new.key",
+            "--timestamp-key",
+            "new.key",
+        ],
     );
-    assert!(String::from_utf8_lossy(&o.stdout).contains("root version 2"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("root version 2"),
+        "{}",
+        text(&o)
+    );
     let v2 = bundle(p, "1.1.0");
-    ok(p, &["publish", v2.to_str().unwrap(), "--channel", "stable", "--key", "new.key"]);
-    let r = client(&python, &device, &server.url, Some("wine-1.1.0-linux-aarch64.tar.gz"));
+    ok(
+        p,
+        &[
+            "publish",
+            v2.to_str().unwrap(),
+            "--channel",
+            "stable",
+            "--key",
+            "new.key",
+        ],
+    );
+    let r = client(
+        &python,
+        &device,
+        &server.url,
+        Some("wine-1.1.0-linux-aarch64.tar.gz"),
+    );
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["root_version"], 2, "{r}");
     assert_eq!(r["target"]["custom"]["mlgate"]["version"], "1.1.0", "{r}");
     // The old key can no longer sign for the channel.
     let o = mlgate()
         .current_dir(p)
-        .args(["channel", "refresh", "--dir", "stable", "--key", "channel.key"])
+        .args([
+            "channel",
+            "refresh",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 
     // A rollback attack: an old (validly signed) timestamp served again after the device has seen a newer one.
     let old = std::fs::read(channel.join("timestamp.json")).unwrap();
-    ok(p, &["channel", "refresh", "--dir", "stable", "--key", "new.key"]);
+    ok(
+        p,
+        &["channel", "refresh", "--dir", "stable", "--key", "new.key"],
+    );
     assert_eq!(client(&python, &device, &server.url, None)["ok"], true);
     let current = std::fs::read(channel.join("timestamp.json")).unwrap();
     std::fs::write(channel.join("timestamp.json"), &old).unwrap();
@@ -198,7 +301,10 @@ fn python_tuf_reads_mlgate_channels() {
     let r = client(&python, &device, &server.url, None);
     assert_eq!(r["ok"], false, "{r}");
     assert_eq!(r["error"], "ExpiredMetadataError", "{r}");
-    ok(p, &["channel", "refresh", "--dir", "stable", "--key", "new.key"]);
+    ok(
+        p,
+        &["channel", "refresh", "--dir", "stable", "--key", "new.key"],
+    );
     assert_eq!(client(&python, &device, &server.url, None)["ok"], true);
 
     // A crash after the snapshot was written: a fresh device still reads the channel as it was.
@@ -206,17 +312,49 @@ fn python_tuf_reads_mlgate_channels() {
     let o = mlgate()
         .current_dir(p)
         .env("MLGATE_CHANNEL_FAULT", "after-snapshot")
-        .args(["publish", v3.to_str().unwrap(), "--channel", "stable", "--key", "new.key"])
+        .args([
+            "publish",
+            v3.to_str().unwrap(),
+            "--channel",
+            "stable",
+            "--key",
+            "new.key",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), None, "{}", text(&o));
     let fresh = new_client(&channel, &p.join("fresh"));
-    let r = client(&python, &fresh, &server.url, Some("wine-1.1.0-linux-aarch64.tar.gz"));
+    let r = client(
+        &python,
+        &fresh,
+        &server.url,
+        Some("wine-1.1.0-linux-aarch64.tar.gz"),
+    );
     assert_eq!(r["ok"], true, "{r}");
-    let r = client(&python, &fresh, &server.url, Some("wine-1.2.0-linux-aarch64.tar.gz"));
+    let r = client(
+        &python,
+        &fresh,
+        &server.url,
+        Some("wine-1.2.0-linux-aarch64.tar.gz"),
+    );
     assert_eq!(r["error"], "TargetNotFound", "{r}");
-    ok(p, &["publish", v3.to_str().unwrap(), "--channel", "stable", "--key", "new.key"]);
-    let r = client(&python, &fresh, &server.url, Some("wine-1.2.0-linux-aarch64.tar.gz"));
+    ok(
+        p,
+        &[
+            "publish",
+            v3.to_str().unwrap(),
+            "--channel",
+            "stable",
+            "--key",
+            "new.key",
+        ],
+    );
+    let r = client(
+        &python,
+        &fresh,
+        &server.url,
+        Some("wine-1.2.0-linux-aarch64.tar.gz"),
+    );
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["target"]["sha256"], sha256_hex(&v3), "{r}");
     drop(server);
@@ -228,5 +366,7 @@ fn jiff_now_minus_days(days: i64) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    jiff::Timestamp::from_second(now - days * 86_400).unwrap().to_string()
+    jiff::Timestamp::from_second(now - days * 86_400)
+        .unwrap()
+        .to_string()
 }

@@ -94,7 +94,11 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         "h" => 3_600,
         "m" => 60,
         "s" => 1,
-        _ => return Err(format!("{text:?} is not a duration like 7d, 12h, 30m or 45s")),
+        _ => {
+            return Err(format!(
+                "{text:?} is not a duration like 7d, 12h, 30m or 45s"
+            ))
+        }
     };
     if n <= 0 {
         return Err(format!("{text:?}: a duration must be positive"));
@@ -181,6 +185,8 @@ mod tests {
         assert!(parse_duration("7").unwrap_err().contains("not a duration"));
         assert!(parse_duration("0d").unwrap_err().contains("positive"));
         assert!(parse_duration("d").is_err());
-        assert!(parse_duration("99999999d").unwrap_err().contains("100 years"));
+        assert!(parse_duration("99999999d")
+            .unwrap_err()
+            .contains("100 years"));
     }
 }

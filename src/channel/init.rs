@@ -43,7 +43,8 @@ pub fn init(opts: InitOptions) -> Result<Initialized, ChannelError> {
     opts.lifetimes.validate().map_err(ChannelError::Usage)?;
     if opts.bundle_keys.is_empty() {
         return Err(ChannelError::Usage(
-            "a channel needs at least one --bundle-pubkey: the key bundles must be signed with".into(),
+            "a channel needs at least one --bundle-pubkey: the key bundles must be signed with"
+                .into(),
         ));
     }
     for t in &opts.targets {
@@ -77,7 +78,11 @@ pub fn init(opts: InitOptions) -> Result<Initialized, ChannelError> {
         .iter()
         .map(|r| {
             let rk = &root.roles[&r.tuf()];
-            (*r, rk.keyids.iter().map(id_hex).collect(), rk.threshold.get())
+            (
+                *r,
+                rk.keyids.iter().map(id_hex).collect(),
+                rk.threshold.get(),
+            )
         })
         .collect();
     Ok(Initialized {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tough::key_source::KeySource;
 use tough::schema::decoded::{Decoded, Hex};
-use tough::schema::{Root, RoleType};
+use tough::schema::{RoleType, Root};
 use tough::sign::{parse_keypair, Sign};
 use zeroize::Zeroizing;
 

@@ -35,7 +35,7 @@ pub use config::ChannelConfig;
 pub use init::{init, InitOptions, Initialized};
 pub use keys::RoleKeys;
 pub use meta::TargetMeta;
-pub use publish::{publish, rollback, Published, PublishOptions, Refusal, RollbackOptions};
+pub use publish::{publish, rollback, PublishOptions, Published, Refusal, RollbackOptions};
 pub use refresh::{refresh, RefreshOptions, Refreshed};
 pub use rotate::{rotate, RotateOptions, Rotated};
 pub use status::{status, ChannelStatus};

@@ -91,7 +91,12 @@ pub fn publish(opts: PublishOptions) -> Result<Published, ChannelError> {
     let mut targets = Vec::new();
     for a in &approved {
         let target = target_of(&a.path, &a.meta)?;
-        repo::store_target(&channel.dir, &a.path, &a.name, &crate::sign::hex(&target.hashes.sha256))?;
+        repo::store_target(
+            &channel.dir,
+            &a.path,
+            &a.name,
+            &crate::sign::hex(&target.hashes.sha256),
+        )?;
         targets.push((a.name.clone(), target));
     }
     let version = write_targets(&channel, targets, &super::keys::sources(&opts.keys), now)?;
@@ -110,7 +115,9 @@ fn check_root_fresh(channel: &Channel, now: jiff::Timestamp) -> Result<(), Chann
                 "{}: the root expired at {expires}: clients refuse the whole channel",
                 channel.dir.display()
             ),
-            help: Some("sign a new root version with the root keys (key rotation), then publish".into()),
+            help: Some(
+                "sign a new root version with the root keys (key rotation), then publish".into(),
+            ),
         });
     }
     Ok(())
@@ -143,15 +150,23 @@ fn approve(
         .file_name()
         .and_then(|n| n.to_str())
         .filter(|n| !n.is_empty() && !n.starts_with('.'))
-        .ok_or_else(|| {
-            ChannelError::Usage(format!("{}: not a bundle file name", path.display()))
-        })?
+        .ok_or_else(|| ChannelError::Usage(format!("{}: not a bundle file name", path.display())))?
         .to_string();
     let checked = check_bundle(path, pinned, Limits::default())?;
     let mut reasons = Vec::new();
     if checked.report.verdict == Verdict::Fail {
-        for c in checked.report.checks.iter().filter(|c| c.status == Status::Fail) {
-            let first: Vec<&str> = c.findings.iter().take(3).map(|f| f.message.as_str()).collect();
+        for c in checked
+            .report
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+        {
+            let first: Vec<&str> = c
+                .findings
+                .iter()
+                .take(3)
+                .map(|f| f.message.as_str())
+                .collect();
             reasons.push(format!("{} check failed: {}", c.kind, first.join("; ")));
         }
     }
@@ -246,9 +261,7 @@ fn version_refusal(
 }
 
 /// The commit from the bundle's attestation (its signature was checked by `check_bundle`).
-fn attested_commit(
-    files: &std::collections::BTreeMap<String, Vec<u8>>,
-) -> Result<String, String> {
+fn attested_commit(files: &std::collections::BTreeMap<String, Vec<u8>>) -> Result<String, String> {
     let bytes = files
         .get(crate::edge::bundle::ATTESTATION)
         .ok_or("it has no attestation, so no commit")?;
@@ -297,7 +310,8 @@ pub(crate) fn write_targets_under(
     // The editor reads the root it signs under from a file: the channel's, or the new one staged outside it.
     let staged_root = match new_root {
         Some((_, bytes)) => {
-            let mut f = tempfile::NamedTempFile::new().map_err(|e| ChannelError::io(&std::env::temp_dir(), e))?;
+            let mut f = tempfile::NamedTempFile::new()
+                .map_err(|e| ChannelError::io(&std::env::temp_dir(), e))?;
             std::io::Write::write_all(&mut f, bytes).map_err(|e| ChannelError::io(f.path(), e))?;
             Some(f)
         }
@@ -378,10 +392,14 @@ pub fn rollback(opts: RollbackOptions) -> Result<(String, TargetMeta), ChannelEr
         .iter()
         .max_by_key(|(_, m)| m.sequence)
         .map(|(_, m)| m.clone())
-        .ok_or_else(|| ChannelError::Usage(format!("no {} for {target} in the channel", opts.model)))?;
+        .ok_or_else(|| {
+            ChannelError::Usage(format!("no {} for {target} in the channel", opts.model))
+        })?;
     let (name, mut meta) = of_pair
         .iter()
-        .find(|(_, m)| compare_versions(&m.version, &opts.version) == Some(std::cmp::Ordering::Equal))
+        .find(|(_, m)| {
+            compare_versions(&m.version, &opts.version) == Some(std::cmp::Ordering::Equal)
+        })
         .map(|(n, m)| (n.clone(), m.clone()))
         .ok_or_else(|| {
             let versions: Vec<&str> = of_pair.iter().map(|(_, m)| m.version.as_str()).collect();

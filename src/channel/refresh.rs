@@ -53,8 +53,13 @@ pub fn refresh(opts: RefreshOptions) -> Result<Refreshed, ChannelError> {
         let mut snap = Snapshot::new(SPEC_VERSION.to_string(), version, expires);
         snap.meta = old_snapshot.meta.clone();
         snap._extra = old_snapshot._extra.clone();
-        let signed = super::block_on(SignedRole::new(snap, &holder, &sources, &SystemRandom::new()))?
-            .map_err(|e| ChannelError::tuf(repo::error_chain(&e)))?;
+        let signed = super::block_on(SignedRole::new(
+            snap,
+            &holder,
+            &sources,
+            &SystemRandom::new(),
+        ))?
+        .map_err(|e| ChannelError::tuf(repo::error_chain(&e)))?;
         super::block_on(signed.write(staging.path(), true))?
             .map_err(|e| ChannelError::tuf(repo::error_chain(&e)))?;
         names.push(format!("{version}.snapshot.json"));

@@ -51,7 +51,8 @@ impl Channel {
                 path: dir.display().to_string(),
                 message: "no root.json".into(),
             })?;
-        let root_bytes = std::fs::read(&first_root).map_err(|e| ChannelError::io(&first_root, e))?;
+        let root_bytes =
+            std::fs::read(&first_root).map_err(|e| ChannelError::io(&first_root, e))?;
         let metadata_url = dir_url(&dir)?;
         let targets_url = dir_url(&dir.join(TARGETS_DIR))?;
         let repo = super::block_on(
@@ -152,7 +153,11 @@ fn fault_point(name: &str) {
     let Ok(fault) = std::env::var(FAULT_ENV) else {
         return;
     };
-    let role = name.trim_end_matches(".json").rsplit('.').next().unwrap_or("");
+    let role = name
+        .trim_end_matches(".json")
+        .rsplit('.')
+        .next()
+        .unwrap_or("");
     if fault == format!("after-{role}") {
         let _ = writeln!(std::io::stderr(), "{FAULT_ENV}: aborting after {name}");
         std::process::abort();

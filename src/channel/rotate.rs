@@ -36,7 +36,11 @@ pub fn rotate(opts: RotateOptions) -> Result<Rotated, ChannelError> {
     let old = channel.repo.root().signed.clone();
     check_keys_for(&old, &[RoleName::Root], &opts.signing)?;
     let new = new_root(&old, &opts, now, &channel)?;
-    let all: Vec<&LoadedKey> = opts.signing.iter().chain(opts.new.by_role.values().flatten()).collect();
+    let all: Vec<&LoadedKey> = opts
+        .signing
+        .iter()
+        .chain(opts.new.by_role.values().flatten())
+        .collect();
     // Every role of the new root must be signable now, or the channel would be left half-rotated.
     check_keys_for_refs(&new, &RoleName::ALL, &all)?;
     let signed = cross_sign(&old, &new, &opts.signing, &all)?;
@@ -55,7 +59,11 @@ pub fn rotate(opts: RotateOptions) -> Result<Rotated, ChannelError> {
         .iter()
         .map(|r| {
             let rk = &new.roles[&r.tuf()];
-            (*r, rk.keyids.iter().map(id_hex).collect(), rk.threshold.get())
+            (
+                *r,
+                rk.keyids.iter().map(id_hex).collect(),
+                rk.threshold.get(),
+            )
         })
         .collect();
     Ok(Rotated {
@@ -74,7 +82,11 @@ fn check_keys_for_refs(
     let ids: HashSet<String> = keys.iter().map(|k| k.key_id_hex()).collect();
     for role in roles {
         let rk = &root.roles[&role.tuf()];
-        let have = rk.keyids.iter().filter(|id| ids.contains(&id_hex(id))).count() as u64;
+        let have = rk
+            .keyids
+            .iter()
+            .filter(|id| ids.contains(&id_hex(id)))
+            .count() as u64;
         if have < rk.threshold.get() {
             return Err(ChannelError::Keys {
                 message: format!(
@@ -113,10 +125,9 @@ fn new_root(
         .ok_or_else(|| ChannelError::tuf("root version overflow"))?;
     root.expires = channel.config.lifetimes.expiry(RoleName::Root, now)?;
     for role in RoleName::ALL {
-        let entry = root
-            .roles
-            .get_mut(&role.tuf())
-            .ok_or_else(|| ChannelError::tuf(format!("the root lists no {} role", role.as_str())))?;
+        let entry = root.roles.get_mut(&role.tuf()).ok_or_else(|| {
+            ChannelError::tuf(format!("the root lists no {} role", role.as_str()))
+        })?;
         if let Some(keys) = opts.new.by_role.get(&role).filter(|k| !k.is_empty()) {
             entry.keyids.clear();
             for k in keys {
@@ -142,7 +153,11 @@ fn new_root(
             })?;
     }
     // Keys no role names any more leave the root.
-    let used: HashSet<_> = root.roles.values().flat_map(|r| r.keyids.iter().cloned()).collect();
+    let used: HashSet<_> = root
+        .roles
+        .values()
+        .flat_map(|r| r.keyids.iter().cloned())
+        .collect();
     root.keys.retain(|id, _| used.contains(id));
     Ok(root)
 }

@@ -56,10 +56,26 @@ pub fn status(dir: &Path, warn_within: i64) -> Result<ChannelStatus, ChannelErro
         .map_err(|e| ChannelError::Usage(format!("--warn-within out of range: {e}")))?;
     let r = &channel.repo;
     let roles = [
-        (RoleName::Root, r.root().signed.version, r.root().signed.expires),
-        (RoleName::Targets, r.targets().signed.version, r.targets().signed.expires),
-        (RoleName::Snapshot, r.snapshot().signed.version, r.snapshot().signed.expires),
-        (RoleName::Timestamp, r.timestamp().signed.version, r.timestamp().signed.expires),
+        (
+            RoleName::Root,
+            r.root().signed.version,
+            r.root().signed.expires,
+        ),
+        (
+            RoleName::Targets,
+            r.targets().signed.version,
+            r.targets().signed.expires,
+        ),
+        (
+            RoleName::Snapshot,
+            r.snapshot().signed.version,
+            r.snapshot().signed.expires,
+        ),
+        (
+            RoleName::Timestamp,
+            r.timestamp().signed.version,
+            r.timestamp().signed.expires,
+        ),
     ];
     let expiring = roles
         .iter()

@@ -15,7 +15,9 @@ pub(super) fn load_keys(sources: &[String]) -> Result<Vec<LoadedKey>> {
         .iter()
         .map(|s| {
             let key = super::secret_key(Some(s))?;
-            let origin = s.strip_prefix("env:").map_or(s.clone(), |v| format!("${v}"));
+            let origin = s
+                .strip_prefix("env:")
+                .map_or(s.clone(), |v| format!("${v}"));
             Ok(LoadedKey::new(&key, &origin)?)
         })
         .collect()
@@ -82,9 +84,9 @@ pub fn init(a: ChannelInitArgs) -> Result<Exit> {
 fn thresholds(specs: &[String]) -> Result<BTreeMap<RoleName, u64>> {
     let mut out = BTreeMap::new();
     for s in specs {
-        let (role, n) = s
-            .split_once('=')
-            .ok_or_else(|| Error::Usage(format!("--threshold {s:?}: expected ROLE=N, e.g. root=2")))?;
+        let (role, n) = s.split_once('=').ok_or_else(|| {
+            Error::Usage(format!("--threshold {s:?}: expected ROLE=N, e.g. root=2"))
+        })?;
         let role = RoleName::ALL
             .into_iter()
             .find(|r| r.as_str() == role.trim())
@@ -132,8 +134,8 @@ pub fn refresh(a: ChannelRefreshArgs) -> Result<Exit> {
 }
 
 pub fn status(a: ChannelStatusArgs) -> Result<Exit> {
-    let within = parse_duration(&a.warn_within)
-        .map_err(|e| Error::Usage(format!("--warn-within: {e}")))?;
+    let within =
+        parse_duration(&a.warn_within).map_err(|e| Error::Usage(format!("--warn-within: {e}")))?;
     let st = crate::channel::status(&a.dir, within)?;
     let mut out = anstream::stdout();
     if a.format == "json" {
@@ -174,7 +176,10 @@ fn render_status(st: &crate::channel::ChannelStatus) -> String {
         s.push_str("no bundles published\n");
     }
     for m in &st.models {
-        s.push_str(&format!("{} for {}: current {}\n", m.model, m.target, m.current));
+        s.push_str(&format!(
+            "{} for {}: current {}\n",
+            m.model, m.target, m.current
+        ));
         for v in &m.versions {
             s.push_str(&format!(
                 "  {} #{} {} commit {}{}\n",

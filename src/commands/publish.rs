@@ -1,6 +1,6 @@
 use std::io::Write;
 
-use crate::channel::{Published, PublishOptions, RollbackOptions};
+use crate::channel::{PublishOptions, Published, RollbackOptions};
 use crate::cli::ChannelPublishArgs;
 use crate::error::Result;
 use crate::exit::Exit;
