@@ -490,6 +490,19 @@ fn bad_channels_and_keys_are_clear_errors() {
         "{}",
         text(&o)
     );
+    // Another writer holds the channel's lock.
+    let lock = std::fs::File::open(p.join("stable/.mlgate-lock"))
+        .or_else(|_| std::fs::File::create(p.join("stable/.mlgate-lock")))
+        .unwrap();
+    lock.lock().unwrap();
+    let o = publish(p, &b);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("another mlgate is writing this channel"),
+        "{}",
+        text(&o)
+    );
+    lock.unlock().unwrap();
     // Malformed metadata.
     let ts = p.join("stable/timestamp.json");
     let good = std::fs::read(&ts).unwrap();

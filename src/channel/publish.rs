@@ -57,7 +57,7 @@ pub fn publish(opts: PublishOptions) -> Result<Published, ChannelError> {
             "no bundle given: mlgate publish BUNDLE... --channel DIR".into(),
         ));
     }
-    let channel = Channel::load(&opts.dir)?;
+    let (channel, _lock) = Channel::load_for_writing(&opts.dir)?;
     let now = super::now();
     check_root_fresh(&channel, now)?;
     check_keys_for(
@@ -374,7 +374,7 @@ pub fn rollback(opts: RollbackOptions) -> Result<(String, TargetMeta), ChannelEr
             "--rollback-to needs --reason TEXT: the channel records why it went back".into(),
         ));
     }
-    let channel = Channel::load(&opts.dir)?;
+    let (channel, _lock) = Channel::load_for_writing(&opts.dir)?;
     let now = super::now();
     check_root_fresh(&channel, now)?;
     check_keys_for(

@@ -29,7 +29,7 @@ pub struct Refreshed {
 }
 
 pub fn refresh(opts: RefreshOptions) -> Result<Refreshed, ChannelError> {
-    let channel = Channel::load(&opts.dir)?;
+    let (channel, _lock) = Channel::load_for_writing(&opts.dir)?;
     let now = super::now();
     let lt = &channel.config.lifetimes;
     let timestamp_expires = lt.expiry(RoleName::Timestamp, now)?;

@@ -18,6 +18,7 @@ pub const ROOT_FILE: &str = "root.json";
 pub const TIMESTAMP_FILE: &str = "timestamp.json";
 pub const TARGETS_DIR: &str = "targets";
 const STAGING_PREFIX: &str = ".mlgate-staging-";
+const LOCK_FILE: &str = ".mlgate-lock";
 
 /// Test hook: `MLGATE_CHANNEL_FAULT=after-targets` (or `after-snapshot`) aborts the process right after that
 /// file is in place, as a crash would. Tests use it to show that the channel still reads consistently.
@@ -90,6 +91,39 @@ impl Channel {
             });
         }
         Ok(())
+    }
+
+    /// Loads the channel for writing: first takes the channel's lock (`.mlgate-lock`, an advisory file lock the
+    /// system releases when the process ends, crash included), so two publishers never interleave versions.
+    pub fn load_for_writing(dir: &Path) -> Result<(Channel, std::fs::File), ChannelError> {
+        if !dir.join(super::config::CONFIG_FILE).is_file() {
+            // Let load() say what is missing.
+            return Err(Channel::load(dir)
+                .err()
+                .unwrap_or_else(|| ChannelError::NotAChannel {
+                    path: dir.display().to_string(),
+                    message: "no settings file".into(),
+                }));
+        }
+        let path = dir.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| ChannelError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(ChannelError::Io {
+                    path: dir.display().to_string(),
+                    message: "another mlgate is writing this channel (its lock is held); run one publish at a time"
+                        .into(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(ChannelError::io(&path, e)),
+        }
+        Ok((Channel::load(dir)?, file))
     }
 
     pub fn root_path(&self) -> PathBuf {

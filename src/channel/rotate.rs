@@ -31,7 +31,7 @@ pub struct Rotated {
 }
 
 pub fn rotate(opts: RotateOptions) -> Result<Rotated, ChannelError> {
-    let channel = Channel::load(&opts.dir)?;
+    let (channel, _lock) = Channel::load_for_writing(&opts.dir)?;
     let now = super::now();
     let old = channel.repo.root().signed.clone();
     check_keys_for(&old, &[RoleName::Root], &opts.signing)?;
