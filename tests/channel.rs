@@ -244,6 +244,40 @@ fn publish_refresh_status_and_rollback() {
     assert_eq!(last["rollback"]["reason"], "accuracy drop in the field");
     assert_eq!(st["roles"][1]["version"], 4);
 
+    // Rollbacks that are not: a version the channel lacks, one that is not older, no reason.
+    for (version, reason, expect) in [
+        (
+            "0.9.0",
+            "x",
+            "wine 0.9.0 for linux-aarch64 is not in the channel (it has 1.0.0, 1.1.0)",
+        ),
+        (
+            "1.1.0",
+            "x",
+            "wine 1.1.0 is not older than the current 1.0.0",
+        ),
+        ("1.0.0", " ", "--rollback-to needs --reason TEXT"),
+    ] {
+        let o = run(
+            p,
+            &[
+                "publish",
+                "--channel",
+                "stable",
+                "--key",
+                "channel.key",
+                "--rollback-to",
+                version,
+                "--model",
+                "wine",
+                "--reason",
+                reason,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(flat(&o).contains(expect), "{}", text(&o));
+    }
+
     // refresh re-signs the timestamp only (the snapshot outlives it), with the timestamp key alone.
     let o = ok(
         p,
@@ -345,6 +379,31 @@ fn bundles_that_are_not_approved_are_refused() {
     assert!(flat(&o).contains("not approved"), "{}", text(&o));
     assert!(flat(&o).contains("has no signature"), "{}", text(&o));
     assert!(flat(&o).contains("nothing was published"), "{}", text(&o));
+    // Unsigned and without a gate report: every reason is listed.
+    std::fs::remove_dir_all(p.join("dist")).unwrap();
+    ok(
+        p,
+        &[
+            "bundle",
+            model().to_str().unwrap(),
+            "--target",
+            "linux-aarch64",
+            "--name",
+            "wine",
+            "--bundle-version",
+            "1.0.0",
+            "-o",
+            "dist",
+        ],
+    );
+    let o = publish(p, &unsigned);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(flat(&o).contains("has no signature"), "{}", text(&o));
+    assert!(
+        flat(&o).contains("it carries no gate report"),
+        "{}",
+        text(&o)
+    );
     // Signed by a key the channel does not pin.
     std::fs::remove_dir_all(p.join("dist")).unwrap();
     let other = bundle(p, "1.0.0", Some("other.key"));

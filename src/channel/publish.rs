@@ -174,13 +174,7 @@ fn approve(
         reasons.push("no readable manifest.json".into());
         return Ok(Err(reasons));
     };
-    match &manifest.gate {
-        None => reasons.push("it carries no gate report (bundle it with --report)".into()),
-        Some(g) if g.verdict != "pass" => {
-            reasons.push(format!("its gate report's verdict is {}", g.verdict))
-        }
-        Some(_) => {}
-    }
+    reasons.extend(gate_refusal(manifest));
     if let Err(e) = crate::edge::Target::named(&manifest.target) {
         reasons.push(format!("unknown device target: {e}"));
     } else if !channel.config.targets.is_empty()
@@ -224,6 +218,18 @@ fn approve(
             rollback: None,
         },
     }))
+}
+
+/// The bundle's embedded gate: present, and passed. (`mlgate bundle` makes no bundle of a failed report; this
+/// holds against bundles made otherwise.)
+fn gate_refusal(manifest: &crate::edge::Manifest) -> Option<String> {
+    match &manifest.gate {
+        None => Some("it carries no gate report (bundle it with --report)".into()),
+        Some(g) if g.verdict != "pass" => {
+            Some(format!("its gate report's verdict is {}", g.verdict))
+        }
+        Some(_) => None,
+    }
 }
 
 /// The version must be newer than every version of the same model and target in the channel.
@@ -402,7 +408,8 @@ pub fn rollback(opts: RollbackOptions) -> Result<(String, TargetMeta), ChannelEr
         })
         .map(|(n, m)| (n.clone(), m.clone()))
         .ok_or_else(|| {
-            let versions: Vec<&str> = of_pair.iter().map(|(_, m)| m.version.as_str()).collect();
+            let mut versions: Vec<&str> = of_pair.iter().map(|(_, m)| m.version.as_str()).collect();
+            versions.sort_by(|a, b| compare_versions(a, b).unwrap_or(std::cmp::Ordering::Equal));
             ChannelError::Usage(format!(
                 "{} {} for {target} is not in the channel (it has {})",
                 opts.model,
@@ -468,5 +475,83 @@ fn rollback_target(
             opts.model,
             many.join(", ")
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edge::manifest::GateRef;
+
+    fn manifest(version: &str, gate: Option<&str>) -> crate::edge::Manifest {
+        crate::edge::Manifest {
+            schema_version: 1,
+            name: "wine".into(),
+            version: version.into(),
+            target: "linux-aarch64".into(),
+            artifacts: vec![],
+            inputs: vec![],
+            outputs: vec![],
+            labels: vec![],
+            preprocessing: None,
+            metrics: Default::default(),
+            quantization: None,
+            gate: gate.map(|v| GateRef {
+                report_sha256: "00".repeat(32),
+                verdict: v.into(),
+            }),
+            min_tract_version: "0.23.9".into(),
+        }
+    }
+
+    fn entry(version: &str, target: &str) -> (String, TargetMeta) {
+        (
+            format!("wine-{version}-{target}.tar.gz"),
+            TargetMeta {
+                model: "wine".into(),
+                version: version.into(),
+                target: target.into(),
+                manifest_sha256: String::new(),
+                verdict: "pass".into(),
+                commit: "c".into(),
+                sequence: 1,
+                published_at: String::new(),
+                url: None,
+                rollback: None,
+            },
+        )
+    }
+
+    #[test]
+    fn a_failed_or_missing_gate_is_refused() {
+        assert_eq!(gate_refusal(&manifest("1.0.0", Some("pass"))), None);
+        assert_eq!(
+            gate_refusal(&manifest("1.0.0", Some("fail"))).as_deref(),
+            Some("its gate report's verdict is fail")
+        );
+        assert!(gate_refusal(&manifest("1.0.0", None))
+            .unwrap()
+            .contains("no gate report"));
+    }
+
+    #[test]
+    fn versions_must_grow_per_model_and_target() {
+        let existing = vec![
+            entry("1.2.0", "linux-aarch64"),
+            entry("3.0.0", "linux-x86_64"),
+        ];
+        assert_eq!(version_refusal(&manifest("1.3.0", None), &existing), None);
+        // Another target's newer version does not count.
+        assert_eq!(version_refusal(&manifest("2.0.0", None), &existing), None);
+        assert!(version_refusal(&manifest("1.2.0", None), &existing)
+            .unwrap()
+            .contains("is not newer than 1.2.0"));
+        assert!(version_refusal(&manifest("1.2.0-rc.1", None), &existing).is_some());
+        assert!(version_refusal(&manifest("latest", None), &[])
+            .unwrap()
+            .contains("not a semantic version"));
+        assert!(version_refusal(&manifest("latest", None), &existing)
+            .unwrap()
+            .contains("cannot be ordered"));
     }
 }
