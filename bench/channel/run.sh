@@ -27,6 +27,7 @@ bundle() { # MODEL VERSION -> dist/bench-VERSION-linux-x86_64.tar.gz
     --key mlgate.key --commit 0000000 -o dist >/dev/null
 }
 
+if [ -z "${SKIP1:-}" ]; then
 echo "== 1. $n10 bundles of 10 MB, published one after another"
 rm -rf ch1 dist; "$mlgate" channel init --dir ch1 --key channel.key --bundle-pubkey mlgate.pub >/dev/null
 for i in $(seq 1 "$n10"); do bundle m10.onnx "1.0.$i"; done
@@ -40,10 +41,13 @@ echo "mlgate: $(echo "$end - $start" | bc) s total, peak RSS $peak KiB, targets.
 
 echo "== 1b. python-tuf's Metadata API: the same $n10 additions (sign targets, snapshot, timestamp each time)"
 /usr/bin/time -f 'python-tuf: %e s, peak RSS %M KiB' "$py" "$here/peer_python_tuf.py" dist "$n10"
+fi
 
 echo "== 2. one ${big_mb} MB bundle"
 "$py" "$here/make_model.py" "$big_mb" big.onnx
-rss bundle big.onnx 9.0.0 | sed 's/^/mlgate bundle: /'
+echo "bundle: $(stat -c %s big.onnx) bytes of model"
+echo "mlgate bundle: $(rss "$mlgate" bundle big.onnx --target linux-x86_64 --name bench --bundle-version 9.0.0 \
+  --report report.json --key mlgate.key --commit 0000000 -o dist)"
 rm -rf ch2; "$mlgate" channel init --dir ch2 --key channel.key --bundle-pubkey mlgate.pub >/dev/null
 echo "mlgate publish: $(rss "$mlgate" publish dist/bench-9.0.0-linux-x86_64.tar.gz --channel ch2 --key channel.key)"
 
