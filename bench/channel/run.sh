@@ -43,6 +43,7 @@ echo "== 1b. python-tuf's Metadata API: the same $n10 additions (sign targets, s
 /usr/bin/time -f 'python-tuf: %e s, peak RSS %M KiB' "$py" "$here/peer_python_tuf.py" dist "$n10"
 fi
 
+if [ -z "${SKIP2:-}" ]; then
 echo "== 2. one ${big_mb} MB bundle"
 "$py" "$here/make_model.py" "$big_mb" big.onnx
 echo "bundle: $(stat -c %s big.onnx) bytes of model"
@@ -50,11 +51,14 @@ echo "mlgate bundle: $(rss "$mlgate" bundle big.onnx --target linux-x86_64 --nam
   --report report.json --key mlgate.key --commit 0000000 -o dist)"
 rm -rf ch2; "$mlgate" channel init --dir ch2 --key channel.key --bundle-pubkey mlgate.pub >/dev/null
 echo "mlgate publish: $(rss "$mlgate" publish dist/bench-9.0.0-linux-x86_64.tar.gz --channel ch2 --key channel.key)"
+fi
 
 echo "== 3. targets.json after $nver versions (one small bundle republished under $nver versions)"
 "$py" "$here/make_model.py" 0.01 tiny.onnx
 rm -rf ch3 dist; "$mlgate" channel init --dir ch3 --key channel.key --bundle-pubkey mlgate.pub >/dev/null
 for i in $(seq 1 "$nver"); do bundle tiny.onnx "2.0.$i"; done
-# One publish of all of them: the size depends on the number of targets, not on how they were added.
-"$mlgate" publish dist/bench-2.0.*-linux-x86_64.tar.gz --channel ch3 --key channel.key >/dev/null
+# One publish of all of them, in version order (a publish checks each bundle against those before it): the size
+# depends on the number of targets, not on how they were added.
+# shellcheck disable=SC2046
+"$mlgate" publish $(ls dist/bench-2.0.*-linux-x86_64.tar.gz | sort -V) --channel ch3 --key channel.key >/dev/null
 echo "targets.json with $nver targets: $(stat -c %s ch3/2.targets.json) bytes"
