@@ -426,6 +426,27 @@ fn bundles_that_are_not_approved_are_refused() {
             text(&o)
         );
     }
+    // Several versions in one publish go in version order, whatever order they are given in.
+    let v10 = bundle(p, "2.10.0", Some("mlgate.key"));
+    let v9 = bundle(p, "2.9.0", Some("mlgate.key"));
+    let o = run(
+        p,
+        &[
+            "publish",
+            v10.to_str().unwrap(),
+            v9.to_str().unwrap(),
+            "--channel",
+            "stable",
+            "--key",
+            "channel.key",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        out.find("wine 2.9.0").unwrap() < out.find("wine 2.10.0").unwrap(),
+        "{out}"
+    );
     // A tampered bundle: its digests no longer match.
     let mut bytes = std::fs::read(&v2).unwrap();
     let n = bytes.len();
@@ -437,7 +458,11 @@ fn bundles_that_are_not_approved_are_refused() {
     // Nothing of the refused bundles reached the channel.
     assert_eq!(
         tough_targets(&p.join("stable")),
-        ["wine-2.0.0-linux-aarch64.tar.gz"]
+        [
+            "wine-2.0.0-linux-aarch64.tar.gz",
+            "wine-2.10.0-linux-aarch64.tar.gz",
+            "wine-2.9.0-linux-aarch64.tar.gz"
+        ]
     );
 }
 

@@ -68,22 +68,41 @@ pub fn publish(opts: PublishOptions) -> Result<Published, ChannelError> {
     let pinned = channel.config.bundle_keys(&channel.dir)?;
     let mut existing = entries(&channel)?;
     let mut sequence = existing.iter().map(|(_, m)| m.sequence).max().unwrap_or(0);
-    let mut approved = Vec::new();
+    let mut checked = Vec::new();
     let mut refused = Vec::new();
     for path in &opts.bundles {
-        match approve(&channel, path, &pinned, &existing)? {
-            Ok(mut a) => {
-                sequence += 1;
-                a.meta.sequence = sequence;
-                a.meta.published_at = now.to_string();
-                existing.push((a.name.clone(), a.meta.clone()));
-                approved.push(a);
-            }
+        match approve(&channel, path, &pinned)? {
+            Ok(a) => checked.push(a),
             Err(reasons) => refused.push(Refusal {
                 bundle: path.display().to_string(),
                 reasons,
             }),
         }
+    }
+    // Several versions of one model in one publish are taken in version order, whatever order the shell's glob
+    // gave them (`1.10.0` sorts before `1.9.0` by name).
+    checked.sort_by(|a, b| {
+        (&a.meta.model, &a.meta.target)
+            .cmp(&(&b.meta.model, &b.meta.target))
+            .then_with(|| {
+                compare_versions(&a.meta.version, &b.meta.version)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+    });
+    let mut approved = Vec::new();
+    for mut a in checked {
+        if let Some(reason) = version_refusal(&a.meta, &existing) {
+            refused.push(Refusal {
+                bundle: a.path.display().to_string(),
+                reasons: vec![reason],
+            });
+            continue;
+        }
+        sequence += 1;
+        a.meta.sequence = sequence;
+        a.meta.published_at = now.to_string();
+        existing.push((a.name.clone(), a.meta.clone()));
+        approved.push(a);
     }
     if !refused.is_empty() {
         return Ok(Published::Refused(refused));
@@ -144,7 +163,6 @@ fn approve(
     channel: &Channel,
     path: &Path,
     pinned: &[crate::sign::PublicKey],
-    existing: &[(String, TargetMeta)],
 ) -> Result<Result<Approved, Vec<String>>, ChannelError> {
     let name = path
         .file_name()
@@ -186,7 +204,6 @@ fn approve(
             manifest.target
         ));
     }
-    reasons.extend(version_refusal(manifest, existing));
     let commit = match attested_commit(&checked.files) {
         Ok(c) => c,
         Err(m) => {
@@ -233,35 +250,32 @@ fn gate_refusal(manifest: &crate::edge::Manifest) -> Option<String> {
 }
 
 /// The version must be newer than every version of the same model and target in the channel.
-fn version_refusal(
-    manifest: &crate::edge::Manifest,
-    existing: &[(String, TargetMeta)],
-) -> Option<String> {
+fn version_refusal(new: &TargetMeta, existing: &[(String, TargetMeta)]) -> Option<String> {
+    if compare_versions(&new.version, &new.version).is_none() {
+        return Some(format!(
+            "version {:?} is not a semantic version (1.2.0): the channel could not order it",
+            new.version
+        ));
+    }
     let same = existing
         .iter()
-        .filter(|(_, m)| m.model == manifest.name && m.target == manifest.target);
+        .filter(|(_, m)| m.model == new.model && m.target == new.target);
     for (_, m) in same {
-        match compare_versions(&manifest.version, &m.version) {
+        match compare_versions(&new.version, &m.version) {
             None => {
                 return Some(format!(
                     "version {:?} cannot be ordered against {:?}: versions must be semantic (1.2.0)",
-                    manifest.version, m.version
+                    new.version, m.version
                 ))
             }
             Some(std::cmp::Ordering::Greater) => {}
             Some(_) => {
                 return Some(format!(
                     "version {} of {} for {} is not newer than {}, already in the channel (to go back, use --rollback-to)",
-                    manifest.version, manifest.name, manifest.target, m.version
+                    new.version, new.model, new.target, m.version
                 ))
             }
         }
-    }
-    if compare_versions(&manifest.version, &manifest.version).is_none() {
-        return Some(format!(
-            "version {:?} is not a semantic version (1.2.0): the channel could not order it",
-            manifest.version
-        ));
     }
     None
 }
@@ -540,18 +554,16 @@ mod tests {
             entry("1.2.0", "linux-aarch64"),
             entry("3.0.0", "linux-x86_64"),
         ];
-        assert_eq!(version_refusal(&manifest("1.3.0", None), &existing), None);
+        let new = |v: &str| entry(v, "linux-aarch64").1;
+        assert_eq!(version_refusal(&new("1.3.0"), &existing), None);
         // Another target's newer version does not count.
-        assert_eq!(version_refusal(&manifest("2.0.0", None), &existing), None);
-        assert!(version_refusal(&manifest("1.2.0", None), &existing)
+        assert_eq!(version_refusal(&new("2.0.0"), &existing), None);
+        assert!(version_refusal(&new("1.2.0"), &existing)
             .unwrap()
             .contains("is not newer than 1.2.0"));
-        assert!(version_refusal(&manifest("1.2.0-rc.1", None), &existing).is_some());
-        assert!(version_refusal(&manifest("latest", None), &[])
+        assert!(version_refusal(&new("1.2.0-rc.1"), &existing).is_some());
+        assert!(version_refusal(&new("latest"), &[])
             .unwrap()
             .contains("not a semantic version"));
-        assert!(version_refusal(&manifest("latest", None), &existing)
-            .unwrap()
-            .contains("cannot be ordered"));
     }
 }
