@@ -9,22 +9,65 @@ use crate::error::Result;
 use crate::report::{Check, Report, Status};
 use crate::sign::{self, ScanOptions};
 
+/// Reads the config at `path`, or as it is at git ref `from` (`--config-from`), and confines its paths.
+pub fn load_config(
+    path: &Path,
+    from: Option<&str>,
+    opts: crate::config::LoadOptions,
+) -> Result<Config> {
+    let Some(reference) = from else {
+        return Ok(Config::load_with(path, opts)?);
+    };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let text = text_at_ref(dir, reference, &name, "there is no config there")?;
+    let mut config = Config::parse(&text, path)?;
+    config.confine(&text, opts)?;
+    Ok(config)
+}
+
+/// How [`run_with`] reads its gates.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Read the schemas at this git ref (`--config-from`): the config was read there too, so a pull request
+    /// cannot move its own goalposts.
+    pub schemas_from: Option<String>,
+    /// Compare the config and its schemas with this git ref and report what changed, first.
+    pub compare_with: Option<String>,
+}
+
 pub fn run(config: &Config) -> Result<Report> {
+    run_with(config, &RunOptions::default())
+}
+
+pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
     let mut checks = vec![];
+    if let Some(reference) = &run.compare_with {
+        checks.extend(gate_changes(config, reference));
+    }
     // Datasets often share a schema: read each schema file once.
     let mut schemas: HashMap<PathBuf, Schema> = HashMap::new();
     for d in &config.datasets {
         if !schemas.contains_key(&d.schema) {
-            schemas.insert(d.schema.clone(), Schema::load(&d.schema)?);
+            let schema = match &run.schemas_from {
+                Some(reference) => schema_at_ref(config, &d.schema, reference)?,
+                None => Schema::load(&d.schema)?,
+            };
+            schemas.insert(d.schema.clone(), schema);
         }
         let schema = &schemas[&d.schema];
         let source = Source::new(&d.path, d.format, d.dialect.clone())?;
         let mut opts = ValidateOptions::new(&d.name);
         opts.duplicate_rows = d.duplicate_rows;
         let v = data::validate(&source, Some(schema), &opts)?;
-        checks.extend(v.checks);
+        let hide = config.is_outside(&d.path) || config.is_outside(&d.schema);
+        checks.extend(v.checks.into_iter().map(|c| hidden_if(hide, c)));
         if let Some(dr) = &d.drift {
-            checks.push(run_drift(d, dr, &source, schema)?);
+            let hide = hide || config.is_outside(&dr.reference);
+            checks.push(hidden_if(hide, run_drift(d, dr, &source, schema)?));
         }
     }
     let base = config.path.parent().unwrap_or(Path::new(""));
@@ -44,6 +87,18 @@ pub fn run(config: &Config) -> Result<Report> {
             checks.push(no_match(a));
         }
         for f in files {
+            if !config.is_outside(&f)
+                && crate::config::confine::check_found(&config.root, &f).is_err()
+            {
+                return Err(crate::error::Error::Usage(format!(
+                    "{}: artifact `{}` matches {}, which is a symbolic link out of the repository ({}); pass \
+                     --allow-outside-repo for a trusted config",
+                    config.path.display(),
+                    a.written,
+                    f.display(),
+                    config.root.display()
+                )));
+            }
             if seen.insert(f.clone()) {
                 let subject = sign::display_name(f.strip_prefix(base).unwrap_or(&f));
                 checks.push(sign::scan(&f, &subject, &opts)?);
@@ -54,6 +109,118 @@ pub fn run(config: &Config) -> Result<Report> {
         checks.push(run_model(config, m)?);
     }
     Ok(Report::new(checks))
+}
+
+/// `file` relative to the config's folder, as `git show REF:./PATH` wants it.
+fn relative_to_config(config: &Config, file: &Path) -> String {
+    let base = config.path.parent().unwrap_or(Path::new(""));
+    file.strip_prefix(base)
+        .unwrap_or(file)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn config_dir(config: &Config) -> &Path {
+    config.path.parent().unwrap_or(Path::new(""))
+}
+
+/// The text of `rel` (relative to `dir`) at git ref `reference`; `missing` says what it means that it is absent.
+fn text_at_ref(dir: &Path, reference: &str, rel: &str, missing: &str) -> Result<String> {
+    let shown = format!("{reference}:{rel}");
+    let usage = |m: String| crate::error::Error::Usage(format!("{shown}: {m}"));
+    let bytes = crate::gate::git::file_at_ref(dir, reference, rel)
+        .map_err(|e| usage(format!("{e}; {}", e.help(reference))))?
+        .ok_or_else(|| usage(missing.to_string()))?;
+    String::from_utf8(bytes).map_err(|_| usage("not UTF-8 text".into()))
+}
+
+/// The schema as it is at `reference` (`--config-from`).
+fn schema_at_ref(config: &Config, file: &Path, reference: &str) -> Result<Schema> {
+    let rel = relative_to_config(config, file);
+    let text = text_at_ref(
+        config_dir(config),
+        reference,
+        &rel,
+        "the schema is not there (--config-from reads the config and its schemas there)",
+    )?;
+    let shown = format!("{reference}:{rel}");
+    Ok(Schema::parse(&text, &shown)?)
+}
+
+/// What this change does to its own gates against `reference`: the config and every schema it names. A base
+/// that cannot be read is said too (a warning), never skipped silently.
+fn gate_changes(config: &Config, reference: &str) -> Option<Check> {
+    use crate::gate::{changes, git};
+    let subject = config.path.display().to_string();
+    let dir = config_dir(config);
+    let read_head = |p: &Path| std::fs::read_to_string(p).ok();
+    let read_base =
+        |rel: &str| -> std::result::Result<Option<String>, git::GitError> {
+            Ok(git::file_at_ref(dir, reference, rel)?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()))
+        };
+    let config_name = relative_to_config(config, &config.path);
+    let outcome = (|| {
+        let mut all = vec![];
+        if let Some(head) = read_head(&config.path) {
+            all.extend(changes::diff_config(
+                &config_name,
+                read_base(&config_name)?.as_deref(),
+                &head,
+            ));
+        }
+        let mut seen = HashSet::new();
+        for d in &config.datasets {
+            if seen.insert(&d.schema) {
+                let rel = relative_to_config(config, &d.schema);
+                all.extend(changes::diff_schema(
+                    &rel,
+                    read_base(&rel)?.as_deref(),
+                    read_head(&d.schema).as_deref(),
+                ));
+            }
+        }
+        Ok::<_, git::GitError>(all)
+    })();
+    match outcome {
+        Ok(all) => changes::check(&subject, reference, &all),
+        Err(e) => {
+            let mut c = Check::new(&subject, changes::KIND);
+            c.status = Status::Warn;
+            c.summary = format!(
+                "could not compare the gates with {reference}: {e}; {}",
+                e.help(reference)
+            );
+            Some(c)
+        }
+    }
+}
+
+/// A check on a file outside the repository (let through by `--allow-outside-repo`) keeps its verdict and
+/// counts, but shows none of the file's values: no finding values, no value in a message, no drift histograms.
+fn hidden_if(hide: bool, mut check: Check) -> Check {
+    if !hide {
+        return check;
+    }
+    const HIDDEN: &str = "(hidden: the file is outside the repository)";
+    for f in &mut check.findings {
+        if let Some(v) = f.value.take().filter(|v| !v.is_empty()) {
+            f.message = f.message.replace(&v, HIDDEN);
+        }
+    }
+    if let Some(cols) = check
+        .figures
+        .get_mut("columns")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for c in cols {
+            if let Some(obj) = c.as_object_mut() {
+                obj.remove("histogram");
+            }
+        }
+    }
+    check.figures.shift_remove("fields");
+    check
 }
 
 /// The metric gate of one model: evaluated (and its baseline re-evaluated on the same data), or read from its

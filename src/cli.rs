@@ -226,6 +226,9 @@ pub struct InitArgs {
     /// Replace files that already exist.
     #[arg(long)]
     pub force: bool,
+    /// The mlgate action the workflows use, pinned to a commit: OWNER/REPO@SHA [default: this release's commit]
+    #[arg(long, value_name = "OWNER/REPO@SHA")]
+    pub action: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +276,18 @@ pub struct CheckArgs {
     /// Post nothing to the pull request, even with a token.
     #[arg(long, overrides_with = "comment")]
     pub no_comment: bool,
+    /// Read the config and its schemas as they are at this git ref (e.g. origin/main), not from the working
+    /// tree: a pull request then cannot move its own gates. Data and models still come from the working tree.
+    #[arg(long, value_name = "REF")]
+    pub config_from: Option<String>,
+    /// Report what this change does to the gates (mlgate.yml and its schemas) against this git ref
+    /// [default: origin/$GITHUB_BASE_REF in a pull request's workflow, else no comparison]
+    #[arg(long, value_name = "REF")]
+    pub gates_base: Option<String>,
+    /// Let paths in mlgate.yml leave the repository (absolute, `..`, symbolic links); values read from such
+    /// files are not shown. For trusted configs only.
+    #[arg(long)]
+    pub allow_outside_repo: bool,
 }
 
 /// How to read a data file (the dialect).
@@ -346,7 +361,9 @@ pub struct KeygenArgs {
 pub struct KeyArgs {
     /// The secret key: a file (PKCS#8 PEM, unencrypted OpenSSH or mlgate's own), or `env:VAR` for the key's
     /// text in an environment variable (a CI secret) [default: env:MLGATE_SIGNING_KEY]
-    #[arg(short, long, value_name = "FILE|env:VAR")]
+    // A value that starts with `-` (a PEM key pasted in) is taken as the value, so that clap's own "unexpected
+    // argument" error never echoes it; `secret_key` refuses it without showing it.
+    #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Option<String>,
 }
 
@@ -586,7 +603,7 @@ pub struct QuantizeArgs {
 #[derive(Debug, Args)]
 pub struct OptionalKeyArgs {
     /// Sign the bundle with this secret key: a file, or `env:VAR` for the key's text in an environment variable.
-    #[arg(short, long, value_name = "FILE|env:VAR")]
+    #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Option<String>,
 }
 
@@ -637,9 +654,26 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// A trusted public key (repeatable): the bundle must be signed by one of them. Without it only the digests
-    /// are checked.
+    /// are checked (integrity, not authenticity), with a warning.
     #[arg(short, long = "pubkey", value_name = "FILE")]
     pub pubkey: Vec<PathBuf>,
+    /// Refuse (exit 1) to run a bundle without --pubkey, instead of warning.
+    #[arg(
+        long,
+        env = "MLGATE_REQUIRE_SIGNATURE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub require_signature: bool,
+    /// The target the bundle must be for [default: this machine's, e.g. linux-x86_64]
+    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    pub target: Option<String>,
+    /// The model name the bundle must hold (its manifest's `name`).
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// The oldest bundle version accepted (SemVer order; `1.2` means `1.2.0`).
+    #[arg(long, value_name = "V", value_parser = crate::edge::version::Version::parse)]
+    pub min_version: Option<crate::edge::version::Version>,
     /// Feature columns of a table input in the model's input order, comma-separated [default: every column]
     #[arg(long, value_name = "a,b,c", value_delimiter = ',')]
     pub features: Option<Vec<String>>,
@@ -648,4 +682,9 @@ pub struct RunArgs {
     pub batch_size: usize,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// A target profile's name, checked against the known ones.
+fn parse_target(s: &str) -> Result<String, String> {
+    crate::edge::Target::named(s).map(|t| t.name.to_string())
 }

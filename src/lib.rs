@@ -17,6 +17,7 @@ pub mod gate;
 pub mod github;
 pub mod init;
 pub mod model;
+pub mod pins;
 pub mod quantize;
 pub mod report;
 pub mod sign;

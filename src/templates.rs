@@ -48,6 +48,7 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
     // needs quoting themselves, with `tojson`.
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.add_filter("yaml_str", yaml_str);
+    env.add_filter("pin", pin);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;
     }
@@ -72,6 +73,17 @@ fn yaml_str(s: &str) -> String {
     } else {
         serde_json::to_string(s).unwrap_or_default()
     }
+}
+
+/// `owner/repo@SHA # VERSION` from [`crate::pins`]; an action missing from the table is an error, so no
+/// template can write an unpinned `uses:`.
+fn pin(action: &str) -> Result<String, minijinja::Error> {
+    crate::pins::pinned(action).ok_or_else(|| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("{action} is not in src/pins.rs: pin it to a commit there"),
+        )
+    })
 }
 
 /// Renders the embedded template `name` with `ctx`, after registering the given filters.

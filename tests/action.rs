@@ -107,11 +107,120 @@ fn generated_workflows_have_no_actionlint_findings() {
     let o = Command::new(actionlint)
         .arg("-no-color")
         .args(workflows(dir.path()))
+        .arg(root().join(".github/workflows/ci.yml"))
         .current_dir(dir.path())
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     assert!(o.stdout.is_empty(), "{}", text(&o));
+}
+
+/// zizmor, the GitHub Actions security linter, offline with its default persona: no finding on the generated
+/// workflows, action.yml or this repository's own workflows. Findings that must stay carry zizmor's inline
+/// ignore with the reason in the file itself.
+#[test]
+fn workflows_and_action_have_no_zizmor_findings() {
+    let Some(zizmor) = tool("zizmor") else {
+        return;
+    };
+    let dir = initialised_repo();
+    let o = Command::new(zizmor)
+        .args(["--offline", "--no-progress", "--format", "plain"])
+        .args(workflows(dir.path()))
+        .arg(root().join("action.yml"))
+        .arg(root().join(".github/workflows"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("No findings to report"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Every `uses:` line in `text`: the action and the ref after `@`, and the rest of the line.
+fn uses_lines(text: &str) -> Vec<(String, String, String)> {
+    text.lines()
+        .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("uses:"))
+        .map(|rest| {
+            let rest = rest.trim();
+            let (spec, comment) = rest.split_once(' ').unwrap_or((rest, ""));
+            let (action, r) = spec.split_once('@').unwrap_or((spec, ""));
+            (action.to_string(), r.to_string(), comment.to_string())
+        })
+        .collect()
+}
+
+/// Every `uses:` that mlgate writes or ships is pinned to a full commit SHA with the version in a comment, and
+/// to the commit of the one table in the code (src/pins.rs). The one exception is mlgate's own action in a
+/// development build, which says so with zizmor's ignore and how to pin it; `--action` pins it.
+#[test]
+fn every_uses_is_pinned_to_the_commit_in_the_table() {
+    let dir = initialised_repo();
+    let mut files: Vec<PathBuf> = workflows(dir.path());
+    files.push(root().join("action.yml"));
+    for e in std::fs::read_dir(root().join(".github/workflows")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    let mut seen = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (action, r, comment) in uses_lines(&text) {
+            seen += 1;
+            if action == "mlgate/mlgate" && !mlgate::pins::is_full_sha(&r) {
+                assert!(
+                    comment.contains("zizmor: ignore[unpinned-uses]")
+                        && comment.contains("--action"),
+                    "{}: {action}@{r} {comment}",
+                    f.display()
+                );
+                continue;
+            }
+            assert!(
+                mlgate::pins::is_full_sha(&r),
+                "{}: {action}@{r} is not pinned",
+                f.display()
+            );
+            assert!(
+                comment.starts_with("# "),
+                "{}: {action}@{r} names no version",
+                f.display()
+            );
+            if action != "mlgate/mlgate" {
+                let pin = mlgate::pins::PINS.iter().find(|p| p.action == action);
+                let pin = pin
+                    .unwrap_or_else(|| panic!("{}: {action} is not in src/pins.rs", f.display()));
+                assert_eq!(
+                    (r.as_str(), comment.as_str()),
+                    (pin.sha, format!("# {}", pin.version).as_str())
+                );
+            }
+        }
+    }
+    assert!(seen >= 8, "found only {seen} uses: lines");
+
+    // --action pins mlgate's own action; a tag is refused.
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let pinned = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mlgate"))
+        .args(["init", "--action", &format!("mlgate/mlgate@{sha}"), "--dir"])
+        .arg(pinned.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let gate = std::fs::read_to_string(pinned.path().join(".github/workflows/mlgate.yml")).unwrap();
+    assert!(
+        gate.contains(&format!("uses: mlgate/mlgate@{sha}\n")),
+        "{gate}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_mlgate"))
+        .args(["init", "--action", "mlgate/mlgate@v1", "--dir"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
 #[test]

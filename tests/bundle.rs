@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use mlgate::edge::archive::{read_tar_gz, Limits};
-use mlgate::edge::check_bundle;
+use mlgate::edge::{check_bundle, CheckOptions};
 use mlgate::sign::PublicKey;
 
 fn mlgate() -> Command {
@@ -161,7 +161,11 @@ fn a_device_checks_digests_signatures_and_the_attestation() {
     let d = workdir();
     let b = bundle(d.path(), "out", true);
     let key = PublicKey::load(&d.path().join("mlgate.pub")).unwrap();
-    let ok = check_bundle(&b, std::slice::from_ref(&key), Limits::default()).unwrap();
+    let with = |keys: Vec<PublicKey>| CheckOptions {
+        keys,
+        ..CheckOptions::default()
+    };
+    let ok = check_bundle(&b, &with(vec![key.clone()])).unwrap();
     assert_eq!(
         ok.report.verdict,
         mlgate::report::Verdict::Pass,
@@ -178,19 +182,22 @@ fn a_device_checks_digests_signatures_and_the_attestation() {
         .unwrap();
     assert!(o.status.success());
     let wrong = PublicKey::load(&other.path().join("mlgate.pub")).unwrap();
-    let bad = check_bundle(&b, &[wrong], Limits::default()).unwrap();
+    // The list's signature is checked first, and nothing after an untrusted list is read.
+    let bad = check_bundle(&b, &with(vec![wrong])).unwrap();
     assert_eq!(bad.report.verdict, mlgate::report::Verdict::Fail);
     let json = bad.report.to_json();
     assert!(
-        json.contains("key-mismatch") && json.contains("attestation-invalid"),
+        json.contains("key-mismatch") && json.contains("nothing after it was read"),
         "{json}"
     );
 
     // An unsigned bundle is refused when keys are pinned.
     let u = bundle(d.path(), "plain", false);
-    let r = check_bundle(&u, std::slice::from_ref(&key), Limits::default()).unwrap();
+    let r = check_bundle(&u, &with(vec![key])).unwrap();
     assert!(
-        r.report.to_json().contains("signature-missing"),
+        r.report
+            .to_json()
+            .contains("entry 2 is manifest.json, expected SHA256SUMS.minisig"),
         "{}",
         r.report.to_json()
     );
@@ -219,7 +226,7 @@ fn a_model_that_does_not_match_the_manifest_is_refused() {
         mlgate::edge::archive::write_tar_gz(&files).unwrap(),
     )
     .unwrap();
-    let r = check_bundle(&forged, &[], Limits::default()).unwrap();
+    let r = check_bundle(&forged, &CheckOptions::default()).unwrap();
     let json = r.report.to_json();
     assert_eq!(r.report.verdict, mlgate::report::Verdict::Fail, "{json}");
     assert!(json.contains("manifest-mismatch"), "{json}");
@@ -406,6 +413,8 @@ fn run_checks_the_bundle_then_predicts_what_onnxruntime_predicts() {
             WINE_FEATURES,
             "--pubkey",
             "mlgate.pub",
+            "--target",
+            "linux-aarch64",
             "--format",
             "json",
         ])
@@ -462,7 +471,13 @@ fn run_refuses_a_bundle_signed_by_another_key() {
         .arg(&b)
         .arg("--input")
         .arg(fixtures().join("data/wine_test.csv"))
-        .args(["--features", WINE_FEATURES, "--pubkey"])
+        .args([
+            "--features",
+            WINE_FEATURES,
+            "--target",
+            "linux-aarch64",
+            "--pubkey",
+        ])
         .arg(other.path().join("mlgate.pub"))
         .output()
         .unwrap();
@@ -488,7 +503,13 @@ fn run_takes_numpy_input_for_an_image_model() {
     assert!(o.status.success(), "{}", text(&o));
     let o = mlgate()
         .current_dir(d.path())
-        .args(["run", "digits_cnn-0.0.0-linux-x86_64.tar.gz", "--input"])
+        .args([
+            "run",
+            "digits_cnn-0.0.0-linux-x86_64.tar.gz",
+            "--target",
+            "linux-x86_64",
+            "--input",
+        ])
         .arg(fixtures().join("data/digits_test.npy"))
         .args(["--format", "json"])
         .output()
@@ -575,7 +596,7 @@ fn a_quantized_tflite_model_is_bundled_as_it_is_and_not_run() {
         .current_dir(d.path())
         .arg("run")
         .arg(&b)
-        .arg("--input")
+        .args(["--target", "linux-aarch64", "--input"])
         .arg(fixtures().join("data/digits_test.npy"))
         .output()
         .unwrap();

@@ -112,6 +112,7 @@ fn target(pr: Option<u64>) -> Target {
         server_url: "https://github.com".into(),
         path_prefix: String::new(),
         run_id: Some("99".into()),
+        confirm: None,
     }
 }
 
@@ -600,11 +601,55 @@ fn check_on_a_fork_keeps_its_exit_code_and_never_shows_the_token() {
     assert_eq!(ctx["job"], "gate");
 }
 
-/// The workflow_run stage: `github publish` reads the report and the context file, and posts with its token.
+/// Runs `mlgate github publish` on `out_dir` as the `workflow_run` stage of a fork's pull request would.
+fn publish_from_workflow_run(fake: &Fake, out_dir: &Path, event: &Value) -> std::process::Output {
+    let event_path = out_dir.with_file_name("event.json");
+    std::fs::write(&event_path, event.to_string()).unwrap();
+    mlgate()
+        .args(["github", "publish", "--report-dir"])
+        .arg(out_dir)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_API_URL", fake.uri())
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_EVENT_NAME", "workflow_run")
+        .env("GITHUB_EVENT_PATH", &event_path)
+        .env("GITHUB_TOKEN", FAKE_TOKEN)
+        .output()
+        .unwrap()
+}
+
+/// A saved report and context file as the check stage of a fork's pull request writes them.
+fn saved_run(dir: &Path, pr: u64) -> PathBuf {
+    let out_dir = dir.join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(out_dir.join("report.json"), report(2).to_json()).unwrap();
+    std::fs::write(
+        out_dir.join("mlgate-context.json"),
+        json!({"version": 1, "config": "mlgate.yml", "job": "gate", "pr_number": pr, "head_sha": SHA, "run_id": "98", "path_prefix": ""}).to_string(),
+    )
+    .unwrap();
+    out_dir
+}
+
+/// GitHub's `workflow_run` payload for a fork's pull request: it lists no pull requests, but names the head
+/// commit and the head repository.
+fn fork_run_event(head_sha: &str) -> Value {
+    json!({"workflow_run": {"id": 98, "head_sha": head_sha, "event": "pull_request", "pull_requests": [],
+        "head_repository": {"full_name": "forker/ml-repo"}, "repository": {"full_name": REPO}}})
+}
+
+/// The workflow_run stage: `github publish` reads the report and the context file, confirms the pull request
+/// with GitHub, and posts with its token.
 #[test]
 fn publish_posts_a_saved_report_from_a_workflow_run() {
     let fake = Fake::new();
     mount_basics(&fake);
+    fake.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/{REPO}/pulls/42")))
+            .respond_with(json_response(200, resource("pull_request.json")))
+            .expect(1),
+    );
     fake.mount(
         Mock::given(method("GET"))
             .and(path(comments_path()))
@@ -617,52 +662,106 @@ fn publish_posts_a_saved_report_from_a_workflow_run() {
             .expect(1),
     );
     let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("out");
-    std::fs::create_dir(&out_dir).unwrap();
-    std::fs::write(out_dir.join("report.json"), report(2).to_json()).unwrap();
-    std::fs::write(
-        out_dir.join("mlgate-context.json"),
-        json!({"version": 1, "config": "mlgate.yml", "job": "gate", "pr_number": 42, "head_sha": SHA, "run_id": "98", "path_prefix": ""}).to_string(),
-    )
-    .unwrap();
-    // A fork's pull request: GitHub's workflow_run payload lists no pull requests.
-    let event = dir.path().join("event.json");
-    std::fs::write(&event, json!({"workflow_run": {"id": 98, "head_sha": SHA, "event": "pull_request", "pull_requests": []}}).to_string()).unwrap();
-    let o = mlgate()
-        .args(["github", "publish", "--report-dir"])
-        .arg(&out_dir)
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_API_URL", fake.uri())
-        .env("GITHUB_REPOSITORY", REPO)
-        .env("GITHUB_EVENT_NAME", "workflow_run")
-        .env("GITHUB_EVENT_PATH", &event)
-        .env("GITHUB_TOKEN", FAKE_TOKEN)
-        .output()
-        .unwrap();
+    let out_dir = saved_run(dir.path(), 42);
+    let o = publish_from_workflow_run(&fake, &out_dir, &fork_run_event(SHA));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("commented"), "{stderr}");
     assert!(!stderr.contains(FAKE_TOKEN));
+    let posted = fake.requests_to("POST", &comments_path());
+    let body: Value = serde_json::from_slice(&posted[0].body).unwrap();
+    let body = body["body"].as_str().unwrap();
+    assert!(body.starts_with(MARKER), "{body}");
+    assert!(body.contains("cell 1 is not an integer"), "{body}");
     fake.verify();
 
     // An artifact that names another commit than the run it came from is not posted.
-    std::fs::write(
-        &event,
-        json!({"workflow_run": {"id": 98, "head_sha": "0000000", "pull_requests": []}}).to_string(),
-    )
-    .unwrap();
-    let o = mlgate()
-        .args(["github", "publish", "--report-dir"])
-        .arg(&out_dir)
-        .env("GITHUB_API_URL", fake.uri())
-        .env("GITHUB_REPOSITORY", REPO)
-        .env("GITHUB_EVENT_NAME", "workflow_run")
-        .env("GITHUB_EVENT_PATH", &event)
-        .env("GITHUB_TOKEN", FAKE_TOKEN)
-        .output()
-        .unwrap();
+    let o = publish_from_workflow_run(&fake, &out_dir, &fork_run_event("0000000"));
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing posted"));
+}
+
+/// A fork's artifact that names someone else's pull request (5) to overwrite its sticky comment: GitHub says
+/// PR 5's head is another commit in another repository, so nothing is posted there; the check run still goes
+/// on the run's own head commit.
+#[test]
+fn publish_refuses_a_pull_request_number_github_does_not_confirm() {
+    let fake = Fake::new();
+    mount_basics(&fake);
+    let mut victim = resource("pull_request.json");
+    victim["number"] = json!(5);
+    victim["head"]["sha"] = json!("1111111111111111111111111111111111111111");
+    victim["head"]["repo"]["full_name"] = json!("octo-org/ml-repo");
+    fake.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/{REPO}/pulls/5")))
+            .respond_with(json_response(200, victim)),
+    );
+    let victim_comments = format!("/repos/{REPO}/issues/5/comments");
+    for m in ["GET", "POST", "PATCH"] {
+        fake.mount(
+            Mock::given(method(m))
+                .and(path(victim_comments.clone()))
+                .respond_with(json_response(500, json!({})))
+                .expect(0),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = saved_run(dir.path(), 5);
+    let o = publish_from_workflow_run(&fake, &out_dir, &fork_run_event(SHA));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("names pull request #5, but its head commit is not the workflow run's"),
+        "{stderr}"
+    );
+    let runs = fake.requests_to("POST", &format!("/repos/{REPO}/check-runs"));
+    assert_eq!(runs.len(), 1, "the check run goes on the run's own commit");
+    let run: Value = serde_json::from_slice(&runs[0].body).unwrap();
+    assert_eq!(run["head_sha"], SHA);
+    fake.verify();
+
+    // The same PR with the right head commit but a head repository other than the run's is refused too.
+    let mut other_repo = resource("pull_request.json");
+    other_repo["head"]["repo"]["full_name"] = json!("someone-else/ml-repo");
+    let fake2 = Fake::new();
+    mount_basics(&fake2);
+    fake2.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/{REPO}/pulls/42")))
+            .respond_with(json_response(200, other_repo)),
+    );
+    let out_dir = saved_run(dir.path(), 42);
+    let o = publish_from_workflow_run(&fake2, &out_dir, &fork_run_event(SHA));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("its head repository is not the workflow run's"),
+        "{stderr}"
+    );
+    assert!(fake2.requests_to("POST", &comments_path()).is_empty());
+}
+
+/// Values of the context file are checked before use and never printed: a head_sha with a newline and a
+/// workflow command does not reach the log.
+#[test]
+fn publish_refuses_a_forged_context_file_without_echoing_it() {
+    let fake = Fake::new();
+    mount_basics(&fake);
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = saved_run(dir.path(), 42);
+    std::fs::write(
+        out_dir.join("mlgate-context.json"),
+        json!({"version": 1, "config": "mlgate.yml", "job": "gate", "pr_number": 42,
+               "head_sha": format!("{SHA}\n::add-mask::x\n::error::forged"), "run_id": "98", "path_prefix": ""})
+        .to_string(),
+    )
+    .unwrap();
+    let o = publish_from_workflow_run(&fake, &out_dir, &fork_run_event(SHA));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("invalid `head_sha`"), "{stderr}");
+    assert!(!stderr.contains("::"), "{stderr}");
+    assert!(fake.requests().is_empty(), "nothing was sent");
 }
 
 /// clap would print an `env` value in `--help`; the token's is hidden.

@@ -450,6 +450,7 @@ fn bundle_quantize_records_the_quantization_in_the_manifest() {
         .current_dir(models())
         .arg("run")
         .arg(dir.path().join("a").join(name))
+        .args(["--target", "linux-aarch64"])
         .args(["--input", "data/digits_test.npy", "--format", "json"])
         .output()
         .unwrap();
@@ -513,6 +514,7 @@ fn bundle_quantize_fp16_carries_nnef_that_runs() {
         .current_dir(models())
         .arg("run")
         .arg(&bundle)
+        .args(["--target", "linux-armv7"])
         .args(["--input", "data/digits_flat_test.npz", "--format", "json"])
         .output()
         .unwrap();
@@ -930,6 +932,7 @@ fn bundle_quantize_static_int8_carries_a_model_that_runs() {
         .current_dir(models())
         .arg("run")
         .arg(&bundle)
+        .args(["--target", "linux-aarch64"])
         .args(["--input", "data/digits_flat_test.npz", "--format", "json"])
         .output()
         .unwrap();

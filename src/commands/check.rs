@@ -1,5 +1,5 @@
 use crate::cli::CheckArgs;
-use crate::config::Config;
+use crate::config::LoadOptions;
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::fsutil::write_atomic;
@@ -7,8 +7,26 @@ use crate::github::{self, ActionsContext, RunContext, Target};
 use crate::report;
 
 pub fn run(a: CheckArgs) -> Result<Exit> {
-    let config = Config::load(&a.config)?;
-    let report = crate::check::run(&config)?;
+    let config = crate::check::load_config(
+        &a.config,
+        a.config_from.as_deref(),
+        LoadOptions {
+            allow_outside_repo: a.allow_outside_repo,
+        },
+    )?;
+    let compare_with = a.gates_base.clone().or_else(|| {
+        std::env::var("GITHUB_BASE_REF")
+            .ok()
+            .filter(|b| !b.trim().is_empty())
+            .map(|_| crate::gate::baseline::default_ref())
+    });
+    let report = crate::check::run_with(
+        &config,
+        &crate::check::RunOptions {
+            schemas_from: a.config_from.clone(),
+            compare_with,
+        },
+    )?;
     let in_actions = crate::github::ActionsEnv::from_env();
     let actions = in_actions.as_ref().map(|_| ActionsContext::from_env());
     if let Some(dir) = &a.report_dir {

@@ -3,16 +3,36 @@ use crate::error::Result;
 use crate::exit::Exit;
 use crate::init::{init, InitOptions};
 
-/// The action the generated workflows use: this version's release.
-fn action_ref() -> String {
-    format!("mlgate/mlgate@v{}", env!("CARGO_PKG_VERSION"))
+/// The action the generated workflows use, as the text after `uses:`. Pinned to a commit: `--action`, else the
+/// release commit a release build was told (`MLGATE_ACTION_SHA` at build time). A development build knows no
+/// release commit: it writes the version tag with zizmor's inline ignore and the reason, so the workflow says
+/// how to pin it instead of hiding that it is not pinned.
+fn action_ref(given: Option<&str>) -> Result<String> {
+    let version = env!("CARGO_PKG_VERSION");
+    if let Some(a) = given {
+        let pinned = a
+            .split_once('@')
+            .filter(|(repo, r)| repo.contains('/') && crate::pins::is_full_sha(r));
+        return match pinned {
+            Some(_) => Ok(a.to_string()),
+            None => Err(crate::error::Error::Usage(format!(
+                "--action {a:?}: expected OWNER/REPO@COMMIT with the full 40-character commit SHA (a tag or branch can move)"
+            ))),
+        };
+    }
+    Ok(match option_env!("MLGATE_ACTION_SHA").filter(|s| crate::pins::is_full_sha(s)) {
+        Some(sha) => format!("mlgate/mlgate@{sha} # v{version}"),
+        None => format!(
+            "mlgate/mlgate@v{version} # zizmor: ignore[unpinned-uses] a development build of mlgate knows no release commit; pin it: mlgate init --action mlgate/mlgate@COMMIT"
+        ),
+    })
 }
 
 pub fn run(a: InitArgs) -> Result<Exit> {
     let outcome = init(&InitOptions {
         dir: a.dir,
         force: a.force,
-        action: action_ref(),
+        action: action_ref(a.action.as_deref())?,
         default_branch: "main".into(),
     })?;
     for f in &outcome.written {

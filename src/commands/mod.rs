@@ -103,9 +103,30 @@ fn source(path: &std::path::Path, a: &DataArgs) -> Result<Source> {
 /// The environment variable that holds a secret key's text (a CI secret) when no `--key` is given.
 const SIGNING_KEY_ENV: &str = "MLGATE_SIGNING_KEY";
 
+/// Whether a `--key` value is a key's text rather than a file name: `--key "$(cat key)"` is a common CI mistake,
+/// and a file name is echoed in errors while a secret must never be. Key texts have line breaks, PEM or minisign
+/// headers, or are long runs of base64 with no file of that name.
+fn looks_like_key_material(s: &str) -> bool {
+    let t = s.trim();
+    let headers = ["-----BEGIN", "untrusted comment:", "openssh-key-v1"];
+    let long_base64 = t.len() >= 40
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        && !std::path::Path::new(s).exists();
+    s.contains(['\n', '\r']) || headers.iter().any(|h| t.starts_with(h)) || long_base64
+}
+
 /// The secret key from `--key`, else from `$MLGATE_SIGNING_KEY`.
 fn secret_key(source: Option<&str>) -> Result<crate::sign::KeyPair> {
     let var = match source {
+        Some(s) if looks_like_key_material(s) => {
+            return Err(Error::Usage(
+                "--key was given a key's text, not a file: pass a secret through an environment variable instead, \
+                 --key env:VAR (e.g. `MLGATE_SIGNING_KEY: ${{ secrets.MLGATE_SIGNING_KEY }}` and --key \
+                 env:MLGATE_SIGNING_KEY); the value is not shown here"
+                    .into(),
+            ))
+        }
         Some(s) => match s.strip_prefix("env:") {
             Some(var) => var,
             None => return Ok(crate::sign::KeyPair::load(std::path::Path::new(s))?),

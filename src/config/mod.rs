@@ -14,6 +14,8 @@ use crate::data::{Dialect, Format};
 use crate::gate::{direction_of, Direction, GateSpec, Missing};
 use crate::model::Task;
 
+pub mod confine;
+
 /// The config format's version.
 pub const CONFIG_VERSION: u32 = 1;
 
@@ -249,6 +251,30 @@ pub struct Config {
     pub datasets: Vec<Dataset>,
     pub artifacts: Vec<Artifacts>,
     pub models: Vec<ModelEntry>,
+    /// Every path the config names, with its key, for [`Config::confine`].
+    pub paths: Vec<ConfigPath>,
+    /// The repository the paths must stay in ([`confine::repo_root`]).
+    pub root: PathBuf,
+    /// Resolved paths outside the repository that `--allow-outside-repo` let through: their values are not
+    /// shown.
+    pub outside: Vec<PathBuf>,
+}
+
+/// One path in the config: where it is (`datasets.train.path`), as written, and resolved.
+#[derive(Debug, Clone)]
+pub struct ConfigPath {
+    pub key: String,
+    pub written: String,
+    pub resolved: PathBuf,
+    /// A glob pattern: only its fixed prefix is checked here, its matches when they are found.
+    pub glob: bool,
+}
+
+/// How [`Config::load_with`] treats the config's paths.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Let paths leave the repository (absolute, `..`, symbolic links): for trusted configs only.
+    pub allow_outside_repo: bool,
 }
 
 /// One entry of `artifacts:`.
@@ -356,13 +382,73 @@ fn locate(text: &str, needle: &str) -> (u64, u64) {
 }
 
 impl Config {
+    /// Reads, checks and confines the config at `path` (paths must stay inside the repository).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Self::load_with(path, LoadOptions::default())
+    }
+
+    pub fn load_with(path: &Path, opts: LoadOptions) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Io {
             path: shown.clone(),
             err,
         })?;
-        Self::parse(&text, path)
+        let mut config = Self::parse(&text, path)?;
+        config.confine(&text, opts)?;
+        Ok(config)
+    }
+
+    /// Checks that every path stays inside the repository, else names the first that leaves it, with its key
+    /// and line. With `allow_outside_repo`, such paths are kept in [`Config::outside`] instead.
+    pub fn confine(&mut self, text: &str, opts: LoadOptions) -> Result<(), ConfigError> {
+        let base = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        self.root = confine::repo_root(&base);
+        let shown = self.path.display().to_string();
+        for p in &self.paths {
+            let written = if p.glob {
+                confine::glob_prefix(&p.written)
+            } else {
+                p.written.as_str()
+            };
+            let Err(escape) = confine::check(&self.root, &base, written) else {
+                continue;
+            };
+            if opts.allow_outside_repo {
+                self.outside.push(p.resolved.clone());
+                continue;
+            }
+            let (l, c) = locate(text, &p.written);
+            return Err(invalid(
+                &shown,
+                text,
+                l,
+                c,
+                format!(
+                    "`{}`: {:?} {}",
+                    p.key,
+                    p.written,
+                    escape.describe()
+                ),
+                Some(format!(
+                    "paths in mlgate.yml must stay inside the repository ({}): a pull request must not make the gate \
+                     read other files of the runner; pass --allow-outside-repo for a trusted config (values from \
+                     files outside are then not shown)",
+                    self.root.display()
+                )),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `file` is outside the repository and was let through by `--allow-outside-repo`: its values must
+    /// not be shown.
+    pub fn is_outside(&self, file: &Path) -> bool {
+        self.outside.iter().any(|o| file.starts_with(o))
+            || (!self.outside.is_empty() && confine::check_found(&self.root, file).is_err())
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
@@ -387,8 +473,26 @@ impl Config {
             ));
         }
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut paths = vec![];
+        let mut note = |key: String, written: &str, glob: bool| {
+            paths.push(ConfigPath {
+                key,
+                written: written.to_string(),
+                resolved: base.join(written),
+                glob,
+            })
+        };
         let mut datasets = vec![];
         for (name, d) in raw.datasets {
+            note(format!("datasets.{name}.path"), &d.path, false);
+            note(format!("datasets.{name}.schema"), &d.schema, false);
+            if let Some(dc) = &d.drift {
+                note(
+                    format!("datasets.{name}.drift.reference"),
+                    &dc.reference,
+                    false,
+                );
+            }
             if d.path.trim().is_empty() {
                 let (l, c) = locate(text, &name);
                 return Err(invalid(
@@ -415,7 +519,8 @@ impl Config {
             });
         }
         let mut artifacts = vec![];
-        for a in raw.artifacts {
+        for (i, a) in raw.artifacts.into_iter().enumerate() {
+            note(format!("artifacts[{i}]"), &a, a.contains(['*', '?', '[']));
             let (l, c) = locate(text, &a);
             if a.trim().is_empty() {
                 return Err(invalid(
@@ -448,6 +553,18 @@ impl Config {
         }
         let mut models = vec![];
         for (name, m) in raw.models {
+            if let Some(p) = &m.path {
+                note(format!("models.{name}.path"), p, false);
+            }
+            if let Some(e) = &m.eval {
+                note(format!("models.{name}.eval.data"), &e.data, false);
+            }
+            if let Some(p) = &m.metrics_file {
+                note(format!("models.{name}.metrics_file"), p, false);
+            }
+            if let Some(p) = m.baseline.as_ref().and_then(|b| b.report.as_ref()) {
+                note(format!("models.{name}.baseline.report"), p, false);
+            }
             models.push(check_model(&shown, text, &name, &base, m)?);
         }
         Ok(Config {
@@ -455,6 +572,9 @@ impl Config {
             datasets,
             artifacts,
             models,
+            paths,
+            root: base.clone(),
+            outside: vec![],
         })
     }
 }

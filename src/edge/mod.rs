@@ -6,16 +6,19 @@
 
 pub mod archive;
 pub mod bundle;
+pub mod check;
 pub mod describe;
 pub mod manifest;
 pub mod run;
 pub mod targets;
 pub mod tflite;
+pub mod version;
 
 use miette::Diagnostic;
 use thiserror::Error;
 
-pub use bundle::{build_bundle, check_bundle, BuiltBundle, BundleOptions};
+pub use bundle::{build_bundle, BuiltBundle, BundleOptions};
+pub use check::{check_bundle, CheckOptions, CheckedBundle, Expect, Extract};
 pub use manifest::Manifest;
 pub use targets::Target;
 

@@ -1,15 +1,18 @@
 //! `mlgate run`: the smoke test an edge team runs on a device. The bundle is checked first (digests, and with
-//! pinned keys its signatures and attestation); only a bundle that passes is run, with tract, on the input.
+//! pinned keys its signatures and attestation, and what the device expects: target, model, minimum version);
+//! only a bundle that passes is run, with tract, on the input.
+//!
+//! The check streams the archive once; the model file is written to a private temporary folder as it streams
+//! (tract loads models from files), and loaded from there only when every check passed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::archive::Limits;
-use super::bundle::{check_bundle, CheckedBundle};
-use super::manifest::Manifest;
+use super::check::{check_bundle, CheckOptions, CheckedBundle, Expect, Extract};
+use super::manifest::{Artifact, Manifest};
 use super::EdgeError;
 use crate::model::eval::{argmax, plan_for, run_all, OutputRows};
 use crate::model::{input, DataSpec, Model};
-use crate::report::Verdict;
+use crate::report::{Check, Finding, Report, Severity, Status, Verdict};
 use crate::sign::PublicKey;
 
 #[derive(Debug, Clone)]
@@ -17,8 +20,12 @@ pub struct RunOptions {
     pub bundle: PathBuf,
     /// `.npy`/`.npz` arrays or a table (CSV, JSON Lines, Parquet) of features, without labels.
     pub input: PathBuf,
-    /// Pinned public keys; empty: only the digests are checked.
+    /// Pinned public keys; empty: only the digests are checked (integrity, not authenticity).
     pub keys: Vec<PublicKey>,
+    /// Refuse to run without keys.
+    pub require_signature: bool,
+    /// What the bundle must be.
+    pub expect: Expect,
     /// Feature columns of a table, in the model's input order.
     pub features: Option<Vec<String>>,
     pub batch_size: usize,
@@ -42,9 +49,68 @@ pub struct RunOutcome {
     pub predictions: Option<Vec<Prediction>>,
 }
 
+/// What the report says when no key was pinned: a warning (the verdict still passes), or with
+/// `require_signature` a failure.
+fn unsigned_check(subject: &str, required: bool) -> Check {
+    let mut c = Check::new(subject, "signature");
+    if required {
+        c.status = Status::Fail;
+        c.summary = "refused: a signature is required and no --pubkey was given".into();
+        let mut f = Finding::new(
+            "signature-required",
+            Severity::Error,
+            "a signature is required (--require-signature or MLGATE_REQUIRE_SIGNATURE) but no --pubkey was \
+             given: the bundle's authenticity cannot be checked, so it was not read nor run",
+        );
+        f.file = Some(subject.to_string());
+        c.findings.push(f);
+        c.counts.insert("signature-required".into(), 1);
+    } else {
+        c.status = Status::Warn;
+        c.summary = "not checked: no --pubkey was given; only integrity (the digests) was checked, not who \
+                     made the bundle"
+            .into();
+    }
+    c
+}
+
 /// Checks the bundle, then runs its model on the input.
 pub fn run_bundle(opts: &RunOptions) -> Result<RunOutcome, EdgeError> {
-    let checked = check_bundle(&opts.bundle, &opts.keys, Limits::default())?;
+    let subject = opts
+        .bundle
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".into());
+    if opts.keys.is_empty() && opts.require_signature {
+        return Ok(RunOutcome {
+            checked: CheckedBundle {
+                report: Report::new(vec![unsigned_check(&subject, true)]),
+                manifest: None,
+                entries: Default::default(),
+                extracted: vec![],
+            },
+            predictions: None,
+        });
+    }
+    // The model streams into this private folder during the check; it is removed when `staging` drops.
+    let staging = tempfile::tempdir().map_err(|e| EdgeError::Io {
+        path: "a temporary folder".into(),
+        err: e,
+    })?;
+    let mut checked = check_bundle(
+        &opts.bundle,
+        &CheckOptions {
+            keys: opts.keys.clone(),
+            limits: Default::default(),
+            expect: opts.expect.clone(),
+            extract: Extract::Artifacts(staging.path().to_path_buf()),
+        },
+    )?;
+    if opts.keys.is_empty() {
+        let mut checks = std::mem::take(&mut checked.report.checks);
+        checks.push(unsigned_check(&subject, false));
+        checked.report = Report::new(checks);
+    }
     if checked.report.verdict != Verdict::Pass {
         return Ok(RunOutcome {
             checked,
@@ -56,44 +122,18 @@ pub fn run_bundle(opts: &RunOptions) -> Result<RunOutcome, EdgeError> {
         .manifest
         .clone()
         .ok_or_else(|| EdgeError::bundle(&shown, "the bundle has no manifest", None))?;
-    let artifact = manifest
-        .artifacts
-        .iter()
-        .find(|a| a.evaluable_by_tract)
-        .ok_or_else(|| {
-            let what: Vec<String> = manifest
-                .artifacts
-                .iter()
-                .map(|a| format!("{} ({} {})", a.path, a.format, a.precision))
-                .collect();
-            EdgeError::bundle(
-                &shown,
-                format!(
-                    "not run: tract cannot run the model in this bundle ({}); the manifest marks it not evaluable by tract",
-                    what.join(", ")
-                ),
-                Some("a quantized TFLite model is packaged as it is for TensorFlow Lite on the device; bundle a float or an ONNX model (`mlgate quantize`) to smoke-test it with `mlgate run`"),
-            )
-        })?;
-    let bytes = checked
-        .files
-        .get(&artifact.path)
-        .ok_or_else(|| EdgeError::bundle(&shown, format!("no entry {}", artifact.path), None))?;
-    // tract reads models from files: the checked bytes go to a private temporary folder, never next to the bundle.
-    let tmp = tempfile::tempdir().map_err(|e| EdgeError::Io {
-        path: "a temporary folder".into(),
-        err: e,
-    })?;
-    let file = Path::new(&artifact.path)
-        .file_name()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("model"));
-    let model_path = tmp.path().join(file);
-    std::fs::write(&model_path, bytes).map_err(|e| EdgeError::Io {
-        path: model_path.display().to_string(),
-        err: e,
-    })?;
-    let mut model = Model::load(&model_path)?;
+    let artifact = runnable(&shown, &manifest)?;
+    if !checked.extracted.contains(&artifact.path) {
+        return Err(EdgeError::bundle(
+            &shown,
+            format!(
+                "{} comes before manifest.json in the archive, so it was not kept to run",
+                artifact.path
+            ),
+            Some("bundles made by `mlgate bundle` list manifest.json first"),
+        ));
+    }
+    let mut model = Model::load(&staging.path().join(&artifact.path))?;
     model.display = format!("{shown}:{}", artifact.path);
     let data = input::read(
         &DataSpec {
@@ -111,6 +151,29 @@ pub fn run_bundle(opts: &RunOptions) -> Result<RunOutcome, EdgeError> {
         checked,
         predictions: Some(predictions),
     })
+}
+
+/// The first model of the manifest that tract runs; the error names what the bundle holds instead.
+fn runnable<'m>(shown: &str, manifest: &'m Manifest) -> Result<&'m Artifact, EdgeError> {
+    manifest
+        .artifacts
+        .iter()
+        .find(|a| a.evaluable_by_tract)
+        .ok_or_else(|| {
+            let what: Vec<String> = manifest
+                .artifacts
+                .iter()
+                .map(|a| format!("{} ({} {})", a.path, a.format, a.precision))
+                .collect();
+            EdgeError::bundle(
+                shown,
+                format!(
+                    "not run: tract cannot run the model in this bundle ({}); the manifest marks it not evaluable by tract",
+                    what.join(", ")
+                ),
+                Some("a quantized TFLite model is packaged as it is for TensorFlow Lite on the device; bundle a float or an ONNX model (`mlgate quantize`) to smoke-test it with `mlgate run`"),
+            )
+        })
 }
 
 /// Reads the outputs as predictions: the argmax of a probability output (the class names from the manifest,

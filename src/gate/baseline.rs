@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -23,13 +22,6 @@ pub fn default_ref_for(base_ref: Option<&str>) -> String {
     }
 }
 
-fn fetch_help(reference: &str) -> String {
-    let branch = reference.strip_prefix("origin/").unwrap_or(reference);
-    format!(
-        "fetch the base ref first: `git fetch --depth=1 origin {branch}` (actions/checkout clones one commit); or set `baseline.ref` in mlgate.yml"
-    )
-}
-
 /// The model file at `reference`, written to a temporary file with the same extension. `dir` is the folder
 /// `path` is relative to. `Ok(None)` when the ref exists but does not have the file (a new model).
 pub fn model_at_ref(
@@ -38,50 +30,21 @@ pub fn model_at_ref(
     path: &str,
 ) -> Result<Option<tempfile::NamedTempFile>, ModelError> {
     let what = format!("{reference}:{path}");
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .arg("-C")
-            .arg(if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            })
-            .args(args)
-            .output()
-            .map_err(|e| ModelError::Baseline {
-                what: what.clone(),
-                message: format!("cannot run git: {e}"),
-                help: Some(
-                    "the git baseline needs git on PATH, inside the repository's clone".into(),
-                ),
-            })
-    };
-    let verify = git(&[
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        &format!("{reference}^{{commit}}"),
-    ])?;
-    if !verify.status.success() {
-        return Err(ModelError::Baseline {
-            what,
-            message: format!("the ref {reference:?} is not in this clone"),
-            help: Some(fetch_help(reference)),
-        });
-    }
-    let rel = format!("{reference}:./{}", path.trim_start_matches("./"));
-    let shown = git(&["show", &rel])?;
-    if !shown.status.success() {
-        let stderr = String::from_utf8_lossy(&shown.stderr);
-        if stderr.contains("exists on disk, but not in") || stderr.contains("does not exist in") {
-            return Ok(None);
+    let bytes = match super::git::file_at_ref(dir, reference, path) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            let mut help = e.help(reference);
+            if !matches!(e, super::git::GitError::NoGit(_)) {
+                help.push_str("; or set `baseline.ref` in mlgate.yml");
+            }
+            return Err(ModelError::Baseline {
+                what,
+                message: e.to_string(),
+                help: Some(help),
+            });
         }
-        return Err(ModelError::Baseline {
-            what,
-            message: format!("git show failed: {}", stderr.trim()),
-            help: Some(fetch_help(reference)),
-        });
-    }
+    };
     let ext = Path::new(path)
         .extension()
         .and_then(|e| e.to_str())
@@ -97,7 +60,7 @@ pub fn model_at_ref(
         .suffix(&ext)
         .tempfile()
         .map_err(io)?;
-    tmp.write_all(&shown.stdout).map_err(io)?;
+    tmp.write_all(&bytes).map_err(io)?;
     tmp.flush().map_err(io)?;
     Ok(Some(tmp))
 }
@@ -156,7 +119,10 @@ mod tests {
         assert_eq!(default_ref_for(Some("")), "origin/main");
         assert_eq!(default_ref_for(None), "origin/main");
         assert_eq!(
-            fetch_help("origin/dev").split('`').nth(1),
+            super::super::git::GitError::NoRef("origin/dev".into())
+                .help("origin/dev")
+                .split('`')
+                .nth(1),
             Some("git fetch --depth=1 origin dev")
         );
     }

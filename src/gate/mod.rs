@@ -3,6 +3,8 @@
 
 pub mod baseline;
 pub mod bootstrap;
+pub mod changes;
+pub mod git;
 pub mod model_check;
 pub mod threshold;
 

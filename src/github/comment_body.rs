@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::report::{self, Check, Finding, Report, Severity, Status, Verdict};
+use crate::report::{self, escape, Check, Ctx, Finding, Report, Severity, Status, Verdict};
 use crate::templates::{self, TemplateError};
 
 /// GitHub's limit for an issue comment's body, in characters.
@@ -33,7 +33,11 @@ pub struct Links {
 impl Links {
     /// `SERVER/OWNER/REPO/blob/SHA/PATH#LNN` for a finding's file, when the file is inside the repository.
     pub fn file_url(&self, file: &str, line: Option<u64>) -> Option<String> {
-        let sha = self.head_sha.as_deref()?;
+        // Only a commit id goes into a URL: a report artifact could hold anything here.
+        let sha = self
+            .head_sha
+            .as_deref()
+            .filter(|s| super::context::is_commit_sha(s))?;
         // Only files inside the repository have a page there.
         let outside = file.starts_with('/') || file.split(['/', '\\']).any(|c| c == "..");
         if self.repository.is_empty() || outside {
@@ -59,7 +63,10 @@ impl Links {
     }
 
     fn run_url(&self) -> Option<String> {
-        let id = self.run_id.as_deref()?;
+        let id = self
+            .run_id
+            .as_deref()
+            .filter(|s| super::context::is_run_id(s))?;
         if self.repository.is_empty() {
             return None;
         }
@@ -112,10 +119,10 @@ struct BaselineLine {
 #[derive(Serialize)]
 struct FindingLine {
     icon: &'static str,
-    check: String,
+    /// The location as a code span, linked to the file at the head commit when it is in the repository; else
+    /// the check's id.
+    place: String,
     code: String,
-    location: Option<String>,
-    url: Option<String>,
     message: String,
 }
 
@@ -130,6 +137,9 @@ struct Details {
 #[derive(Serialize)]
 struct View {
     marker: String,
+    /// What the pull request changes in its own gates, escaped; shown before anything else.
+    gate_changes: Vec<String>,
+    gates_base: String,
     verdict: &'static str,
     failed: usize,
     total: usize,
@@ -207,7 +217,7 @@ fn text(v: &Value) -> String {
 }
 
 fn report_cell(s: &str) -> String {
-    report::markdown_cell(s)
+    escape(s, Ctx::Markdown)
 }
 
 fn metric_lines(c: &Check) -> Vec<MetricLine> {
@@ -224,7 +234,7 @@ fn metric_lines(c: &Check) -> Vec<MetricLine> {
             };
             MetricLine {
                 icon: status_icon(m["status"].as_str().unwrap_or("skip")),
-                model: report_cell(&c.subject),
+                model: escape(&c.subject, Ctx::TableCode),
                 name: format!("{}{arrow}", text(&m["name"])),
                 value: opt_num(&m["value"]),
                 baseline: opt_num(&m["baseline"]),
@@ -246,20 +256,20 @@ fn baseline_line(c: &Check) -> Option<BaselineLine> {
     }
     let mut text = match b["source"].as_str() {
         Some("git") => format!(
-            "baseline from git `{}`",
-            report_cell(b["ref"].as_str().unwrap_or("?"))
+            "baseline from git {}",
+            escape(b["ref"].as_str().unwrap_or("?"), Ctx::Code)
         ),
         Some("report") => "baseline from a report".to_string(),
         _ => "baseline".to_string(),
     };
     if let Some(p) = b["path"].as_str() {
-        text.push_str(&format!(", `{}`", report_cell(p)));
+        text.push_str(&format!(", {}", escape(p, Ctx::Code)));
     }
     if let Some(n) = b["rows"].as_u64() {
         text.push_str(&format!(", {n} rows"));
     }
     Some(BaselineLine {
-        model: report_cell(&c.subject),
+        model: escape(&c.subject, Ctx::Code),
         text,
     })
 }
@@ -271,7 +281,7 @@ fn confusion_markdown(c: &Check) -> Option<String> {
         .iter()
         .map(|l| match l {
             Value::String(s) => report_cell(s),
-            other => other.to_string(),
+            other => report_cell(&other.to_string()),
         })
         .collect();
     let rows = cm["matrix"].as_array()?;
@@ -291,18 +301,22 @@ fn confusion_markdown(c: &Check) -> Option<String> {
 }
 
 fn finding_line(c: &Check, f: &Finding, links: &Links) -> FindingLine {
+    let url = f
+        .file
+        .as_deref()
+        .and_then(|file| links.file_url(file, f.line));
+    let place = match (f.location(), url) {
+        (Some(loc), Some(url)) => format!("[{}]({url})", escape(&loc, Ctx::Code)),
+        (Some(loc), None) => escape(&loc, Ctx::Code),
+        (None, _) => escape(&c.id, Ctx::Code),
+    };
     FindingLine {
         icon: match f.severity {
             Severity::Error => "❌",
             Severity::Warning => "⚠️",
         },
-        check: c.id.clone(),
-        code: f.code.clone(),
-        location: f.location().map(|l| report_cell(&l)),
-        url: f
-            .file
-            .as_deref()
-            .and_then(|file| links.file_url(file, f.line)),
+        place,
+        code: escape(&f.code, Ctx::Code),
         message: report_cell(&report::clip(&f.message, 200)),
     }
 }
@@ -322,21 +336,25 @@ fn findings_table(c: &Check, links: &Links) -> String {
             _ => loc,
         };
         out.push_str(&format!(
-            "| {loc} | {} | {} | {} | `{}` | {} |\n",
+            "| {loc} | {} | {} | {} | {} | {} |\n",
             f.row.map(|r| r.to_string()).unwrap_or_default(),
             report_cell(f.field.as_deref().unwrap_or("")),
             f.value
                 .as_deref()
-                .map(|v| format!("`{}`", report_cell(&report::clip(v, 40))))
+                .map(|v| escape(&report::clip(v, 40), Ctx::TableCode))
                 .unwrap_or_default(),
-            report_cell(&f.code),
+            escape(&f.code, Ctx::TableCode),
             report_cell(&report::clip(&f.message, 200)),
         ));
     }
     let total = c.total_findings();
     let listed = c.findings.len().min(DETAILS_PER_CHECK) as u64;
     if total > listed {
-        let by_code: Vec<String> = c.counts.iter().map(|(k, n)| format!("`{k}` {n}")).collect();
+        let by_code: Vec<String> = c
+            .counts
+            .iter()
+            .map(|(k, n)| format!("{} {n}", escape(k, Ctx::Code)))
+            .collect();
         out.push_str(&format!(
             "\n{} more not listed. All findings by code: {}.\n",
             total - listed,
@@ -364,7 +382,7 @@ fn view(report: &Report, marker: &str, links: &Links) -> View {
         if let Some(body) = confusion_markdown(c) {
             details.push(Details {
                 icon: icon(c.status),
-                id: report_cell(&c.id),
+                id: escape(&c.id, Ctx::Html),
                 title: "confusion matrix".into(),
                 body,
             });
@@ -374,13 +392,16 @@ fn view(report: &Report, marker: &str, links: &Links) -> View {
         let total = c.total_findings();
         details.push(Details {
             icon: icon(c.status),
-            id: report_cell(&c.id),
+            id: escape(&c.id, Ctx::Html),
             title: format!("{total} finding{}", if total == 1 { "" } else { "s" }),
             body: findings_table(c, links),
         });
     }
+    let (gate_changes, gates_base) = report::gate_changes(report);
     View {
         marker: marker.to_string(),
+        gate_changes,
+        gates_base,
         verdict: match report.verdict {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
@@ -396,7 +417,7 @@ fn view(report: &Report, marker: &str, links: &Links) -> View {
             .iter()
             .map(|c| CheckLine {
                 icon: icon(c.status),
-                id: report_cell(&c.id),
+                id: escape(&c.id, Ctx::TableCode),
                 summary: report_cell(&c.summary),
             })
             .collect(),
@@ -495,14 +516,21 @@ mod tests {
         let links = Links {
             server_url: "https://github.com/".into(),
             repository: "o/r".into(),
-            head_sha: Some("abc".into()),
+            head_sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
             path_prefix: "ml".into(),
             run_id: Some("7".into()),
         };
         assert_eq!(
             links.file_url("./data/my file.csv", Some(3)).unwrap(),
-            "https://github.com/o/r/blob/abc/ml/data/my%20file.csv#L3"
+            "https://github.com/o/r/blob/0123456789abcdef0123456789abcdef01234567/ml/data/my%20file.csv#L3"
         );
+        let forged = Links {
+            head_sha: Some("abc) ![x](http://t".into()),
+            run_id: Some("7#x".into()),
+            ..links.clone()
+        };
+        assert_eq!(forged.file_url("data/a.csv", None), None);
+        assert_eq!(forged.run_url(), None);
         assert_eq!(links.file_url("/etc/passwd", None), None);
         assert_eq!(links.file_url("../x.csv", None), None);
         assert!(links.file_url("data/a..b.csv", None).is_some());

@@ -28,6 +28,9 @@ pub struct ActionsContext {
     pub pr_number: Option<u64>,
     /// The pull request's head commit (not the merge commit `GITHUB_SHA` names), else `GITHUB_SHA`.
     pub head_sha: Option<String>,
+    /// The `owner/name` the pull request's head commit lives in (a fork's, for a fork's pull request), on
+    /// `pull_request` and `workflow_run` events.
+    pub head_repository: Option<String>,
     pub run_id: Option<String>,
     pub job: String,
     /// The folder the command runs in, relative to `GITHUB_WORKSPACE` ("" at the root).
@@ -54,6 +57,7 @@ impl ActionsContext {
             event_name,
             pr_number: None,
             head_sha: var("GITHUB_SHA"),
+            head_repository: None,
             run_id: var("GITHUB_RUN_ID"),
             job: var("GITHUB_JOB").unwrap_or_default(),
             path_prefix: path_prefix(
@@ -72,11 +76,15 @@ impl ActionsContext {
             if let Some(sha) = pr["head"]["sha"].as_str() {
                 self.head_sha = Some(sha.to_string());
             }
+            self.head_repository = pr["head"]["repo"]["full_name"].as_str().map(str::to_string);
         }
         if let Some(run) = payload.get("workflow_run").filter(|v| v.is_object()) {
             if let Some(sha) = run["head_sha"].as_str() {
                 self.head_sha = Some(sha.to_string());
             }
+            self.head_repository = run["head_repository"]["full_name"]
+                .as_str()
+                .map(str::to_string);
             // Empty for a fork's pull request: then the number comes from the check stage's context file.
             self.pr_number = run["pull_requests"]
                 .as_array()
@@ -122,7 +130,55 @@ pub struct RunContext {
     pub path_prefix: String,
 }
 
+/// A commit id as git writes it: 40 hexadecimal digits (SHA-1), or 64 (SHA-256 repositories).
+pub fn is_commit_sha(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A workflow run's id: digits only.
+pub fn is_run_id(s: &str) -> bool {
+    (1..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A config path, job id or folder as mlgate writes them into the context file: letters, digits and `._/-`, at
+/// most 200 bytes, no `..` component. Anything else did not come from `mlgate check`.
+pub fn is_safe_name(s: &str) -> bool {
+    s.len() <= 200
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b))
+        && !s.split('/').any(|c| c == "..")
+}
+
 impl RunContext {
+    /// Checks every value against the form `mlgate check` writes, so that nothing else reaches a URL, the
+    /// comment's marker or the log. The error names the field, never its value (the artifact is untrusted).
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = |field: &str, form: &str| {
+            Err(format!(
+                "the artifact's {CONTEXT_FILE} has an invalid `{field}` (expected {form}); nothing posted"
+            ))
+        };
+        if self.version != 1 {
+            return bad("version", "1");
+        }
+        if self.config.is_empty() || !is_safe_name(&self.config) {
+            return bad("config", "a relative path of letters, digits and ._/-");
+        }
+        if !is_safe_name(&self.job) {
+            return bad("job", "letters, digits and ._-");
+        }
+        if !is_safe_name(&self.path_prefix) {
+            return bad("path_prefix", "a relative path of letters, digits and ._/-");
+        }
+        if self.head_sha.as_deref().is_some_and(|s| !is_commit_sha(s)) {
+            return bad("head_sha", "a commit id of 40 hexadecimal digits");
+        }
+        if self.run_id.as_deref().is_some_and(|s| !is_run_id(s)) {
+            return bad("run_id", "digits");
+        }
+        Ok(())
+    }
+
     pub fn new(config: &Path, actions: &ActionsContext) -> RunContext {
         RunContext {
             version: 1,

@@ -4,21 +4,18 @@
 
 use std::fmt::Write;
 
+use super::escape::{escape, Ctx};
 use super::{Report, Severity};
 
 /// GitHub's per-step limit for each of errors and warnings.
 const PER_STEP_LIMIT: usize = 10;
 
-/// Escapes the message part of a workflow command.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    escape(s, Ctx::WorkflowData)
 }
 
-/// Escapes a property value of a workflow command (`file=`, `title=`).
 fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+    escape(s, Ctx::WorkflowProperty)
 }
 
 /// How many findings [`render_github`] annotates (the rest stay in the summary and the JSON).

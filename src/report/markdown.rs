@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::escape::{escape, Ctx};
 use super::{clip, Report, Status, Verdict};
 
 /// Findings listed per check in markdown; the counts stay exact.
@@ -16,20 +17,12 @@ fn icon(status: Status) -> &'static str {
     }
 }
 
-/// Escapes text for a markdown table cell: pipes, newlines and HTML-significant characters.
-pub(crate) fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '|' => out.push_str("\\|"),
-            '\n' | '\r' => out.push(' '),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '`' => out.push('\''),
-            c => out.push(c),
-        }
-    }
-    out
+fn cell(s: &str) -> String {
+    escape(s, Ctx::Markdown)
+}
+
+fn code(s: &str) -> String {
+    escape(s, Ctx::TableCode)
 }
 
 pub fn render_markdown(report: &Report) -> String {
@@ -51,6 +44,17 @@ pub fn render_markdown(report: &Report) -> String {
             );
         }
     }
+    let (gate_changes, base) = super::gate_changes(report);
+    if !gate_changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> **This pull request changes its own gates** (against {base}):"
+        );
+        for g in &gate_changes {
+            let _ = writeln!(out, "> - {g}");
+        }
+        let _ = writeln!(out);
+    }
     if report.checks.is_empty() {
         let _ = writeln!(out, "No checks ran.");
         return out;
@@ -59,9 +63,9 @@ pub fn render_markdown(report: &Report) -> String {
     for c in &report.checks {
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} |",
+            "| {} | {} | {} |",
             icon(c.status),
-            c.id,
+            code(&c.id),
             cell(&c.summary)
         );
     }
@@ -85,7 +89,7 @@ pub fn render_markdown(report: &Report) -> String {
             out,
             "\n<details{open}><summary>{} <code>{}</code>: {} finding{}</summary>\n",
             icon(c.status),
-            c.id,
+            escape(&c.id, Ctx::Html),
             total,
             if total == 1 { "" } else { "s" }
         );
@@ -97,20 +101,24 @@ pub fn render_markdown(report: &Report) -> String {
             let loc = f.location().unwrap_or_default();
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | `{}` | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 cell(&loc),
                 f.row.map(|r| r.to_string()).unwrap_or_default(),
                 cell(f.field.as_deref().unwrap_or("")),
                 f.value
                     .as_deref()
-                    .map(|v| format!("`{}`", cell(&clip(v, 40))))
+                    .map(|v| code(&clip(v, 40)))
                     .unwrap_or_default(),
-                f.code,
+                code(&f.code),
                 cell(&clip(&f.message, 200))
             );
         }
         if total as usize > c.findings.len().min(LISTED_PER_CHECK) {
-            let by_code: Vec<String> = c.counts.iter().map(|(k, n)| format!("`{k}` {n}")).collect();
+            let by_code: Vec<String> = c
+                .counts
+                .iter()
+                .map(|(k, n)| format!("{} {n}", escape(k, Ctx::Code)))
+                .collect();
             let _ = writeln!(
                 out,
                 "\n{} more not listed. All findings by code: {}.",

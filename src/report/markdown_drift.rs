@@ -5,8 +5,12 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::markdown::cell;
+use super::escape::{escape, Ctx};
 use super::Check;
+
+fn cell(s: &str) -> String {
+    escape(s, Ctx::Markdown)
+}
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -54,7 +58,7 @@ pub(crate) fn render_drift(out: &mut String, c: &Check) {
     let _ = writeln!(
         out,
         "\n<details open><summary>📊 <code>{}</code>: drift per column</summary>\n",
-        c.id
+        escape(&c.id, Ctx::Html)
     );
     let _ = writeln!(
         out,
@@ -100,8 +104,8 @@ pub(crate) fn render_drift(out: &mut String, c: &Check) {
             out,
             "| {} | {} | {}{} | {} | {} | {} | {} | `{}` | `{}` | {} |",
             cell(col["column"].as_str().unwrap_or("")),
-            col["type"].as_str().unwrap_or(""),
-            col["test"].as_str().unwrap_or(""),
+            cell(col["type"].as_str().unwrap_or("")),
+            cell(col["test"].as_str().unwrap_or("")),
             method,
             num(&col["statistic"]),
             col.get("p_value").map(num).unwrap_or_default(),

@@ -5,8 +5,12 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::markdown::cell;
+use super::escape::{escape, Ctx};
 use super::Check;
+
+fn cell(s: &str) -> String {
+    escape(s, Ctx::Markdown)
+}
 
 /// A metric's number: 4 decimals (or fewer), big values without decimals, tiny ones in exponent form.
 pub(crate) fn num(v: &Value) -> String {
@@ -77,7 +81,7 @@ pub(crate) fn render_markdown(out: &mut String, c: &Check) {
         return;
     }
     let has_baseline = !c.figures.get("baseline").is_none_or(Value::is_null);
-    let mut title = format!("📈 <code>{}</code>: metrics", c.id);
+    let mut title = format!("📈 <code>{}</code>: metrics", escape(&c.id, Ctx::Html));
     if let Some(n) = c
         .figures
         .get("rows")
@@ -92,7 +96,7 @@ pub(crate) fn render_markdown(out: &mut String, c: &Check) {
             .or_else(|| b.get("path"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        let _ = write!(title, ", baseline <code>{}</code>", cell(what));
+        let _ = write!(title, ", baseline <code>{}</code>", escape(what, Ctx::Html));
     }
     let _ = writeln!(out, "\n<details open><summary>{title}</summary>\n");
     if has_baseline {
@@ -166,7 +170,7 @@ fn render_confusion(out: &mut String, c: &Check) {
     for (l, row) in labels.iter().zip(matrix) {
         let cells: Vec<String> = row
             .as_array()
-            .map(|a| a.iter().map(|v| v.to_string()).collect())
+            .map(|a| a.iter().map(|v| cell(&v.to_string())).collect())
             .unwrap_or_default();
         let _ = writeln!(out, "| **{}** | {} |", cell(l), cells.join(" | "));
     }

@@ -4,6 +4,7 @@
 //! no check formats itself, and this module knows nothing of GitHub or of the command line.
 
 mod annotations;
+mod escape;
 mod human;
 mod markdown;
 mod markdown_drift;
@@ -14,9 +15,26 @@ pub use annotations::{annotated_count, render_github};
 pub use human::render_human;
 pub use markdown::render_markdown;
 
-/// Escapes text for a markdown table cell (pipes, newlines, HTML-significant characters).
-pub fn markdown_cell(s: &str) -> String {
-    markdown::cell(s)
+pub use escape::{escape, Ctx};
+
+/// The changes a pull request makes to its own gates (the `gate-change` check's findings), escaped for
+/// markdown, and the ref they were compared with as a code span: what the comment and the summary show first.
+pub fn gate_changes(report: &Report) -> (Vec<String>, String) {
+    let Some(c) = report.checks.iter().find(|c| c.kind == "gate-change") else {
+        return (vec![], String::new());
+    };
+    let base = c
+        .figures
+        .get("base_ref")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("the base branch");
+    // No findings: the base could not be read, and the check's own line says why.
+    let lines = c
+        .findings
+        .iter()
+        .map(|f| escape(&f.message, Ctx::Markdown))
+        .collect();
+    (lines, escape(base, Ctx::Code))
 }
 
 /// The drift table of one `drift` check in markdown (empty when it has no columns).

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use super::escape::{escape, Ctx};
 use super::metric_table::num;
 use super::Check;
 
@@ -92,10 +93,11 @@ pub(super) fn render_markdown(out: &mut String, check: &Check) {
     if rows.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\n**`{}`**\n", check.id);
+    let _ = writeln!(out, "\n**{}**\n", escape(&check.id, Ctx::Code));
     let _ = writeln!(out, "| {} |", HEAD.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(HEAD.len()));
     for r in &rows {
-        let _ = writeln!(out, "| {} |", r.join(" | "));
+        let cells: Vec<String> = r.iter().map(|c| escape(c, Ctx::Markdown)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
 }

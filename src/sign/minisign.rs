@@ -261,22 +261,54 @@ pub fn verify_reader(
             .transpose()?;
         (key.verify(&data, &sig.signature), sha256)
     };
-    if !ok {
-        return Ok(Err(Invalid::FileSignature));
+    Ok(finish(key, sig, ok, sha256))
+}
+
+/// Checks a prehashed (`ED`) signature against the file's digests, computed elsewhere (while a bundle's entry
+/// streamed past, say). `None` for the legacy `Ed` form: it signs the file's bytes themselves, which are gone.
+pub fn verify_digests(
+    key: &PublicKey,
+    sig: &MinisignSignature,
+    sha256: &[u8; 32],
+    blake2b512: &[u8; 64],
+) -> Option<Result<(), Invalid>> {
+    if sig.key_id != key.key_id() {
+        return Some(Err(Invalid::KeyMismatch {
+            signed_by: sig.key_id_hex(),
+            key: key.key_id_hex(),
+        }));
+    }
+    if !sig.prehashed() {
+        return None;
+    }
+    let ok = key.verify(blake2b512, &sig.signature);
+    Some(finish(key, sig, ok, Some(*sha256)))
+}
+
+/// The checks after the file's own signature: the global signature over the trusted comment, and the comment's
+/// `sha256:` against the file's.
+fn finish(
+    key: &PublicKey,
+    sig: &MinisignSignature,
+    file_ok: bool,
+    sha256: Option<[u8; 32]>,
+) -> Result<(), Invalid> {
+    if !file_ok {
+        return Err(Invalid::FileSignature);
     }
     if !key.verify(&sig.global_message(), &sig.global_signature) {
-        return Ok(Err(Invalid::GlobalSignature));
+        return Err(Invalid::GlobalSignature);
     }
-    if let (Some(claimed), Some(actual)) = (claimed_sha256, sha256) {
+    if let (Some(claimed), Some(actual)) = (sig.comment_sha256(), sha256) {
         let actual = hex(&actual);
         if !claimed.eq_ignore_ascii_case(&actual) {
-            return Ok(Err(Invalid::CommentSha256 {
+            return Err(Invalid::CommentSha256 {
                 claimed: claimed.to_string(),
                 actual,
-            }));
+            });
         }
     }
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Refuses line breaks in a trusted comment, as minisign does (the file format is line-based).
@@ -335,6 +367,35 @@ mod tests {
             verify_reader(&k.public(), &altered, &b"model bytes"[..]).unwrap(),
             Err(Invalid::GlobalSignature)
         );
+    }
+
+    #[test]
+    fn digests_computed_elsewhere_verify_as_the_bytes_do() {
+        let k = key();
+        let sig = sign_reader(&k, &b"model bytes"[..], "m.onnx", &opts()).unwrap();
+        let (sha, blake) = sha256_and_blake2b512(&b"model bytes"[..]).unwrap();
+        assert_eq!(
+            verify_digests(&k.public(), &sig, &sha, &blake),
+            Some(Ok(()))
+        );
+        let (sha2, blake2) = sha256_and_blake2b512(&b"model byteS"[..]).unwrap();
+        assert_eq!(
+            verify_digests(&k.public(), &sig, &sha2, &blake2),
+            Some(Err(Invalid::FileSignature))
+        );
+        // The right prehash with another SHA-256: the trusted comment names the signed file's.
+        assert!(matches!(
+            verify_digests(&k.public(), &sig, &sha2, &blake),
+            Some(Err(Invalid::CommentSha256 { .. }))
+        ));
+        let mut legacy = sig.clone();
+        legacy.algorithm = ALG_LEGACY;
+        assert_eq!(verify_digests(&k.public(), &legacy, &sha, &blake), None);
+        let other = KeyPair::from_seed(&[8; 32]);
+        assert!(matches!(
+            verify_digests(&other.public(), &sig, &sha, &blake),
+            Some(Err(Invalid::KeyMismatch { .. }))
+        ));
     }
 
     #[test]
