@@ -15,8 +15,10 @@ use super::keys::{check_keys_for, LoadedKey, RoleName};
 use super::meta::{compare_versions, Rollback, TargetMeta, CUSTOM_KEY};
 use super::repo::{self, Channel};
 use super::ChannelError;
-use crate::edge::archive::Limits;
-use crate::edge::check_bundle;
+use crate::edge::archive::{read_entries, EntryHead, EntrySink, Flow, Limits};
+use crate::edge::bundle::ATTESTATION;
+use crate::edge::check::{EntryDigest, MAX_METADATA_BYTES};
+use crate::edge::{check_bundle, CheckOptions};
 use crate::report::{Status, Verdict};
 use crate::sign::dsse::{Envelope, Statement};
 
@@ -170,7 +172,13 @@ fn approve(
         .filter(|n| !n.is_empty() && !n.starts_with('.'))
         .ok_or_else(|| ChannelError::Usage(format!("{}: not a bundle file name", path.display())))?
         .to_string();
-    let checked = check_bundle(path, pinned, Limits::default())?;
+    let checked = check_bundle(
+        path,
+        &CheckOptions {
+            keys: pinned.to_vec(),
+            ..CheckOptions::default()
+        },
+    )?;
     let mut reasons = Vec::new();
     if checked.report.verdict == Verdict::Fail {
         for c in checked
@@ -204,7 +212,7 @@ fn approve(
             manifest.target
         ));
     }
-    let commit = match attested_commit(&checked.files) {
+    let commit = match attested_commit(path, pinned) {
         Ok(c) => c,
         Err(m) => {
             reasons.push(m);
@@ -215,9 +223,9 @@ fn approve(
         return Ok(Err(reasons));
     }
     let manifest_sha256 = checked
-        .files
-        .get("manifest.json")
-        .map(|b| crate::sign::hex(&<sha2::Sha256 as sha2::Digest>::digest(b)))
+        .entries
+        .get(crate::edge::bundle::MANIFEST)
+        .map(EntryDigest::sha256_hex)
         .unwrap_or_default();
     Ok(Ok(Approved {
         path: path.to_path_buf(),
@@ -280,13 +288,17 @@ fn version_refusal(new: &TargetMeta, existing: &[(String, TargetMeta)]) -> Optio
     None
 }
 
-/// The commit from the bundle's attestation (its signature was checked by `check_bundle`).
-fn attested_commit(files: &std::collections::BTreeMap<String, Vec<u8>>) -> Result<String, String> {
-    let bytes = files
-        .get(crate::edge::bundle::ATTESTATION)
-        .ok_or("it has no attestation, so no commit")?;
+/// The commit from the bundle's attestation. `check_bundle` verified the attestation but keeps no bytes, so the
+/// entry is read again here (the third entry of a sorted bundle: the reading stops right after it) and its
+/// signature checked again with the pinned keys before its commit is believed.
+fn attested_commit(path: &Path, pinned: &[crate::sign::PublicKey]) -> Result<String, String> {
+    let mut sink = KeepOne::default();
+    read_entries(path, Limits::default(), &mut sink).map_err(|e| e.to_string())?;
+    let bytes = sink.bytes.ok_or("it has no attestation, so no commit")?;
     let env: Envelope =
-        serde_json::from_slice(bytes).map_err(|e| format!("unreadable attestation: {e}"))?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("unreadable attestation: {e}"))?;
+    env.verify_any(pinned)
+        .map_err(|e| format!("its attestation does not verify: {e}"))?;
     let payload = env.payload_bytes()?;
     let st: Statement =
         serde_json::from_slice(&payload).map_err(|e| format!("unreadable statement: {e}"))?;
@@ -296,6 +308,33 @@ fn attested_commit(files: &std::collections::BTreeMap<String, Vec<u8>>) -> Resul
         .filter(|c| !c.is_empty())
         .map(str::to_string)
         .ok_or_else(|| "its attestation names no commit".to_string())
+}
+
+/// Keeps the attestation entry's bytes (bounded like any metadata) and stops reading after it.
+#[derive(Default)]
+struct KeepOne {
+    bytes: Option<Vec<u8>>,
+    reading: bool,
+}
+
+impl EntrySink for KeepOne {
+    fn begin(&mut self, entry: &EntryHead<'_>) -> Result<Flow, crate::edge::EdgeError> {
+        self.reading = entry.name == ATTESTATION && entry.size <= MAX_METADATA_BYTES;
+        Ok(if self.reading { Flow::Read } else { Flow::Skip })
+    }
+
+    fn data(&mut self, bytes: &[u8]) -> Result<(), crate::edge::EdgeError> {
+        if self.reading {
+            self.bytes
+                .get_or_insert_with(Vec::new)
+                .extend_from_slice(bytes);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, _: &EntryHead<'_>) -> Result<Flow, crate::edge::EdgeError> {
+        Ok(if self.reading { Flow::Stop } else { Flow::Read })
+    }
 }
 
 /// The TUF target: length and SHA-256 read by tough as it streams the file, and mlgate's custom metadata.
