@@ -51,6 +51,142 @@ pub enum Command {
     Eval(EvalArgs),
     /// Quantize an ONNX model (int8 weights, activations at run time) under an accuracy gate on eval data.
     Quantize(QuantizeArgs),
+    /// Release channels: TUF repositories of approved bundles.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Add approved bundles to a release channel (exit 1 when one is not approved; nothing is published then).
+    Publish(ChannelPublishArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Create a release channel: a TUF repository (root, targets, snapshot, timestamp; Ed25519 keys).
+    Init(ChannelInitArgs),
+    /// Re-sign the timestamp (and the snapshot when needed) before they expire: for a scheduled job.
+    Refresh(ChannelRefreshArgs),
+    /// List models, versions and targets, and every expiry (exit 1 when something expires within --warn-within).
+    Status(ChannelStatusArgs),
+    /// Replace role keys: a new root signed by the old root keys and the new ones; devices follow on their own.
+    Rotate(ChannelRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelRotateArgs {
+    /// The channel's folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The current root keys, and the keys of roles that keep theirs (repeatable).
+    #[arg(short, long, value_name = "FILE|env:VAR")]
+    pub key: Vec<String>,
+    /// A new root key (repeatable): the root role's keys become these.
+    #[arg(long, value_name = "FILE|env:VAR")]
+    pub root_key: Vec<String>,
+    /// A new targets key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR")]
+    pub targets_key: Vec<String>,
+    /// A new snapshot key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR")]
+    pub snapshot_key: Vec<String>,
+    /// A new timestamp key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR")]
+    pub timestamp_key: Vec<String>,
+    /// A role's new threshold, as ROLE=N (repeatable).
+    #[arg(long, value_name = "ROLE=N")]
+    pub threshold: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelInitArgs {
+    /// The channel's folder (new or empty). Stable and beta are two folders, each with its own root.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The channel's name [default: the folder's name]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A key for every role: a secret key file, or `env:VAR` for the key's text (repeatable).
+    #[arg(short, long, value_name = "FILE|env:VAR")]
+    pub key: Vec<String>,
+    /// A root key (repeatable; instead of --key for this role).
+    #[arg(long, value_name = "FILE|env:VAR")]
+    pub root_key: Vec<String>,
+    /// A targets key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR")]
+    pub targets_key: Vec<String>,
+    /// A snapshot key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR")]
+    pub snapshot_key: Vec<String>,
+    /// A timestamp key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR")]
+    pub timestamp_key: Vec<String>,
+    /// Signatures a role needs, as ROLE=N (repeatable) [default: 1 for every role]
+    #[arg(long, value_name = "ROLE=N")]
+    pub threshold: Vec<String>,
+    /// A public key bundles must be signed with (minisign, PEM or OpenSSH; repeatable, at least one).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub bundle_pubkey: Vec<PathBuf>,
+    /// A device target the channel serves (repeatable) [default: every target mlgate knows]
+    #[arg(long, value_name = "TARGET")]
+    pub target: Vec<String>,
+    /// How long the root stays valid (Nd, Nh, Nm, Ns).
+    #[arg(long, value_name = "DURATION", default_value = "365d")]
+    pub root_expires: String,
+    /// How long each targets version stays valid.
+    #[arg(long, value_name = "DURATION", default_value = "90d")]
+    pub targets_expires: String,
+    /// How long each snapshot stays valid.
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub snapshot_expires: String,
+    /// How long each timestamp stays valid (run `mlgate channel refresh` well within it).
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub timestamp_expires: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelPublishArgs {
+    /// Bundles made by `mlgate bundle --key` (NAME-VERSION-TARGET.tar.gz).
+    #[arg(value_name = "BUNDLE")]
+    pub bundles: Vec<PathBuf>,
+    /// The channel's folder.
+    #[arg(long, value_name = "DIR")]
+    pub channel: PathBuf,
+    /// Keys for the targets, snapshot and timestamp roles: files or `env:VAR` (repeatable).
+    #[arg(short, long, value_name = "FILE|env:VAR")]
+    pub key: Vec<String>,
+    /// Make this older version of --model current again (no BUNDLE), recording --reason.
+    #[arg(long, value_name = "VERSION", requires_all = ["model", "reason"], conflicts_with = "bundles")]
+    pub rollback_to: Option<String>,
+    /// The model to roll back.
+    #[arg(long, value_name = "NAME", requires = "rollback_to")]
+    pub model: Option<String>,
+    /// The device target to roll back [default: the model's only target]
+    #[arg(long, value_name = "TARGET", requires = "rollback_to")]
+    pub target: Option<String>,
+    /// Why the channel goes back (recorded in the signed targets metadata).
+    #[arg(long, value_name = "TEXT", requires = "rollback_to")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelRefreshArgs {
+    /// The channel's folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The timestamp key (and the snapshot key): files or `env:VAR` (repeatable).
+    #[arg(short, long, value_name = "FILE|env:VAR")]
+    pub key: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelStatusArgs {
+    /// The channel's folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Exit 1 when a role's metadata expires within this window (Nd, Nh, Nm, Ns).
+    #[arg(long, value_name = "DURATION", default_value = "2d")]
+    pub warn_within: String,
+    /// `human` or `json`.
+    #[arg(long, value_parser = ["human", "json"], default_value = "human")]
+    pub format: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -37,6 +37,10 @@ pub enum Error {
     #[diagnostic(transparent)]
     Quantize(#[from] crate::quantize::QuantizeError),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Channel(#[from] crate::channel::ChannelError),
+
     #[error("could not write {path}: {source}")]
     #[diagnostic(help("check that the folder exists and is writable"))]
     Write {

@@ -3,6 +3,7 @@
 //! A library with a thin binary (`src/main.rs`). Layers, each using only those to its right:
 //! `commands` → `check` → `config` → `data`, `sign` → `report`, `error`. See DESIGN.md.
 
+pub mod channel;
 pub mod check;
 pub mod cli;
 pub mod commands;

@@ -2,12 +2,14 @@
 
 mod attest;
 mod bundle;
+mod channel;
 mod check;
 mod drift;
 mod eval;
 mod github_publish;
 mod init;
 mod keygen;
+mod publish;
 mod quantize;
 mod run;
 mod scan;
@@ -18,7 +20,9 @@ mod verify;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, DataArgs, GithubCommand, OutputFormat, SchemaCommand};
+use crate::cli::{
+    ChannelCommand, Cli, Command, DataArgs, GithubCommand, OutputFormat, SchemaCommand,
+};
 use crate::data::{Dialect, Format, Source};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -41,6 +45,11 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Init(a) => init::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Quantize(a) => quantize::run(a),
+        Command::Channel(ChannelCommand::Init(a)) => channel::init(a),
+        Command::Channel(ChannelCommand::Refresh(a)) => channel::refresh(a),
+        Command::Channel(ChannelCommand::Status(a)) => channel::status(a),
+        Command::Channel(ChannelCommand::Rotate(a)) => channel::rotate(a),
+        Command::Publish(a) => publish::run(a),
     }
 }
 

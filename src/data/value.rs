@@ -290,7 +290,7 @@ pub fn parse_number(s: &str, f: &NumberFormat) -> Option<f64> {
         return t.parse::<f64>().ok();
     }
     let t = normalise_number(s, f, false);
-    let t = t.as_ref();
+    let t: &str = t.as_ref();
     if t.is_empty() {
         return None;
     }
@@ -311,7 +311,7 @@ pub fn parse_integer(s: &str, f: &NumberFormat) -> Option<i64> {
         }
     }
     let t = normalise_number(s, f, true);
-    let t = t.as_ref();
+    let t: &str = t.as_ref();
     let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;

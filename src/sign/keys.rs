@@ -156,6 +156,19 @@ impl KeyPair {
     }
 }
 
+impl KeyPair {
+    /// The secret key as PKCS#8 v1 DER: what TUF's signing libraries (tough, through aws-lc) take.
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, SignError> {
+        ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.signing.to_bytes(),
+            public_key: None,
+        }
+        .to_pkcs8_der()
+        .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
+        .map_err(|e| SignError::Crypto(format!("cannot encode the key: {e}")))
+    }
+}
+
 impl PublicKey {
     /// Reads a public key file (see the module's formats).
     pub fn load(path: &Path) -> Result<Self, SignError> {

@@ -12,9 +12,9 @@ impl Validator<'_> {
             Cell::Text(s) => {
                 let mv = &self.missing[fi];
                 if mv.len() == 1 {
-                    mv[0] == s.as_ref()
+                    mv[0] == AsRef::<str>::as_ref(s)
                 } else {
-                    mv.iter().any(|m| m == s.as_ref())
+                    mv.iter().any(|m| m == AsRef::<str>::as_ref(s))
                 }
             }
             _ => false,
