@@ -76,19 +76,19 @@ pub struct ChannelRotateArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
     /// The current root keys, and the keys of roles that keep theirs (repeatable).
-    #[arg(short, long, value_name = "FILE|env:VAR")]
+    #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Vec<String>,
     /// A new root key (repeatable): the root role's keys become these.
-    #[arg(long, value_name = "FILE|env:VAR")]
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub root_key: Vec<String>,
     /// A new targets key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR")]
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub targets_key: Vec<String>,
     /// A new snapshot key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR")]
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub snapshot_key: Vec<String>,
     /// A new timestamp key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR")]
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub timestamp_key: Vec<String>,
     /// A role's new threshold, as ROLE=N (repeatable).
     #[arg(long, value_name = "ROLE=N")]
@@ -104,19 +104,19 @@ pub struct ChannelInitArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// A key for every role: a secret key file, or `env:VAR` for the key's text (repeatable).
-    #[arg(short, long, value_name = "FILE|env:VAR")]
+    #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Vec<String>,
     /// A root key (repeatable; instead of --key for this role).
-    #[arg(long, value_name = "FILE|env:VAR")]
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub root_key: Vec<String>,
     /// A targets key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR")]
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub targets_key: Vec<String>,
     /// A snapshot key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR")]
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub snapshot_key: Vec<String>,
     /// A timestamp key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR")]
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub timestamp_key: Vec<String>,
     /// Signatures a role needs, as ROLE=N (repeatable) [default: 1 for every role]
     #[arg(long, value_name = "ROLE=N")]
@@ -150,7 +150,7 @@ pub struct ChannelPublishArgs {
     #[arg(long, value_name = "DIR")]
     pub channel: PathBuf,
     /// Keys for the targets, snapshot and timestamp roles: files or `env:VAR` (repeatable).
-    #[arg(short, long, value_name = "FILE|env:VAR")]
+    #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Vec<String>,
     /// Make this older version of --model current again (no BUNDLE), recording --reason.
     #[arg(long, value_name = "VERSION", requires_all = ["model", "reason"], conflicts_with = "bundles")]
@@ -172,7 +172,7 @@ pub struct ChannelRefreshArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
     /// The timestamp key (and the snapshot key): files or `env:VAR` (repeatable).
-    #[arg(short, long, value_name = "FILE|env:VAR")]
+    #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Vec<String>,
 }
 
