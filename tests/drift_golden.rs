@@ -177,8 +177,13 @@ fn every_test_matches_evidently_and_scipy() {
                         assert!(same(got, exp), "{ctx}: {got} vs SciPy {exp}");
                     }
                     Test::LInfinity => {
+                        // Evidently has no L-infinity test (it is TFDV's): the distance is held to the
+                        // golden's NumPy formula on Evidently's binning, and the decision to the documented rule,
+                        // drift when the distance is at least the threshold (0.1 by default).
                         let (got, exp) = (score(c), num(&s["l_infinity"]));
                         assert!(same(got, exp), "{ctx}: {got} vs {exp}");
+                        assert_eq!(c["threshold"].as_f64(), Some(0.1), "{ctx}: threshold");
+                        assert_eq!(c["drifted"], Value::Bool(exp >= 0.1), "{ctx}: decision");
                         continue;
                     }
                     _ => {}
