@@ -1,0 +1,81 @@
+use std::io::Write;
+use std::time::Duration;
+
+use crate::cli::{DeviceRollbackArgs, DeviceStatusArgs, PullArgs};
+use crate::device::{self, PullOptions};
+use crate::edge::Target;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::sign::PublicKey;
+
+const NO_PUBKEY: &str = "\
+warning: no --pubkey was given: the bundle's bytes are authenticated by the channel's TUF metadata, but its
+         minisign signatures are not checked. Pin the publisher's bundle key with --pubkey.";
+
+pub fn pull(a: PullArgs) -> Result<Exit> {
+    let keys = a
+        .pubkey
+        .iter()
+        .map(|p| PublicKey::load(p))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let target = Target::expected(
+        a.target.as_deref(),
+        Target::this_machine(),
+        &Target::machine_name(),
+    )
+    .map_err(Error::Usage)?;
+    let outcome = device::pull(&PullOptions {
+        channel: device::pull::channel_url(&a.channel)?,
+        root: a.root,
+        dir: a.dir,
+        target,
+        model: a.model,
+        keys,
+        keep: a.keep.max(1),
+        health_cmd: a.health_cmd,
+        timeout: Duration::from_secs(a.timeout.max(1)),
+    })?;
+    if a.pubkey.is_empty() {
+        let _ = writeln!(anstream::stderr(), "{NO_PUBKEY}");
+    }
+    let mut out = anstream::stdout();
+    let text = if a.format == "json" {
+        serde_json::to_string_pretty(&outcome.to_json()).unwrap_or_default() + "\n"
+    } else {
+        outcome.render_human()
+    };
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    Ok(outcome.exit())
+}
+
+pub fn status(a: DeviceStatusArgs) -> Result<Exit> {
+    let s = device::status(&a.dir)?;
+    let text = if a.format == "json" {
+        serde_json::to_string_pretty(&s).unwrap_or_default() + "\n"
+    } else {
+        s.render_human()
+    };
+    let mut out = anstream::stdout();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    Ok(Exit::Pass)
+}
+
+pub fn rollback(a: DeviceRollbackArgs) -> Result<Exit> {
+    let mut out = anstream::stdout();
+    match device::pull::manual_rollback(&a.dir)? {
+        Ok(r) => {
+            let _ = writeln!(
+                out,
+                "rolled back: current is {} {} (releases/{})",
+                r.model, r.version, r.dir
+            );
+            Ok(Exit::Pass)
+        }
+        Err(reason) => {
+            let _ = writeln!(anstream::stderr(), "not rolled back: {reason}");
+            Ok(Exit::GateFailed)
+        }
+    }
+}
