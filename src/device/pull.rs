@@ -222,7 +222,22 @@ async fn load_repo(opts: &PullOptions) -> Result<Result<Repository, String>, Dev
 }
 
 /// tough errors that mean "the channel is not to be trusted" (exit 1), as opposed to "could not reach or read it".
+/// A hash mismatch in a download arrives wrapped (in a transport error): the whole chain of causes is looked at.
 fn is_refusal(e: &tough::error::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<tough::error::Error>()
+            .is_some_and(is_refusal_kind)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+fn is_refusal_kind(e: &tough::error::Error) -> bool {
     use tough::error::Error as E;
     matches!(
         e,
@@ -462,7 +477,9 @@ fn health(opts: &PullOptions, state: &mut State, release: Release) -> PullOutcom
     let Some(cmd) = &opts.health_cmd else {
         return PullOutcome::Installed { release };
     };
+    // Absolute: the command runs inside the folder, and a relative --dir would not name it from there.
     let folder = opts.dir.join(RELEASES_DIR).join(&release.dir);
+    let folder = std::fs::canonicalize(&folder).unwrap_or(folder);
     let result = std::process::Command::new("sh")
         .arg("-c")
         .arg(cmd)
