@@ -568,3 +568,49 @@ fn bad_input_is_a_clear_error() {
         text(&o)
     );
 }
+
+#[test]
+fn the_channels_signed_rollback_is_followed() {
+    let d = workdir();
+    let p = d.path();
+    publish(p, "1.0.0", "mlgate.key");
+    publish(p, "1.1.0", "mlgate.key");
+    let url = serve(&p.join("stable"));
+    ok(
+        p,
+        &[
+            "pull",
+            "--channel",
+            &url,
+            "--root",
+            "pinned-root.json",
+            "--dir",
+            "device",
+            "--target",
+            "linux-aarch64",
+            "--pubkey",
+            "mlgate.pub",
+        ],
+    );
+    ok(
+        p,
+        &[
+            "publish",
+            "--channel",
+            "stable",
+            "--key",
+            "channel.key",
+            "--rollback-to",
+            "1.0.0",
+            "--model",
+            "wine",
+            "--reason",
+            "field accuracy",
+        ],
+    );
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(flat(&o).contains("installed wine 1.0.0"), "{}", text(&o));
+    assert!(current(p).unwrap().starts_with("releases/1.0.0-"));
+    assert_eq!(status(p)["state"]["previous"]["version"], "1.1.0");
+}

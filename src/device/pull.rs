@@ -527,6 +527,12 @@ pub fn roll_back(dir: &Path, state: &mut State) -> Result<Option<Release>, Devic
 /// `mlgate device rollback`: back to the previous release by hand; the release left is marked bad so the next
 /// pull does not install it again.
 pub fn manual_rollback(dir: &Path) -> Result<Result<Release, String>, DeviceError> {
+    if !dir.is_dir() {
+        return Err(DeviceError::Io {
+            path: dir.display().to_string(),
+            message: "no such folder (a device folder is made by `mlgate pull --dir DIR`)".into(),
+        });
+    }
     let _lock = layout::open(dir)?;
     let mut state = State::load(dir)?;
     let Some(installed) = state.installed.clone() else {
@@ -613,5 +619,111 @@ impl PullOutcome {
                     ))
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channel::meta::Rollback;
+
+    fn offer(version: &str, sequence: u64, sha: &str) -> Offer {
+        Offer {
+            name: format!("wine-{version}-linux-aarch64.tar.gz"),
+            meta: TargetMeta {
+                model: "wine".into(),
+                version: version.into(),
+                target: "linux-aarch64".into(),
+                manifest_sha256: "00".repeat(32),
+                verdict: "pass".into(),
+                commit: "c0ffee".into(),
+                sequence,
+                published_at: "2026-12-06T00:00:00Z".into(),
+                url: None,
+                rollback: None,
+            },
+            sha256: sha.into(),
+            length: 1,
+        }
+    }
+
+    fn installed(version: &str, sequence: u64, sha: &str) -> State {
+        State {
+            version: 1,
+            installed: Some(Release {
+                model: "wine".into(),
+                version: version.into(),
+                target: "linux-aarch64".into(),
+                sha256: sha.into(),
+                dir: layout::release_dir_name(version, sha),
+                sequence,
+                installed_at: "2026-12-06T00:00:00Z".into(),
+            }),
+            ..State::default()
+        }
+    }
+
+    #[test]
+    fn offers_the_device_must_not_install_are_refused() {
+        let s = installed("1.1.0", 2, "bb");
+        assert_eq!(refuse_offer(&s, &offer("1.2.0", 3, "cc")), None);
+        let e = refuse_offer(&s, &offer("1.2.0", 1, "cc")).unwrap();
+        assert!(
+            e.contains("(sequence 1), older than the installed 1.1.0 (sequence 2)"),
+            "{e}"
+        );
+        let e = refuse_offer(&s, &offer("1.0.0", 3, "aa")).unwrap();
+        assert!(
+            e.contains("older than the installed 1.1.0, without a rollback record"),
+            "{e}"
+        );
+        // The channel's signed rollback record makes an older version acceptable.
+        let mut back = offer("1.0.0", 3, "aa");
+        back.meta.rollback = Some(Rollback {
+            from: "1.1.0".into(),
+            reason: "field accuracy".into(),
+            at: "2026-12-06T00:00:00Z".into(),
+        });
+        assert_eq!(refuse_offer(&s, &back), None);
+        let mut bad = s.clone();
+        let failed = bad.installed.clone().unwrap();
+        bad.mark_bad(
+            &Release {
+                sha256: "cc".into(),
+                version: "1.2.0".into(),
+                ..failed
+            },
+            "health",
+        );
+        let e = refuse_offer(&bad, &offer("1.2.0", 3, "cc")).unwrap();
+        assert!(
+            e.contains("wine 1.2.0 (sha256 cc) is marked bad on this device (health,"),
+            "{e}"
+        );
+        assert_eq!(
+            refuse_offer(&State::default(), &offer("0.1.0", 1, "aa")),
+            None
+        );
+    }
+
+    #[test]
+    fn channel_urls_are_folders() {
+        let u = channel_url("https://example.com/channels/stable").unwrap();
+        assert_eq!(
+            folder_url(&u).as_str(),
+            "https://example.com/channels/stable/"
+        );
+        assert_eq!(
+            folder_url(&u).join("targets/").unwrap().as_str(),
+            "https://example.com/channels/stable/targets/"
+        );
+        let e = channel_url("ftp://example.com/x").unwrap_err().to_string();
+        assert!(e.contains("the scheme ftp:// is not supported"), "{e}");
+        let e = channel_url("no/such/folder").unwrap_err().to_string();
+        assert!(e.starts_with("--channel no/such/folder: "), "{e}");
+        let d = tempfile::tempdir().unwrap();
+        let u = channel_url(d.path().to_str().unwrap()).unwrap();
+        assert_eq!(u.scheme(), "file");
+        assert!(u.path().ends_with('/'));
     }
 }
