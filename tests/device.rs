@@ -614,3 +614,90 @@ fn the_channels_signed_rollback_is_followed() {
     assert!(current(p).unwrap().starts_with("releases/1.0.0-"));
     assert_eq!(status(p)["state"]["previous"]["version"], "1.1.0");
 }
+
+/// Whether `current` points at a complete release: its record, archive and unpacked manifest are there.
+fn current_is_complete(dir: &Path) -> bool {
+    let rel = dir.join("device/current");
+    ["release.json", "bundle.tar.gz", "files/manifest.json"]
+        .iter()
+        .all(|f| rel.join(f).is_file())
+}
+
+#[test]
+fn a_crash_at_any_step_leaves_a_complete_release_and_the_next_pull_finishes() {
+    let d = workdir();
+    let p = d.path();
+    publish(p, "1.0.0", "mlgate.key");
+    let url = serve(&p.join("stable"));
+    let health = [
+        "--health-cmd",
+        "test -f \"$MLGATE_RELEASE/files/manifest.json\"",
+    ];
+    assert_eq!(pull(p, &url, &health).status.code(), Some(0));
+    let mut version = 0;
+    for step in [
+        "after-download",
+        "after-verify",
+        "after-place",
+        "after-previous",
+        "after-current",
+        "after-state",
+    ] {
+        version += 1;
+        let v = format!("1.{version}.0");
+        publish(p, &v, "mlgate.key");
+        let mut args = vec![
+            "pull",
+            "--channel",
+            &url,
+            "--root",
+            "pinned-root.json",
+            "--dir",
+            "device",
+            "--target",
+            "linux-aarch64",
+            "--pubkey",
+            "mlgate.pub",
+        ];
+        args.extend_from_slice(&health);
+        let o = mlgate()
+            .current_dir(p)
+            .args(&args)
+            .env("MLGATE_DEVICE_FAULT", step)
+            .output()
+            .unwrap();
+        // Killed: no exit code of mlgate's own.
+        assert!(
+            !matches!(o.status.code(), Some(0..=2)),
+            "{step}: {}",
+            text(&o)
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(&format!("aborting {step}")),
+            "{step}: {}",
+            text(&o)
+        );
+        assert!(
+            current_is_complete(p),
+            "{step}: current is not a complete release"
+        );
+        let o = pull(p, &url, &health);
+        assert_eq!(o.status.code(), Some(0), "{step}: {}", text(&o));
+        assert!(
+            current(p).unwrap().starts_with(&format!("releases/{v}-")),
+            "{step}"
+        );
+        assert!(current_is_complete(p), "{step}");
+        let st = status(p);
+        assert_eq!(st["state"]["installed"]["version"], v.as_str(), "{step}");
+        assert_eq!(st["state"]["pending_health"], false, "{step}");
+        let leftovers: Vec<String> = std::fs::read_dir(p.join("device"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| {
+                n.starts_with(".staging-") || n.starts_with(".trash-") || n.ends_with(".tmp-link")
+            })
+            .collect();
+        assert!(leftovers.is_empty(), "{step}: {leftovers:?}");
+    }
+}

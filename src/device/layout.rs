@@ -103,13 +103,15 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Moves a complete, synced release folder to `releases/NAME`. A folder of that name already there (the same
-/// bundle installed before) is moved to the trash first, so the name always holds a complete release.
+/// Moves a complete, synced release folder to `releases/NAME`. A folder of that name already there is the same
+/// bundle (the name holds its digest), complete (only ever placed by this rename, only ever removed through the
+/// trash) and maybe what `current` points at: it is kept, and the staged copy dropped.
 pub fn place_release(dir: &Path, staged: &Path, name: &str) -> Result<PathBuf, DeviceError> {
     let releases = dir.join(RELEASES_DIR);
     let dest = releases.join(name);
-    if dest.exists() {
-        trash(dir, &dest)?;
+    if dest.is_dir() {
+        let _ = std::fs::remove_dir_all(staged);
+        return Ok(dest);
     }
     std::fs::rename(staged, &dest).map_err(|e| DeviceError::io(&dest, e))?;
     sync_dir(&releases);

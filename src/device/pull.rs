@@ -131,13 +131,13 @@ async fn pull_locked(opts: &PullOptions, state: &mut State) -> Result<PullOutcom
             })
         }
     };
-    if let Some(r) = state
-        .installed
-        .as_ref()
-        .filter(|r| r.sha256 == offer.sha256)
-    {
+    if let Some(r) = state.installed.clone().filter(|r| r.sha256 == offer.sha256) {
         if layout::link_target(&opts.dir, CURRENT).as_deref() == Some(r.dir.as_str()) {
-            return Ok(PullOutcome::UpToDate { release: r.clone() });
+            // A health check that never finished (a crash, a power cut) is run again before the release counts.
+            if state.pending_health && opts.health_cmd.is_some() {
+                return Ok(health(opts, state, r));
+            }
+            return Ok(PullOutcome::UpToDate { release: r });
         }
     }
     if let Some(reason) = refuse_offer(state, &offer) {
@@ -153,9 +153,11 @@ async fn pull_locked(opts: &PullOptions, state: &mut State) -> Result<PullOutcom
             reasons: vec![reason],
         });
     }
+    fault_point("after-download");
     if let Err(reasons) = verify(opts, &offer, &release_tmp)? {
         return Ok(PullOutcome::Refused { reasons });
     }
+    fault_point("after-verify");
     let release = Release {
         model: offer.meta.model.clone(),
         version: offer.meta.version.clone(),
@@ -452,12 +454,16 @@ fn install(
     std::fs::write(&meta_path, meta).map_err(|e| DeviceError::io(&meta_path, e))?;
     layout::sync_tree(staged)?;
     layout::place_release(&opts.dir, staged, &release.dir)?;
+    fault_point("after-place");
     // The release running now becomes the previous one (unless this is the same release, reinstalled).
     if let Some(old) = state.installed.take().filter(|o| o.dir != release.dir) {
         layout::set_link(&opts.dir, PREVIOUS, &old.dir)?;
         state.previous = Some(old);
+        fault_point("after-previous");
     }
     layout::set_link(&opts.dir, CURRENT, &release.dir)?;
+    fault_point("after-current");
+    state.pending_health = opts.health_cmd.is_some();
     state.installed = Some(release.clone());
     state.releases.retain(|r| r != &release.dir);
     state.releases.push(release.dir.clone());
@@ -468,7 +474,9 @@ fn install(
         .collect();
     let kept = layout::prune(&opts.dir, &state.releases, opts.keep, &pinned);
     state.releases = kept;
-    state.save(&opts.dir)
+    state.save(&opts.dir)?;
+    fault_point("after-state");
+    Ok(())
 }
 
 /// Runs the health command in the new release; on failure swaps back to the previous release and marks the
@@ -489,16 +497,33 @@ fn health(opts: &PullOptions, state: &mut State, release: Release) -> PullOutcom
         .env("MLGATE_VERSION", &release.version)
         .status();
     let reason = match result {
-        Ok(s) if s.success() => return PullOutcome::Installed { release },
+        Ok(s) if s.success() => {
+            state.pending_health = false;
+            return PullOutcome::Installed { release };
+        }
         Ok(s) => format!("the health check `{cmd}` failed ({s})"),
         Err(e) => format!("the health check `{cmd}` could not start: {e}"),
     };
     state.mark_bad(&release, &reason);
+    state.pending_health = false;
     let current = roll_back(&opts.dir, state).ok().flatten();
     PullOutcome::RolledBack {
         failed: release,
         reason,
         current,
+    }
+}
+
+/// Test hook: `MLGATE_DEVICE_FAULT=STEP` aborts the process at that step boundary, as a crash or a power cut
+/// would (no destructor runs, nothing is cleaned up). Steps: after-download, after-verify, after-place,
+/// after-previous, after-current, after-state.
+const FAULT_ENV: &str = "MLGATE_DEVICE_FAULT";
+
+fn fault_point(step: &str) {
+    if std::env::var(FAULT_ENV).is_ok_and(|f| f == step) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{FAULT_ENV}: aborting {step}");
+        std::process::abort();
     }
 }
 

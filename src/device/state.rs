@@ -43,6 +43,8 @@ pub struct State {
     pub previous: Option<Release>,
     /// Failed pulls since the last success.
     pub attempts: u32,
+    /// The installed release's health check has not passed yet (it runs again at the next pull).
+    pub pending_health: bool,
     pub known_bad: Vec<Bad>,
     pub last_success: Option<String>,
     pub last_attempt: Option<String>,
