@@ -106,6 +106,46 @@ pub enum DeviceCommand {
     Status(DeviceStatusArgs),
     /// Go back to the previous release (exit 1 when there is none); the release left is marked bad.
     Rollback(DeviceRollbackArgs),
+    /// Write a systemd service and timer that run `mlgate pull` periodically (hardened: ProtectSystem=strict,
+    /// ReadWritePaths=DIR, NoNewPrivileges).
+    Service(Box<DeviceServiceArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceServiceArgs {
+    /// The device folder (the service's one writable path).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The channel, as `mlgate pull --channel` takes it.
+    #[arg(long, value_name = "URL")]
+    pub channel: String,
+    /// The pinned root of trust.
+    #[arg(long, value_name = "ROOT.json")]
+    pub root: PathBuf,
+    /// Pinned bundle keys (repeatable), passed to `mlgate pull`.
+    #[arg(short, long = "pubkey", value_name = "FILE")]
+    pub pubkey: Vec<PathBuf>,
+    /// Passed to `mlgate pull`.
+    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    pub target: Option<String>,
+    /// Passed to `mlgate pull`.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Passed to `mlgate pull`.
+    #[arg(long, value_name = "CMD")]
+    pub health_cmd: Option<String>,
+    /// Time between pulls (a systemd time span).
+    #[arg(long, value_name = "SPAN", default_value = "1h")]
+    pub interval: String,
+    /// The units' name: NAME.service and NAME.timer.
+    #[arg(long, value_name = "NAME", default_value = "mlgate-pull")]
+    pub name: String,
+    /// The mlgate binary the service runs [default: this one]
+    #[arg(long, value_name = "PATH")]
+    pub bin: Option<PathBuf>,
+    /// Where to write the units (e.g. /etc/systemd/system).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]

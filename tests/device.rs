@@ -701,3 +701,104 @@ fn a_crash_at_any_step_leaves_a_complete_release_and_the_next_pull_finishes() {
         assert!(leftovers.is_empty(), "{step}: {leftovers:?}");
     }
 }
+
+/// `systemd-analyze` (Debian's systemd package), or None when it is missing and not required.
+fn systemd_analyze() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("systemd-analyze"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("MLGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
+            "systemd-analyze is required (MLGATE_REQUIRE_INTEROP=1) but not on PATH: apt-get install systemd"
+        );
+        eprintln!("skipped: systemd-analyze is not on PATH (Debian's systemd package)");
+    }
+    found
+}
+
+#[test]
+fn device_service_writes_units_that_systemd_accepts() {
+    let d = workdir();
+    let p = d.path();
+    let o = ok(
+        p,
+        &[
+            "device",
+            "service",
+            "--dir",
+            "device",
+            "--channel",
+            "https://example.com/channels/stable",
+            "--root",
+            "pinned-root.json",
+            "--pubkey",
+            "mlgate.pub",
+            "--target",
+            "linux-aarch64",
+            "--health-cmd",
+            "mlgate run \"$MLGATE_BUNDLE\" --input /etc/mlgate/golden.npy",
+            "--interval",
+            "30min",
+            "-o",
+            "units",
+        ],
+    );
+    assert!(
+        flat(&o).contains("systemctl enable --now mlgate-pull.timer"),
+        "{}",
+        text(&o)
+    );
+    let service = std::fs::read_to_string(p.join("units/mlgate-pull.service")).unwrap();
+    let dir = std::path::absolute(p.join("device")).unwrap();
+    assert!(
+        service.contains(&format!("ReadWritePaths=\"{}\"\n", dir.display())),
+        "{service}"
+    );
+    assert!(service.contains("ProtectSystem=strict\n"), "{service}");
+    assert!(service.contains("NoNewPrivileges=yes\n"), "{service}");
+    assert!(
+        service.contains("\"https://example.com/channels/stable\""),
+        "{service}"
+    );
+    // The shell's variable stays literal for systemd ($$), the quotes inside the word escaped.
+    assert!(
+        service.contains(r#""mlgate run \"$$MLGATE_BUNDLE\" --input /etc/mlgate/golden.npy""#),
+        "{service}"
+    );
+    let timer = std::fs::read_to_string(p.join("units/mlgate-pull.timer")).unwrap();
+    assert!(timer.contains("OnUnitActiveSec=30min\n"), "{timer}");
+    let Some(sa) = systemd_analyze() else {
+        return;
+    };
+    let o = Command::new(sa)
+        .current_dir(p.join("units"))
+        .args(["verify", "./mlgate-pull.service", "./mlgate-pull.timer"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Unknown or bad settings are only warnings for systemd: there must be none.
+    assert!(o.stderr.is_empty(), "{}", text(&o));
+
+    let o = run(
+        p,
+        &[
+            "device",
+            "service",
+            "--dir",
+            "device",
+            "--channel",
+            "stable",
+            "--root",
+            "missing.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("missing.json: No such file"),
+        "{}",
+        text(&o)
+    );
+}

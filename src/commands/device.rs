@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use crate::cli::{DeviceRollbackArgs, DeviceStatusArgs, PullArgs};
+use crate::cli::{DeviceRollbackArgs, DeviceServiceArgs, DeviceStatusArgs, PullArgs};
 use crate::device::{self, PullOptions};
 use crate::edge::Target;
 use crate::error::{Error, Result};
@@ -78,4 +78,66 @@ pub fn rollback(a: DeviceRollbackArgs) -> Result<Exit> {
             Ok(Exit::GateFailed)
         }
     }
+}
+
+/// An absolute path (the service runs from `/`); files that must exist are resolved fully.
+fn absolute(p: &std::path::Path, must_exist: bool) -> Result<std::path::PathBuf> {
+    if must_exist {
+        return std::fs::canonicalize(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display())));
+    }
+    std::path::absolute(p).map_err(|e| Error::Usage(format!("{}: {e}", p.display())))
+}
+
+pub fn service(a: DeviceServiceArgs) -> Result<Exit> {
+    let dir = absolute(&a.dir, false)?;
+    let channel = device::pull::channel_url(&a.channel)?.to_string();
+    let mut args = vec![
+        "--channel".to_string(),
+        channel.clone(),
+        "--root".into(),
+        absolute(&a.root, true)?.display().to_string(),
+        "--dir".into(),
+        dir.display().to_string(),
+    ];
+    for p in &a.pubkey {
+        args.extend(["--pubkey".into(), absolute(p, true)?.display().to_string()]);
+    }
+    for (flag, v) in [
+        ("--target", &a.target),
+        ("--model", &a.model),
+        ("--health-cmd", &a.health_cmd),
+    ] {
+        if let Some(v) = v {
+            args.extend([flag.to_string(), v.clone()]);
+        }
+    }
+    let bin = match &a.bin {
+        Some(b) => absolute(b, true)?,
+        None => std::env::current_exe().map_err(|e| {
+            Error::Usage(format!(
+                "cannot tell this binary's path ({e}): pass --bin PATH"
+            ))
+        })?,
+    };
+    let written = device::service::write_units(
+        &device::service::ServiceOptions {
+            bin,
+            pull_args: args,
+            dir,
+            interval: a.interval,
+            name: a.name.clone(),
+            channel,
+        },
+        &a.output,
+    )?;
+    let mut out = anstream::stdout();
+    for w in &written {
+        let _ = writeln!(out, "wrote {}", w.display());
+    }
+    let _ = writeln!(
+        out,
+        "enable with: systemctl daemon-reload && systemctl enable --now {}.timer",
+        a.name
+    );
+    Ok(Exit::Pass)
 }

@@ -55,6 +55,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Pull(a) => device::pull(a),
         Command::Device(DeviceCommand::Status(a)) => device::status(a),
         Command::Device(DeviceCommand::Rollback(a)) => device::rollback(a),
+        Command::Device(DeviceCommand::Service(a)) => device::service(*a),
     }
 }
 

@@ -18,6 +18,7 @@
 
 pub mod layout;
 pub mod pull;
+pub mod service;
 pub mod state;
 pub mod status;
 
