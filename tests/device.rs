@@ -802,3 +802,52 @@ fn device_service_writes_units_that_systemd_accepts() {
         text(&o)
     );
 }
+
+#[test]
+fn expired_metadata_is_refused_as_a_freeze() {
+    let d = workdir();
+    let p = d.path();
+    // Published with a clock in the past: its targets, snapshot and timestamp expired long ago.
+    ok(
+        p,
+        &[
+            "bundle",
+            model().to_str().unwrap(),
+            "--target",
+            "linux-aarch64",
+            "--name",
+            "wine",
+            "--bundle-version",
+            "1.0.0",
+            "--report",
+            "report.json",
+            "-o",
+            "dist",
+            "--key",
+            "mlgate.key",
+            "--commit",
+            "c0ffee1234",
+        ],
+    );
+    let o = mlgate()
+        .current_dir(p)
+        .args([
+            "publish",
+            "dist/wine-1.0.0-linux-aarch64.tar.gz",
+            "--channel",
+            "stable",
+            "--key",
+            "channel.key",
+        ])
+        .env("MLGATE_CHANNEL_NOW", "2020-01-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let url = serve(&p.join("stable"));
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let f = flat(&o);
+    assert!(f.contains("the channel's metadata was refused"), "{f}");
+    assert!(f.to_lowercase().contains("expired"), "{f}");
+    assert_eq!(current(p), None);
+}
