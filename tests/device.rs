@@ -851,3 +851,24 @@ fn expired_metadata_is_refused_as_a_freeze() {
     assert!(f.to_lowercase().contains("expired"), "{f}");
     assert_eq!(current(p), None);
 }
+
+#[test]
+fn a_server_that_never_answers_is_a_clear_error_after_the_timeout() {
+    let d = workdir();
+    let p = d.path();
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let o = pull(p, &url, &["--timeout", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let f = flat(&o);
+    assert!(f.contains(&url), "{f}");
+    assert!(f.contains("nothing was installed"), "{f}");
+    assert_eq!(current(p), None);
+}
