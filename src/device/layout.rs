@@ -103,15 +103,24 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Moves a complete, synced release folder to `releases/NAME`. A folder of that name already there is the same
-/// bundle (the name holds its digest), complete (only ever placed by this rename, only ever removed through the
-/// trash) and maybe what `current` points at: it is kept, and the staged copy dropped.
-pub fn place_release(dir: &Path, staged: &Path, name: &str) -> Result<PathBuf, DeviceError> {
+/// Moves a complete, synced release folder to `releases/NAME`. A folder of that name already there that records
+/// the same bundle digest (`same`: its `release.json` says so) is complete (only ever placed by this rename, only
+/// ever removed through the trash) and maybe what `current` points at: it is kept, and the staged copy dropped.
+/// One that records another digest (8 hex digits of a name can collide) is replaced through the trash.
+pub fn place_release(
+    dir: &Path,
+    staged: &Path,
+    name: &str,
+    same: impl Fn(&Path) -> bool,
+) -> Result<PathBuf, DeviceError> {
     let releases = dir.join(RELEASES_DIR);
     let dest = releases.join(name);
     if dest.is_dir() {
-        let _ = std::fs::remove_dir_all(staged);
-        return Ok(dest);
+        if same(&dest) {
+            let _ = std::fs::remove_dir_all(staged);
+            return Ok(dest);
+        }
+        trash(dir, &dest)?;
     }
     std::fs::rename(staged, &dest).map_err(|e| DeviceError::io(&dest, e))?;
     sync_dir(&releases);
@@ -218,7 +227,7 @@ mod tests {
             let s = staging(d.path()).unwrap();
             std::fs::write(s.path().join("f"), r).unwrap();
             sync_tree(s.path()).unwrap();
-            place_release(d.path(), &s.keep(), r).unwrap();
+            place_release(d.path(), &s.keep(), r, |_| false).unwrap();
         }
         set_link(d.path(), CURRENT, "c").unwrap();
         set_link(d.path(), PREVIOUS, "a").unwrap();

@@ -453,7 +453,13 @@ fn install(
     let meta_path = staged.join(RELEASE_FILE);
     std::fs::write(&meta_path, meta).map_err(|e| DeviceError::io(&meta_path, e))?;
     layout::sync_tree(staged)?;
-    layout::place_release(&opts.dir, staged, &release.dir)?;
+    let same = |d: &Path| {
+        std::fs::read(d.join(RELEASE_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Release>(&b).ok())
+            .is_some_and(|r| r.sha256 == release.sha256)
+    };
+    layout::place_release(&opts.dir, staged, &release.dir, same)?;
     fault_point("after-place");
     // The release running now becomes the previous one (unless this is the same release, reinstalled).
     if let Some(old) = state.installed.take().filter(|o| o.dir != release.dir) {
