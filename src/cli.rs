@@ -95,6 +95,10 @@ pub struct PullArgs {
     /// Timeout of one HTTP request, body included, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub timeout: u64,
+    /// Accept metadata expired less than this long ago (Nd, Nh, Nm, Ns; at most 30d), with a warning: for
+    /// devices whose clock may be wrong. Never unbounded.
+    #[arg(long, value_name = "DURATION", value_parser = parse_expiry_grace)]
+    pub expiry_grace: Option<i64>,
     /// `human` or `json`.
     #[arg(long, value_parser = ["human", "json"], default_value = "human")]
     pub format: String,
@@ -789,6 +793,15 @@ pub struct RunArgs {
     pub batch_size: usize,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `--expiry-grace`: a positive duration of at most 30 days, in seconds.
+fn parse_expiry_grace(s: &str) -> Result<i64, String> {
+    let secs = crate::channel::config::parse_duration(s)?;
+    if secs > crate::device::pull::MAX_EXPIRY_GRACE_SECS {
+        return Err(format!("{s:?}: the grace is at most 30d"));
+    }
+    Ok(secs)
 }
 
 /// A target profile's name, checked against the known ones.

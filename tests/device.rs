@@ -850,6 +850,79 @@ fn expired_metadata_is_refused_as_a_freeze() {
     assert!(f.contains("the channel's metadata was refused"), "{f}");
     assert!(f.to_lowercase().contains("expired"), "{f}");
     assert_eq!(current(p), None);
+    // A grace is bounded: six years is beyond any.
+    let o = pull(p, &url, &["--expiry-grace", "30d"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("longer ago than the --expiry-grace of 2592000 s: refused"),
+        "{}",
+        text(&o)
+    );
+    let o = pull(p, &url, &["--expiry-grace", "31d"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("the grace is at most 30d"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn metadata_expired_within_the_grace_is_used_with_a_warning() {
+    let d = workdir();
+    let p = d.path();
+    ok(
+        p,
+        &[
+            "bundle",
+            model().to_str().unwrap(),
+            "--target",
+            "linux-aarch64",
+            "--name",
+            "wine",
+            "--bundle-version",
+            "1.0.0",
+            "--report",
+            "report.json",
+            "-o",
+            "dist",
+            "--key",
+            "mlgate.key",
+            "--commit",
+            "c0ffee1234",
+        ],
+    );
+    // Published eight days ago: the timestamp (7 days) expired a day ago, the rest is valid.
+    let then = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(8 * 24);
+    let o = mlgate()
+        .current_dir(p)
+        .args([
+            "publish",
+            "dist/wine-1.0.0-linux-aarch64.tar.gz",
+            "--channel",
+            "stable",
+            "--key",
+            "channel.key",
+        ])
+        .env("MLGATE_CHANNEL_NOW", then.to_string())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let url = serve(&p.join("stable"));
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let o = pull(p, &url, &["--expiry-grace", "2d"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let f = flat(&o);
+    assert!(f.contains("warning: using expired metadata within the --expiry-grace of 172800 s (timestamp expired at"), "{f}");
+    assert!(f.contains("installed wine 1.0.0"), "{f}");
+    let o = pull(p, &url, &["--expiry-grace", "12h"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("the channel's timestamp metadata expired at"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub fn pull(a: PullArgs) -> Result<Exit> {
         &Target::machine_name(),
     )
     .map_err(Error::Usage)?;
-    let outcome = device::pull(&PullOptions {
+    let pulled = device::pull(&PullOptions {
         channel: device::pull::channel_url(&a.channel)?,
         root: a.root,
         dir: a.dir,
@@ -34,7 +34,12 @@ pub fn pull(a: PullArgs) -> Result<Exit> {
         keep: a.keep.max(1),
         health_cmd: a.health_cmd,
         timeout: Duration::from_secs(a.timeout.max(1)),
+        expiry_grace: a.expiry_grace.unwrap_or(0),
     })?;
+    for w in &pulled.warnings {
+        let _ = writeln!(anstream::stderr(), "warning: {w}");
+    }
+    let outcome = pulled.outcome;
     if a.pubkey.is_empty() {
         let _ = writeln!(anstream::stderr(), "{NO_PUBKEY}");
     }

@@ -42,6 +42,18 @@ pub struct PullOptions {
     pub health_cmd: Option<String>,
     /// Timeout of one HTTP request, body included.
     pub timeout: Duration,
+    /// Seconds past their expiry that metadata is still accepted (with a warning); 0: none.
+    pub expiry_grace: i64,
+}
+
+/// The longest `--expiry-grace`: a bound, so a device never trusts frozen metadata indefinitely.
+pub const MAX_EXPIRY_GRACE_SECS: i64 = 30 * 86_400;
+
+/// A pull's outcome and what the device's operator should hear besides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pulled {
+    pub outcome: PullOutcome,
+    pub warnings: Vec<String>,
 }
 
 /// What a pull did. Installed and UpToDate exit 0; Refused and RolledBack exit 1.
@@ -81,12 +93,13 @@ struct Offer {
     length: u64,
 }
 
-pub fn pull(opts: &PullOptions) -> Result<PullOutcome, DeviceError> {
+pub fn pull(opts: &PullOptions) -> Result<Pulled, DeviceError> {
     let _lock = layout::open(&opts.dir)?;
     layout::clean(&opts.dir);
     let mut state = State::load(&opts.dir)?;
     state.last_attempt = Some(super::now());
-    let outcome = match block_on(pull_locked(opts, &mut state))? {
+    let mut warnings = Vec::new();
+    let outcome = match block_on(pull_locked(opts, &mut state, &mut warnings))? {
         Ok(o) => o,
         Err(e) => {
             // A pull that could not run is a failed attempt too; the error is what the caller hears.
@@ -103,7 +116,7 @@ pub fn pull(opts: &PullOptions) -> Result<PullOutcome, DeviceError> {
         PullOutcome::Refused { .. } | PullOutcome::RolledBack { .. } => state.attempts += 1,
     }
     state.save(&opts.dir)?;
-    Ok(outcome)
+    Ok(Pulled { outcome, warnings })
 }
 
 fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, DeviceError> {
@@ -114,8 +127,12 @@ fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, DeviceError> {
     Ok(rt.block_on(f))
 }
 
-async fn pull_locked(opts: &PullOptions, state: &mut State) -> Result<PullOutcome, DeviceError> {
-    let repo = match load_repo(opts).await? {
+async fn pull_locked(
+    opts: &PullOptions,
+    state: &mut State,
+    warnings: &mut Vec<String>,
+) -> Result<PullOutcome, DeviceError> {
+    let repo = match load_repo(opts, warnings).await? {
         Ok(repo) => repo,
         Err(reason) => {
             return Ok(PullOutcome::Refused {
@@ -184,7 +201,10 @@ fn folder_url(u: &url::Url) -> url::Url {
 /// Refreshes the trusted metadata (tough's client, the datastore in `DIR/tuf`). The root trusted is the device's
 /// own newest root when it has one (kept by tough in the datastore), else the pinned `--root`. Ok(Err(reason)):
 /// the channel's metadata was refused (rollback, freeze, bad signatures, mix-and-match).
-async fn load_repo(opts: &PullOptions) -> Result<Result<Repository, String>, DeviceError> {
+async fn load_repo(
+    opts: &PullOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Result<Repository, String>, DeviceError> {
     let datastore = opts.dir.join(TUF_DIR);
     let kept = datastore.join("root.json");
     let root_path = if kept.is_file() {
@@ -204,12 +224,25 @@ async fn load_repo(opts: &PullOptions) -> Result<Result<Repository, String>, Dev
             .connect_timeout(Duration::from_secs(10).min(opts.timeout))
             .tries(2),
     );
-    let loaded = RepositoryLoader::new(&root, base.clone(), targets)
-        .transport(transport)
-        .datastore(&datastore)
-        .expiration_enforcement(ExpirationEnforcement::Safe)
-        .load()
-        .await;
+    let load = |enforcement| {
+        RepositoryLoader::new(&root, base.clone(), targets.clone())
+            .transport(transport.clone())
+            .datastore(&datastore)
+            .expiration_enforcement(enforcement)
+            .load()
+    };
+    let mut loaded = load(ExpirationEnforcement::Safe).await;
+    if opts.expiry_grace > 0 && loaded.as_ref().err().is_some_and(is_expiry) {
+        // Within the grace only: every role is held to its expiry plus the grace here, as tough would hold it to
+        // its expiry (a clock that steps backward is still refused by tough's datastore).
+        loaded = load(ExpirationEnforcement::Unsafe).await;
+        if let Ok(repo) = &loaded {
+            match within_grace(repo, opts.expiry_grace, jiff::Timestamp::now()) {
+                Ok(warning) => warnings.push(warning),
+                Err(reason) => return Ok(Err(reason)),
+            }
+        }
+    }
     match loaded {
         Ok(repo) => Ok(Ok(repo)),
         Err(e) if is_refusal(&e) => Ok(Err(format!(
@@ -221,6 +254,39 @@ async fn load_repo(opts: &PullOptions) -> Result<Result<Repository, String>, Dev
             message: crate::channel::repo::error_chain(&e),
         }),
     }
+}
+
+fn is_expiry(e: &tough::error::Error) -> bool {
+    matches!(e, tough::error::Error::ExpiredMetadata { .. })
+}
+
+/// Ok(warning) when every role is unexpired or expired less than `grace` seconds ago; Err(reason) otherwise.
+fn within_grace(repo: &Repository, grace: i64, now: jiff::Timestamp) -> Result<String, String> {
+    let roles = [
+        ("root", repo.root().signed.expires),
+        ("timestamp", repo.timestamp().signed.expires),
+        ("snapshot", repo.snapshot().signed.expires),
+        ("targets", repo.targets().signed.expires),
+    ];
+    let expired: Vec<String> = roles
+        .iter()
+        .filter(|(_, at)| *at <= now)
+        .map(|(role, at)| format!("{role} expired at {at}"))
+        .collect();
+    let limit = now
+        .checked_sub(jiff::SignedDuration::from_secs(grace))
+        .unwrap_or(now);
+    if let Some((role, at)) = roles.iter().find(|(_, at)| *at <= limit) {
+        return Err(format!(
+            "the channel's {role} metadata expired at {at}, longer ago than the --expiry-grace of {grace} s: \
+             refused (a frozen channel, or the device's clock is wrong)"
+        ));
+    }
+    Ok(format!(
+        "using expired metadata within the --expiry-grace of {grace} s ({}): check the device's clock and the \
+         channel's refresh job",
+        expired.join(", ")
+    ))
 }
 
 /// tough errors that mean "the channel is not to be trusted" (exit 1), as opposed to "could not reach or read it".
