@@ -384,6 +384,13 @@ fn a_tampered_bundle_is_refused_and_nothing_is_installed() {
         .collect();
     assert!(left.is_empty());
 
+    // A truncated download: refused the same way.
+    std::fs::write(&target, &bytes[..mid]).unwrap();
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(flat(&o).contains("was refused"), "{}", text(&o));
+    assert_eq!(current(p), None);
+
     // More bytes than TUF states: refused the same way.
     bytes[mid] ^= 0xff;
     bytes.extend_from_slice(&[0u8; 4096]);
