@@ -56,6 +56,117 @@ pub enum Command {
     Channel(ChannelCommand),
     /// Add approved bundles to a release channel (exit 1 when one is not approved; nothing is published then).
     Publish(ChannelPublishArgs),
+    /// Device: refresh the channel's TUF metadata, download, verify and install the newest release atomically,
+    /// health-check it, roll back on failure (exit 0 installed or up to date, 1 refused or rolled back, 2).
+    Pull(PullArgs),
+    /// Device: what is installed, and manual rollback.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The channel: https://HOST/PATH/, http://..., file:///PATH/ or a local folder.
+    #[arg(long, value_name = "URL")]
+    pub channel: String,
+    /// The pinned root of trust (the channel's root.json, copied to the device out of band).
+    #[arg(long, value_name = "ROOT.json")]
+    pub root: PathBuf,
+    /// The device folder: trusted metadata, releases, the current and previous links, state.json.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The target to install bundles for [default: this machine's, e.g. linux-x86_64]
+    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    pub target: Option<String>,
+    /// The model to follow [default: the only one the channel has for the target]
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// A pinned bundle key (repeatable): the bundle must be signed by one of them. Without it the bundle's bytes
+    /// are still authenticated by TUF, but its minisign signatures are not checked (a warning says so).
+    #[arg(short, long = "pubkey", value_name = "FILE")]
+    pub pubkey: Vec<PathBuf>,
+    /// Releases kept on disk (current and previous always are).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub keep: usize,
+    /// A command run (`sh -c`) in the new release's folder after the swap ($MLGATE_RELEASE, $MLGATE_BUNDLE,
+    /// $MLGATE_VERSION); a non-zero exit rolls back and marks the release bad.
+    #[arg(long, value_name = "CMD")]
+    pub health_cmd: Option<String>,
+    /// Timeout of one HTTP request, body included, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+    /// Accept metadata expired less than this long ago (Nd, Nh, Nm, Ns; at most 30d), with a warning: for
+    /// devices whose clock may be wrong. Never unbounded.
+    #[arg(long, value_name = "DURATION", value_parser = parse_expiry_grace)]
+    pub expiry_grace: Option<i64>,
+    /// `human` or `json`.
+    #[arg(long, value_parser = ["human", "json"], default_value = "human")]
+    pub format: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// What the device runs: installed and previous releases, attempts, known-bad digests, last success.
+    Status(DeviceStatusArgs),
+    /// Go back to the previous release (exit 1 when there is none); the release left is marked bad.
+    Rollback(DeviceRollbackArgs),
+    /// Write a systemd service and timer that run `mlgate pull` periodically (hardened: ProtectSystem=strict,
+    /// ReadWritePaths=DIR, NoNewPrivileges).
+    Service(Box<DeviceServiceArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceServiceArgs {
+    /// The device folder (the service's one writable path).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The channel, as `mlgate pull --channel` takes it.
+    #[arg(long, value_name = "URL")]
+    pub channel: String,
+    /// The pinned root of trust.
+    #[arg(long, value_name = "ROOT.json")]
+    pub root: PathBuf,
+    /// Pinned bundle keys (repeatable), passed to `mlgate pull`.
+    #[arg(short, long = "pubkey", value_name = "FILE")]
+    pub pubkey: Vec<PathBuf>,
+    /// Passed to `mlgate pull`.
+    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    pub target: Option<String>,
+    /// Passed to `mlgate pull`.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Passed to `mlgate pull`.
+    #[arg(long, value_name = "CMD")]
+    pub health_cmd: Option<String>,
+    /// Time between pulls (a systemd time span).
+    #[arg(long, value_name = "SPAN", default_value = "1h")]
+    pub interval: String,
+    /// The units' name: NAME.service and NAME.timer.
+    #[arg(long, value_name = "NAME", default_value = "mlgate-pull")]
+    pub name: String,
+    /// The mlgate binary the service runs [default: this one]
+    #[arg(long, value_name = "PATH")]
+    pub bin: Option<PathBuf>,
+    /// Where to write the units (e.g. /etc/systemd/system).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceStatusArgs {
+    /// The device folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// `human` or `json`.
+    #[arg(long, value_parser = ["human", "json"], default_value = "human")]
+    pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceRollbackArgs {
+    /// The device folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -682,6 +793,15 @@ pub struct RunArgs {
     pub batch_size: usize,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `--expiry-grace`: a positive duration of at most 30 days, in seconds.
+fn parse_expiry_grace(s: &str) -> Result<i64, String> {
+    let secs = crate::channel::config::parse_duration(s)?;
+    if secs > crate::device::pull::MAX_EXPIRY_GRACE_SECS {
+        return Err(format!("{s:?}: the grace is at most 30d"));
+    }
+    Ok(secs)
 }
 
 /// A target profile's name, checked against the known ones.

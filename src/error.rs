@@ -41,6 +41,10 @@ pub enum Error {
     #[diagnostic(transparent)]
     Channel(#[from] crate::channel::ChannelError),
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Device(#[from] crate::device::DeviceError),
+
     #[error("could not write {path}: {source}")]
     #[diagnostic(help("check that the folder exists and is writable"))]
     Write {

@@ -4,6 +4,7 @@ mod attest;
 mod bundle;
 mod channel;
 mod check;
+mod device;
 mod drift;
 mod eval;
 mod github_publish;
@@ -21,7 +22,8 @@ mod verify;
 use std::io::Write;
 
 use crate::cli::{
-    ChannelCommand, Cli, Command, DataArgs, GithubCommand, OutputFormat, SchemaCommand,
+    ChannelCommand, Cli, Command, DataArgs, DeviceCommand, GithubCommand, OutputFormat,
+    SchemaCommand,
 };
 use crate::data::{Dialect, Format, Source};
 use crate::error::{Error, Result};
@@ -50,6 +52,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Channel(ChannelCommand::Status(a)) => channel::status(a),
         Command::Channel(ChannelCommand::Rotate(a)) => channel::rotate(a),
         Command::Publish(a) => publish::run(a),
+        Command::Pull(a) => device::pull(a),
+        Command::Device(DeviceCommand::Status(a)) => device::status(a),
+        Command::Device(DeviceCommand::Rollback(a)) => device::rollback(a),
+        Command::Device(DeviceCommand::Service(a)) => device::service(*a),
     }
 }
 
