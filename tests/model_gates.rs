@@ -199,6 +199,22 @@ fn a_missing_ref_says_how_to_fetch_it() {
     );
     let help = miette::Diagnostic::help(&e).unwrap().to_string();
     assert!(help.contains("git fetch --depth=1 origin main"), "{help}");
+    // Through the binary: could not run, exit 2, with the same help.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mlgate"))
+        .current_dir(dir.path())
+        .args(["check", "--format", "json"])
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_BASE_REF")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("git fetch --depth=1 origin main"),
+        "{stderr}"
+    );
+    assert!(o.stdout.is_empty(), "no report when it could not run");
 }
 
 #[test]
