@@ -189,21 +189,30 @@ pub struct ChannelRotateArgs {
     /// The current root keys, and the keys of roles that keep theirs (repeatable).
     #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Vec<String>,
-    /// A new root key (repeatable): the root role's keys become these.
-    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
-    pub root_key: Vec<String>,
-    /// A new targets key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
-    pub targets_key: Vec<String>,
-    /// A new snapshot key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
-    pub snapshot_key: Vec<String>,
-    /// A new timestamp key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
-    pub timestamp_key: Vec<String>,
+    /// New keys per role: the role's keys become these.
+    #[command(flatten)]
+    pub roles: RoleKeyArgs,
     /// A role's new threshold, as ROLE=N (repeatable).
     #[arg(long, value_name = "ROLE=N")]
     pub threshold: Vec<String>,
+}
+
+/// A channel's keys role by role (`channel init` sets them, `channel rotate` replaces them): secret key files or
+/// `env:VAR`, each option repeatable.
+#[derive(Debug, Args)]
+pub struct RoleKeyArgs {
+    /// A root key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
+    pub root_key: Vec<String>,
+    /// A targets key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
+    pub targets_key: Vec<String>,
+    /// A snapshot key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
+    pub snapshot_key: Vec<String>,
+    /// A timestamp key (repeatable).
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
+    pub timestamp_key: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -217,18 +226,9 @@ pub struct ChannelInitArgs {
     /// A key for every role: a secret key file, or `env:VAR` for the key's text (repeatable).
     #[arg(short, long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
     pub key: Vec<String>,
-    /// A root key (repeatable; instead of --key for this role).
-    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
-    pub root_key: Vec<String>,
-    /// A targets key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
-    pub targets_key: Vec<String>,
-    /// A snapshot key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
-    pub snapshot_key: Vec<String>,
-    /// A timestamp key (repeatable).
-    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
-    pub timestamp_key: Vec<String>,
+    /// Keys per role, instead of --key for that role.
+    #[command(flatten)]
+    pub roles: RoleKeyArgs,
     /// Signatures a role needs, as ROLE=N (repeatable) [default: 1 for every role]
     #[arg(long, value_name = "ROLE=N")]
     pub threshold: Vec<String>,

@@ -4,7 +4,9 @@ use std::io::Write;
 use crate::channel::config::{parse_duration, Lifetimes};
 use crate::channel::keys::{LoadedKey, RoleName};
 use crate::channel::{InitOptions, RefreshOptions, RoleKeys};
-use crate::cli::{ChannelInitArgs, ChannelRefreshArgs, ChannelRotateArgs, ChannelStatusArgs};
+use crate::cli::{
+    ChannelInitArgs, ChannelRefreshArgs, ChannelRotateArgs, ChannelStatusArgs, RoleKeyArgs,
+};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::sign::PublicKey;
@@ -23,15 +25,19 @@ pub(super) fn load_keys(sources: &[String]) -> Result<Vec<LoadedKey>> {
         .collect()
 }
 
+/// The per-role key options, by the role they are for.
+fn by_role(r: &RoleKeyArgs) -> [(RoleName, &Vec<String>); 4] {
+    [
+        (RoleName::Root, &r.root_key),
+        (RoleName::Targets, &r.targets_key),
+        (RoleName::Snapshot, &r.snapshot_key),
+        (RoleName::Timestamp, &r.timestamp_key),
+    ]
+}
+
 pub fn init(a: ChannelInitArgs) -> Result<Exit> {
     let mut keys = RoleKeys::default();
-    let per_role = [
-        (RoleName::Root, &a.root_key),
-        (RoleName::Targets, &a.targets_key),
-        (RoleName::Snapshot, &a.snapshot_key),
-        (RoleName::Timestamp, &a.timestamp_key),
-    ];
-    for (role, own) in per_role {
+    for (role, own) in by_role(&a.roles) {
         let chosen = if own.is_empty() { &a.key } else { own };
         keys.by_role.insert(role, load_keys(chosen)?);
     }
@@ -199,12 +205,7 @@ fn render_status(st: &crate::channel::ChannelStatus) -> String {
 
 pub fn rotate(a: ChannelRotateArgs) -> Result<Exit> {
     let mut new = RoleKeys::default();
-    for (role, keys) in [
-        (RoleName::Root, &a.root_key),
-        (RoleName::Targets, &a.targets_key),
-        (RoleName::Snapshot, &a.snapshot_key),
-        (RoleName::Timestamp, &a.timestamp_key),
-    ] {
+    for (role, keys) in by_role(&a.roles) {
         if !keys.is_empty() {
             new.by_role.insert(role, load_keys(keys)?);
         }
