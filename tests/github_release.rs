@@ -925,3 +925,67 @@ fn an_upload_url_on_another_host_is_refused_and_never_sent_the_token() {
         .is_empty());
     assert_eq!(setup.targets().0, 1);
 }
+
+/// The command itself, against the fake: `$GITHUB_API_URL`, `$MLGATE_GITHUB_UPLOAD_URL`, `$GITHUB_TOKEN`.
+fn publish_command(fake: &Fake, setup: &Setup) -> std::process::Output {
+    common::mlgate()
+        .current_dir(setup.dir.path())
+        .env("GITHUB_API_URL", fake.api.uri())
+        .env("MLGATE_GITHUB_UPLOAD_URL", fake.uploads.uri())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args([
+            "publish",
+            setup.bundle.to_str().unwrap(),
+            "--channel",
+            "stable",
+            "--key",
+            "channel.key",
+            "--github",
+            REPO,
+            "--tag",
+            TAG,
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_command_publishes_and_prints_where_the_bundle_is_hosted() {
+    let fake = Fake::new();
+    let setup = Setup::new();
+    let o = publish_command(&fake, &setup);
+    assert_eq!(o.status.code(), Some(0), "{}", common::text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!(
+            "hosted at https://github.com/{REPO}/releases/download/{TAG}/{}",
+            setup.asset()
+        )),
+        "{out}"
+    );
+    assert!(!common::text(&o).contains(TOKEN));
+    assert_assets(&fake, &setup);
+}
+
+#[test]
+fn the_command_exits_1_on_a_conflict_and_writes_nothing() {
+    let fake = Fake::new();
+    let setup = Setup::new();
+    fake.seed(false, false, &[(setup.asset(), b"not the bundle".to_vec())]);
+    let o = publish_command(&fake, &setup);
+    assert_eq!(o.status.code(), Some(1), "{}", common::text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("GitHub release {REPO} {TAG}: refused:")),
+        "{err}"
+    );
+    assert!(err.contains(&sha256(b"not the bundle")), "{err}");
+    assert!(err.contains(&sha256(&setup.bundle_bytes())), "{err}");
+    assert!(
+        err.contains("nothing was uploaded and the channel was not changed"),
+        "{err}"
+    );
+    assert!(!common::text(&o).contains(TOKEN));
+    assert!(fake.writes().is_empty(), "{:#?}", fake.writes());
+    assert_eq!(setup.targets().0, 1);
+}

@@ -46,6 +46,9 @@ pub fn run(a: ChannelPublishArgs) -> Result<Exit> {
                     "published {name}: {} {} for {} (commit {}, sequence {})",
                     m.model, m.version, m.target, m.commit, m.sequence
                 );
+                if let Some(url) = &m.url {
+                    let _ = writeln!(out, "  hosted at {url}");
+                }
             }
             let _ = writeln!(out, "targets version {targets_version}");
             Ok(Exit::Pass)
