@@ -77,6 +77,10 @@ struct State {
     immutable_on_publish: bool,
     /// An upload_url on this origin instead of the upload server.
     upload_origin: Option<String>,
+    /// Download URLs on the upload server (which then serves them) instead of https://github.com.
+    local_downloads: bool,
+    /// Download URLs that name another file than the asset's name.
+    renamed_downloads: bool,
 }
 
 impl State {
@@ -128,8 +132,18 @@ impl State {
             "{}/repos/{REPO}/releases/assets/{}",
             self.api, a.id
         ));
+        let host = if self.local_downloads {
+            self.uploads.as_str()
+        } else {
+            "https://github.com"
+        };
+        let prefix = if self.renamed_downloads {
+            "renamed-"
+        } else {
+            ""
+        };
         v["browser_download_url"] = json!(format!(
-            "https://github.com/{REPO}/releases/download/{tag}/{}",
+            "{host}/{REPO}/releases/download/{tag}/{prefix}{}",
             a.name
         ));
         v
@@ -265,6 +279,21 @@ impl Respond for Uploads {
                 .map(|a| a.bytes.clone())
                 .unwrap_or_default();
             return ResponseTemplate::new(200).set_body_bytes(bytes);
+        }
+        let download = format!("/{REPO}/releases/download/");
+        if let Some(rest) = req.url.path().strip_prefix(&download) {
+            let (tag, name) = rest.split_once('/').unwrap();
+            let bytes = s
+                .releases
+                .iter()
+                .filter(|r| r.tag == tag && !r.draft)
+                .flat_map(|r| &r.assets)
+                .find(|a| a.name == name && a.state == "uploaded")
+                .map(|a| a.bytes.clone());
+            return match bytes {
+                Some(b) => ResponseTemplate::new(200).set_body_bytes(b),
+                None => ResponseTemplate::new(404),
+            };
         }
         let base = format!("/repos/{REPO}/releases/");
         let Some(id) = req
@@ -988,4 +1017,89 @@ fn the_command_exits_1_on_a_conflict_and_writes_nothing() {
     assert!(!common::text(&o).contains(TOKEN));
     assert!(fake.writes().is_empty(), "{:#?}", fake.writes());
     assert_eq!(setup.targets().0, 1);
+}
+
+#[test]
+fn a_device_pulls_the_bundle_from_the_release_through_the_recorded_url() {
+    let fake = Fake::new();
+    let setup = Setup::new();
+    fake.with(|s| s.local_downloads = true);
+    let o = publish_command(&fake, &setup);
+    assert_eq!(o.status.code(), Some(0), "{}", common::text(&o));
+    let d = setup.dir.path();
+    std::fs::copy(d.join("stable/root.json"), d.join("pinned-root.json")).unwrap();
+    let channel = url::Url::from_directory_path(setup.channel()).unwrap();
+    let before = fake.calls(&fake.uploads).len();
+    let o = common::ok(
+        d,
+        &[
+            "pull",
+            "--channel",
+            channel.as_str(),
+            "--root",
+            "pinned-root.json",
+            "--dir",
+            "device",
+            "--target",
+            "linux-aarch64",
+            "--pubkey",
+            "mlgate.pub",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("1.0.0"),
+        "{}",
+        common::text(&o)
+    );
+    // The bundle came from the release's download URL: the channel folder holds no copy.
+    let calls = fake.calls(&fake.uploads)[before..].to_vec();
+    assert_eq!(
+        calls,
+        vec![format!(
+            "GET /{REPO}/releases/download/{TAG}/{}",
+            setup.asset()
+        )]
+    );
+    assert!(!setup.channel().join("targets").join(setup.asset()).exists());
+    let installed = std::fs::read(d.join("device/current/bundle.tar.gz")).unwrap();
+    assert_eq!(installed, setup.bundle_bytes());
+}
+
+#[test]
+fn a_device_refuses_a_recorded_url_that_is_not_the_file_tuf_names() {
+    let fake = Fake::new();
+    let setup = Setup::new();
+    // The release answers download URLs of another shape (a renamed file): the channel records it as given,
+    // and the device refuses it rather than fetch something tough would not name.
+    fake.with(|s| {
+        s.local_downloads = true;
+        s.renamed_downloads = true;
+    });
+    let o = publish_command(&fake, &setup);
+    assert_eq!(o.status.code(), Some(0), "{}", common::text(&o));
+    let d = setup.dir.path();
+    std::fs::copy(d.join("stable/root.json"), d.join("pinned-root.json")).unwrap();
+    let channel = url::Url::from_directory_path(setup.channel()).unwrap();
+    let before = fake.calls(&fake.uploads).len();
+    let o = common::run(
+        d,
+        &[
+            "pull",
+            "--channel",
+            channel.as_str(),
+            "--root",
+            "pinned-root.json",
+            "--dir",
+            "device",
+            "--target",
+            "linux-aarch64",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", common::text(&o));
+    let t = common::text(&o);
+    assert!(
+        t.contains(&format!("does not end in /{}", setup.asset())),
+        "{t}"
+    );
+    assert_eq!(fake.calls(&fake.uploads).len(), before, "nothing fetched");
 }
