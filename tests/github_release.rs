@@ -1103,3 +1103,57 @@ fn a_device_refuses_a_recorded_url_that_is_not_the_file_tuf_names() {
     );
     assert_eq!(fake.calls(&fake.uploads).len(), before, "nothing fetched");
 }
+
+/// A standard TUF client needs nothing of mlgate's: python-tuf, with the release's download folder as its targets
+/// base URL, requests `<sha256>.<name>` there, which is the asset's name.
+#[test]
+fn python_tuf_fetches_the_target_from_the_release_folder() {
+    let Some(python) = common::interop_python("tuf.ngclient") else {
+        return;
+    };
+    let fake = Fake::new();
+    let setup = Setup::new();
+    fake.with(|s| s.local_downloads = true);
+    let o = publish_command(&fake, &setup);
+    assert_eq!(o.status.code(), Some(0), "{}", common::text(&o));
+    let server = common::Server::start(&python, &setup.channel());
+    let state = setup.dir.path().join("tuf-client");
+    std::fs::create_dir_all(state.join("metadata")).unwrap();
+    std::fs::create_dir_all(state.join("downloads")).unwrap();
+    std::fs::copy(
+        setup.channel().join("root.json"),
+        state.join("metadata/root.json"),
+    )
+    .unwrap();
+    let release_folder = format!("{}/{REPO}/releases/download/{TAG}/", fake.uploads.uri());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/tuf_client.py");
+    let o = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(state.join("metadata"))
+        .arg(&server.url)
+        .arg("wine-1.0.0-linux-aarch64.tar.gz")
+        .arg(state.join("downloads"))
+        .arg(&release_folder)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", common::text(&o));
+    let result: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["target"]["sha256"], sha256(&setup.bundle_bytes()));
+    assert_eq!(
+        result["target"]["custom"]["mlgate"]["url"],
+        format!("{release_folder}{}", setup.asset())
+    );
+    let gets: Vec<String> = fake
+        .calls(&fake.uploads)
+        .into_iter()
+        .filter(|c| c.starts_with("GET "))
+        .collect();
+    assert_eq!(
+        gets,
+        vec![format!(
+            "GET /{REPO}/releases/download/{TAG}/{}",
+            setup.asset()
+        )]
+    );
+}

@@ -2,8 +2,9 @@
 //! (tests/channel.rs, device.rs and others still carry their own copies of these.)
 #![allow(dead_code)]
 
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The binary, with the environment that would change its behaviour cleared.
 pub fn mlgate() -> Command {
@@ -100,4 +101,78 @@ pub fn init_channel(dir: &Path) {
             "mlgate.pub",
         ],
     );
+}
+
+/// The venv python with `module` importable ($MLGATE_INTEROP_PYTHON, which `.ci/run` makes). None: skipped with a
+/// note; under MLGATE_REQUIRE_INTEROP=1 or CI=true a missing one fails the test instead.
+pub fn interop_python(module: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("MLGATE_INTEROP_PYTHON")
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .filter(|p| {
+            Command::new(p)
+                .args(["-c", &format!("import {module}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if found.is_none() {
+        let required = std::env::var("MLGATE_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
+            || std::env::var("CI").is_ok_and(|v| v == "true");
+        assert!(
+            !required,
+            "$MLGATE_INTEROP_PYTHON with {module} (tests/interop/requirements.txt) is required in CI"
+        );
+        eprintln!(
+            "note: no $MLGATE_INTEROP_PYTHON with {module} installed: skipping this interop test"
+        );
+    }
+    found
+}
+
+/// `python -m http.server` serving `dir` on a free port of 127.0.0.1, stopped when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(python: &Path, dir: &Path) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(python)
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Ready when it accepts connections (a readiness wait, not a timing assertion).
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Server {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
