@@ -81,6 +81,8 @@ struct State {
     local_downloads: bool,
     /// Download URLs that name another file than the asset's name.
     renamed_downloads: bool,
+    /// Uploads are stored with their first byte changed (same size): GitHub's digest then differs.
+    corrupt_uploads: bool,
 }
 
 impl State {
@@ -312,6 +314,7 @@ impl Respond for Uploads {
             s.fail_uploads -= 1;
         }
         let race = std::mem::take(&mut s.race_upload);
+        let corrupt = s.corrupt_uploads;
         let Some(r) = s.releases.iter_mut().find(|r| r.id == id) else {
             return message(404, "Not Found");
         };
@@ -334,6 +337,11 @@ impl Respond for Uploads {
             bytes: req.body.clone(),
             has_digest: true,
         };
+        if corrupt {
+            if let Some(b) = asset.bytes.first_mut() {
+                *b ^= 0xff;
+            }
+        }
         if failing {
             asset.state = "starter".into();
             asset.bytes.truncate(asset.bytes.len() / 2);
@@ -1156,4 +1164,20 @@ fn python_tuf_fetches_the_target_from_the_release_folder() {
             setup.asset()
         )]
     );
+}
+
+#[test]
+fn an_upload_whose_digest_github_reports_differently_is_an_error_and_not_published() {
+    let fake = Fake::new();
+    let setup = Setup::new();
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    fake.with(|s| s.corrupt_uploads = true);
+    let e = setup.publish(&fake, &waits).unwrap_err();
+    assert!(e.contains("unexpected answer from GitHub"), "{e}");
+    assert!(
+        e.contains(&format!("sha256:{}", sha256(&setup.bundle_bytes()))),
+        "{e}"
+    );
+    assert!(fake.release().draft, "the draft was not published");
+    assert_eq!(setup.targets().0, 1);
 }

@@ -686,6 +686,47 @@ mod tests {
     }
 
     #[test]
+    fn upload_hosts_follow_the_api() {
+        assert_eq!(
+            default_upload_url("https://api.github.com/"),
+            "https://uploads.github.com"
+        );
+        assert_eq!(
+            default_upload_url("https://ghe.example.com/api/v3"),
+            "https://ghe.example.com/api/uploads"
+        );
+    }
+
+    #[test]
+    fn an_upload_url_must_be_on_the_api_or_the_upload_host() {
+        let token = Token::new("t").unwrap();
+        let c = Client::with_upload_url(
+            "https://api.github.com",
+            "https://uploads.github.com",
+            &token,
+            RetryPolicy::default(),
+        )
+        .unwrap();
+        let t = "https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}";
+        assert_eq!(
+            c.upload_target(t, "a b+c.tar.gz").unwrap(),
+            "https://uploads.github.com/repos/o/r/releases/1/assets?name=a%20b%2Bc.tar.gz"
+        );
+        assert!(c
+            .upload_target("https://api.github.com/x/assets{?name,label}", "n")
+            .is_ok());
+        for bad in [
+            "https://evil.example.com/repos/o/r/releases/1/assets{?name,label}",
+            "http://uploads.github.com/repos/o/r/releases/1/assets{?name,label}",
+            "https://uploads.github.com:8443/repos/o/r/releases/1/assets{?name,label}",
+            "/repos/o/r/releases/1/assets{?name,label}",
+        ] {
+            let e = c.upload_target(bad, "n").unwrap_err().to_string();
+            assert!(e.contains("neither the API"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn next_page_is_a_relative_path() {
         let r = ApiResponse {
             status: 200,

@@ -450,13 +450,24 @@ fn upload(
     let res = client.upload_file(&url, &f.path, content_type(&f.name))?;
     let what = format!("upload {}", f.name);
     let asset: Asset = parse(repo, &what, &res)?;
-    if asset.state != "uploaded" || asset.size != f.size || asset.name != f.name {
+    // GitHub's digest of what it received, when it gives one, must be the file's.
+    let digest_ok = asset
+        .digest
+        .as_deref()
+        .is_none_or(|d| d.eq_ignore_ascii_case(&format!("sha256:{}", f.sha256)));
+    if asset.state != "uploaded" || asset.size != f.size || asset.name != f.name || !digest_ok {
         return Err(answer(
             repo,
             &what,
             format!(
-                "the asset is {:?} in state {:?} with {} bytes, expected {:?} uploaded with {} bytes",
-                asset.name, asset.state, asset.size, f.name, f.size
+                "the asset is {:?} in state {:?} with {} bytes ({}), expected {:?} uploaded with {} bytes (sha256:{})",
+                asset.name,
+                asset.state,
+                asset.size,
+                asset.digest.as_deref().unwrap_or("no digest"),
+                f.name,
+                f.size,
+                f.sha256
             ),
         ));
     }
