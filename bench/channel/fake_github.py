@@ -1,6 +1,6 @@
 """A minimal fake GitHub Releases API for the benchmark of `mlgate publish --github` (stdlib only).
 
-usage: fake_github.py PORT
+usage: fake_github.py PORT   ($FAKE_GITHUB_BYTES_PER_SEC: read uploads at most that fast, a slow link)
 
 Serves the API and the upload host on one 127.0.0.1 port (so GITHUB_API_URL and MLGATE_GITHUB_UPLOAD_URL are
 both http://127.0.0.1:PORT). Uploads are read in 1 MiB chunks and hashed, never kept, so the fake's memory stays
@@ -10,12 +10,15 @@ Not a test fixture: tests/github_release.rs has the full fake.
 
 import hashlib
 import json
+import os
 import re
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 REPO = re.compile(r"^/repos/([^/]+/[^/]+)/releases(.*)$")
 STATE = {"releases": [], "next": 1}
+RATE = int(os.environ.get("FAKE_GITHUB_BYTES_PER_SEC", "0"))
 
 
 def new_id():
@@ -93,6 +96,8 @@ class Handler(BaseHTTPRequestHandler):
                     break
                 h.update(chunk)
                 left -= len(chunk)
+                if RATE:
+                    time.sleep(len(chunk) / RATE)
             r = next(r for r in STATE["releases"] if r["id"] == int(m.group(1)))
             a = {"id": new_id(), "name": name, "size": length, "sha256": h.hexdigest()}
             r["assets"].append(a)

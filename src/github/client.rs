@@ -197,6 +197,8 @@ pub fn retry_wait(
 /// A GitHub API client bound to one base URI and token.
 pub struct Client {
     octo: Octocrab,
+    /// The same token and hosts, with the timeouts of long uploads.
+    uploader: Octocrab,
     runtime: tokio::runtime::Runtime,
     policy: RetryPolicy,
     /// Where API calls go, and where asset uploads may go (`upload_url` answers are checked against both).
@@ -232,6 +234,15 @@ pub fn default_upload_url(api_url: &str) -> String {
 /// A file read in chunks as body frames; it ends after the first read error (hyper then aborts the request).
 struct Chunks {
     file: Option<std::fs::File>,
+}
+
+/// An upload whose writes make no progress for this long fails (and is retried).
+const UPLOAD_STALL: Duration = Duration::from_secs(60);
+
+/// The longest one upload attempt may take, answer included: ten minutes plus the file at 256 KiB/s (a 2 GiB
+/// asset: about 2.5 hours), so a server that never answers cannot hold a release job forever.
+pub fn upload_deadline(len: u64) -> Duration {
+    Duration::from_secs(600 + len / (256 * 1024))
 }
 
 /// 64 KiB: large enough for few syscalls, small enough that memory stays flat whatever the file's size.
@@ -291,7 +302,7 @@ impl Client {
             .build()
             .map_err(|e| setup(e.to_string()))?;
         // octocrab's service stack spawns onto the runtime it is built in.
-        let octo = {
+        let build = |read: Option<Duration>, write: Option<Duration>| {
             let _guard = runtime.enter();
             Octocrab::builder()
                 .base_uri(api_url)
@@ -299,18 +310,25 @@ impl Client {
                 .upload_uri(upload_url)
                 .map_err(|e| setup(format!("upload URL {upload_url}: {e}")))?
                 .personal_token(token.expose().to_string())
-                // A hung API must not hang the gate: each request gives up, and is retried, after these.
                 .set_connect_timeout(Some(Duration::from_secs(10)))
-                .set_read_timeout(Some(Duration::from_secs(30)))
+                .set_read_timeout(read)
+                .set_write_timeout(write)
                 .build()
-                .map_err(|e| setup(e.to_string()))?
+                .map_err(|e| setup(e.to_string()))
         };
+        // A hung API must not hang the gate: each request gives up, and is retried, after these.
+        let octo = build(Some(Duration::from_secs(30)), None)?;
+        // Uploads: while a body takes minutes to send, hyper keeps a read pending (it watches for an early
+        // answer), which a 30 s read timeout would cut. A write that stalls for a minute fails instead, and each
+        // attempt has an overall bound ([`upload_deadline`]).
+        let uploader = build(None, Some(UPLOAD_STALL))?;
         let parse = |u: &str| {
             u.parse::<http::Uri>()
                 .map_err(|e| setup(format!("{u}: {e}")))
         };
         Ok(Client {
             octo,
+            uploader,
             runtime,
             policy,
             api_base: parse(api_url)?,
@@ -464,11 +482,16 @@ impl Client {
             Payload::Json(v) => Some(v),
             _ => None,
         };
-        let text = |e: octocrab::Error| e.to_string();
+        // With its causes: "client error (SendRequest)" alone does not say that a timeout or a reset happened.
+        let text = |e: octocrab::Error| crate::channel::repo::error_chain(&e);
         let res = match (method, payload) {
-            (_, Payload::File { .. }) => {
+            (_, Payload::File { len, .. }) => {
                 let request = file_request(method, path, payload)?;
-                self.octo.execute(request).await.map_err(text)?
+                let deadline = upload_deadline(len);
+                tokio::time::timeout(deadline, self.uploader.execute(request))
+                    .await
+                    .map_err(|_| format!("no answer within {} s", deadline.as_secs()))?
+                    .map_err(text)?
             }
             (&Method::POST, _) => self.octo._post(path, json).await.map_err(text)?,
             (&Method::PATCH, _) => self.octo._patch(path, json).await.map_err(text)?,
