@@ -83,6 +83,8 @@ struct State {
     renamed_downloads: bool,
     /// Uploads are stored with their first byte changed (same size): GitHub's digest then differs.
     corrupt_uploads: bool,
+    /// Uploads answer 422 for another reason than an existing asset (nothing stored).
+    invalid_uploads: bool,
 }
 
 impl State {
@@ -312,6 +314,14 @@ impl Respond for Uploads {
         let failing = s.fail_uploads > 0;
         if failing {
             s.fail_uploads -= 1;
+        }
+        if s.invalid_uploads {
+            return ResponseTemplate::new(422).set_body_json(json!({
+                "message": "Validation Failed",
+                "errors": [{"resource": "ReleaseAsset", "code": "custom", "field": "name", "message": "name is invalid"}],
+                "documentation_url": "https://docs.github.com/rest/releases/assets#upload-a-release-asset",
+                "status": "422"
+            }));
         }
         let race = std::mem::take(&mut s.race_upload);
         let corrupt = s.corrupt_uploads;
@@ -1179,5 +1189,19 @@ fn an_upload_whose_digest_github_reports_differently_is_an_error_and_not_publish
         "{e}"
     );
     assert!(fake.release().draft, "the draft was not published");
+    assert_eq!(setup.targets().0, 1);
+}
+
+#[test]
+fn a_422_that_is_not_an_existing_asset_is_reported_as_it_came() {
+    let fake = Fake::new();
+    let setup = Setup::new();
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    fake.with(|s| s.invalid_uploads = true);
+    let e = setup.publish(&fake, &waits).unwrap_err();
+    assert!(e.contains("HTTP 422: Validation Failed"), "{e}");
+    // One upload, one listing to look for the asset, and no retry loop.
+    assert_eq!(fake.calls(&fake.uploads).len(), 1);
+    assert!(fake.release().draft);
     assert_eq!(setup.targets().0, 1);
 }

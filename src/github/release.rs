@@ -424,9 +424,13 @@ fn write(
                     return Ok(Ok(()));
                 }
                 Err(ReleaseError::Api(e)) if e.status() == Some(422) => {
-                    // `already_exists`: another run, or an upload whose answer was lost. Look again.
+                    // `already_exists`: another run, or an upload whose answer was lost. Look again; a 422 with
+                    // no asset of the name behind it is another validation error, reported as it came.
                     *assets = list_assets(client, repo, release.id)?;
-                    step = step_for(client, repo, release, created, assets.get(&f.name), f)?;
+                    let Some(asset) = assets.get(&f.name) else {
+                        return Err(ReleaseError::Api(e));
+                    };
+                    step = step_for(client, repo, release, created, Some(asset), f)?;
                 }
                 Err(e) => return Err(e),
             },
