@@ -1,8 +1,9 @@
-//! `mlgate publish --github OWNER/REPO --tag TAG` against a local fake GitHub: two wiremock servers (the API and
-//! the upload host) sharing one in-memory state, answering with the payloads GitHub documents
-//! (tests/resources/github/release.json, release_asset.json, already_exists.json). Each test seeds the state and
-//! its faults, publishes through the library (so retry waits are recorded, not slept), and checks both the
-//! requests the fake received and what the channel holds. Waits are recorded, never slept.
+//! `mlgate publish --github OWNER/REPO --tag TAG` against a local fake GitHub: wiremock servers for the API, the
+//! upload host and the storage host asset downloads are redirected to, sharing one in-memory state and answering
+//! with the payloads GitHub documents (tests/resources/github/release.json, release_asset.json,
+//! already_exists.json). Each test seeds the state and its faults, publishes through the library (so retry waits
+//! are recorded, never slept) or the binary, and checks the requests the fake received (methods, paths, bodies,
+//! headers) and what the channel holds. Devices (mlgate pull, python-tuf) then fetch from the release.
 
 mod common;
 
@@ -61,6 +62,7 @@ struct FakeRelease {
 struct State {
     api: String,
     uploads: String,
+    storage: String,
     releases: Vec<FakeRelease>,
     next_id: u64,
     /// Items per page for both lists.
@@ -259,7 +261,7 @@ impl Respond for Api {
             }
             ("GET", ["assets", id]) => {
                 // `Accept: application/octet-stream`: GitHub redirects to its storage host.
-                let location = format!("{}/storage/{id}", s.uploads);
+                let location = format!("{}/storage/{id}", s.storage);
                 ResponseTemplate::new(302).insert_header("location", location.as_str())
             }
             _ => message(404, "Not Found"),
@@ -267,7 +269,8 @@ impl Respond for Api {
     }
 }
 
-/// The upload host (and, under /storage/, where asset downloads are redirected to).
+/// The upload host; also mounted on a third server, the storage host asset downloads are redirected to
+/// (`/storage/ID`), as GitHub's objects host is neither the API nor the upload host.
 struct Uploads(Arc<Mutex<State>>);
 
 impl Respond for Uploads {
@@ -368,6 +371,7 @@ struct Fake {
     rt: tokio::runtime::Runtime,
     api: MockServer,
     uploads: MockServer,
+    storage: MockServer,
     state: Arc<Mutex<State>>,
 }
 
@@ -377,11 +381,17 @@ impl Fake {
             .enable_all()
             .build()
             .unwrap();
-        let (api, uploads) =
-            rt.block_on(async { (MockServer::start().await, MockServer::start().await) });
+        let (api, uploads, storage) = rt.block_on(async {
+            (
+                MockServer::start().await,
+                MockServer::start().await,
+                MockServer::start().await,
+            )
+        });
         let state = Arc::new(Mutex::new(State {
             api: api.uri(),
             uploads: uploads.uri(),
+            storage: storage.uri(),
             next_id: 100,
             page: 100,
             ..State::default()
@@ -395,11 +405,16 @@ impl Fake {
                 .respond_with(Uploads(state.clone()))
                 .mount(&uploads)
                 .await;
+            Mock::given(any())
+                .respond_with(Uploads(state.clone()))
+                .mount(&storage)
+                .await;
         });
         Fake {
             rt,
             api,
             uploads,
+            storage,
             state,
         }
     }
@@ -924,12 +939,12 @@ fn assets_without_a_digest_are_downloaded_and_hashed() {
     added(setup.publish(&fake, &waits));
     assert!(fake.writes().is_empty(), "{:#?}", fake.writes());
     // Each asset fetched through the API (302) from the storage host, which never sees the token.
-    let storage: Vec<Request> = fake
-        .requests(&fake.uploads)
-        .into_iter()
-        .filter(|r| r.url.path().starts_with("/storage/"))
-        .collect();
+    let storage = fake.requests(&fake.storage);
     assert_eq!(storage.len(), 3);
+    for r in &storage {
+        assert!(r.url.path().starts_with("/storage/"));
+        assert!(r.headers.get("authorization").is_none(), "{r:?}");
+    }
     let api = fake.requests(&fake.api);
     let asset_gets: Vec<&Request> = api
         .iter()
