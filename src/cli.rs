@@ -275,6 +275,20 @@ pub struct ChannelPublishArgs {
     /// Why the channel goes back (recorded in the signed targets metadata).
     #[arg(long, value_name = "TEXT", requires = "rollback_to")]
     pub reason: Option<String>,
+    /// Host the bundles as assets of a GitHub Release of OWNER/REPO (with --tag) instead of the channel's
+    /// targets/ folder; the API is $GITHUB_API_URL.
+    #[arg(
+        long,
+        value_name = "OWNER/REPO",
+        requires = "tag",
+        conflicts_with = "rollback_to"
+    )]
+    pub github: Option<String>,
+    /// The release's tag (created as a draft release when missing, published once every asset is confirmed).
+    #[arg(long, value_name = "TAG", requires = "github")]
+    pub tag: Option<String>,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 #[derive(Debug, Args)]

@@ -132,7 +132,7 @@ async fn pull_locked(
     state: &mut State,
     warnings: &mut Vec<String>,
 ) -> Result<PullOutcome, DeviceError> {
-    let repo = match load_repo(opts, warnings).await? {
+    let repo = match load_repo(opts, None, warnings).await? {
         Ok(repo) => repo,
         Err(reason) => {
             return Ok(PullOutcome::Refused {
@@ -162,6 +162,24 @@ async fn pull_locked(
             reasons: vec![reason],
         });
     }
+    // A bundle hosted on a GitHub Release: the metadata is loaded again with the release's folder as the targets
+    // URL, so tough fetches the asset and checks it against the same signed length and digest.
+    let repo = match hosted_folder(&repo, &offer) {
+        Ok(None) => repo,
+        Ok(Some(folder)) => match load_repo(opts, Some(folder), &mut Vec::new()).await? {
+            Ok(r) => r,
+            Err(reason) => {
+                return Ok(PullOutcome::Refused {
+                    reasons: vec![reason],
+                })
+            }
+        },
+        Err(reason) => {
+            return Ok(PullOutcome::Refused {
+                reasons: vec![reason],
+            })
+        }
+    };
     let staging = layout::staging(&opts.dir)?;
     let release_tmp = staging.path().join("release");
     std::fs::create_dir(&release_tmp).map_err(|e| DeviceError::io(&release_tmp, e))?;
@@ -203,6 +221,7 @@ fn folder_url(u: &url::Url) -> url::Url {
 /// the channel's metadata was refused (rollback, freeze, bad signatures, mix-and-match).
 async fn load_repo(
     opts: &PullOptions,
+    targets_url: Option<url::Url>,
     warnings: &mut Vec<String>,
 ) -> Result<Result<Repository, String>, DeviceError> {
     let datastore = opts.dir.join(TUF_DIR);
@@ -214,10 +233,13 @@ async fn load_repo(
     };
     let root = std::fs::read(&root_path).map_err(|e| DeviceError::io(&root_path, e))?;
     let base = folder_url(&opts.channel);
-    let targets = base.join("targets/").map_err(|e| DeviceError::Channel {
-        url: base.to_string(),
-        message: e.to_string(),
-    })?;
+    let targets = match targets_url {
+        Some(u) => u,
+        None => base.join("targets/").map_err(|e| DeviceError::Channel {
+            url: base.to_string(),
+            message: e.to_string(),
+        })?,
+    };
     let transport = DefaultTransport::new_with_http_settings(
         HttpTransportBuilder::new()
             .timeout(opts.timeout)
@@ -254,6 +276,31 @@ async fn load_repo(
             message: crate::channel::repo::error_chain(&e),
         }),
     }
+}
+
+/// The folder of a target hosted outside the channel (`custom.mlgate.url`, set by `publish --github`): the URL
+/// minus the file name a TUF client requests (`<sha256>.<name>` under consistent snapshots), so that what tough
+/// fetches is exactly the recorded URL. Err(reason): a URL of another shape, refused.
+fn hosted_folder(repo: &Repository, offer: &Offer) -> Result<Option<url::Url>, String> {
+    let Some(recorded) = offer.meta.url.as_deref() else {
+        return Ok(None);
+    };
+    let file = if repo.root().signed.consistent_snapshot {
+        format!("{}.{}", offer.sha256, offer.name)
+    } else {
+        offer.name.clone()
+    };
+    let folder = recorded
+        .strip_suffix(file.as_str())
+        .filter(|f| f.ends_with('/'))
+        .and_then(|f| url::Url::parse(f).ok())
+        .filter(|u| matches!(u.scheme(), "https" | "http" | "file"));
+    folder.map(Some).ok_or_else(|| {
+        format!(
+            "target {}: its download URL {recorded} does not end in /{file}, the file a TUF client fetches: refused",
+            offer.name
+        )
+    })
 }
 
 fn is_expiry(e: &tough::error::Error) -> bool {
