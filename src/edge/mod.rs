@@ -10,6 +10,7 @@ pub mod check;
 pub mod describe;
 pub mod manifest;
 pub mod run;
+pub mod selftest;
 pub mod targets;
 pub mod tflite;
 pub mod version;
