@@ -215,7 +215,9 @@ pub fn compare(spec: &SelfTestSpec, expected: &Expected, got: &[OutputRows]) -> 
         mismatch: None,
         worst: None,
     };
-    let mut worst_excess = f64::NEG_INFINITY;
+    // The report's worst value: the furthest over its allowance when something fails, else the largest difference.
+    let mut over: Option<(f64, Worst)> = None;
+    let mut largest: Option<(f64, Worst)> = None;
     for want in &expected.outputs {
         let Some(have) = got.iter().find(|o| o.name == want.name) else {
             out.passed = false;
@@ -251,20 +253,29 @@ pub fn compare(spec: &SelfTestSpec, expected: &Expected, got: &[OutputRows]) -> 
             };
             out.passed &= within;
             out.values += 1;
-            if out.worst.is_none() || excess > worst_excess {
-                worst_excess = excess;
-                out.worst = Some(Worst {
-                    output: want.name.clone(),
-                    row: i / want.width.max(1) + 1,
-                    column: i % want.width.max(1),
-                    expected: e,
-                    got: g,
-                    difference,
-                    allowed,
-                });
+            let at = || Worst {
+                output: want.name.clone(),
+                row: i / want.width.max(1) + 1,
+                column: i % want.width.max(1),
+                expected: e,
+                got: g,
+                difference,
+                allowed,
+            };
+            let size = if difference.is_nan() {
+                f64::INFINITY
+            } else {
+                difference
+            };
+            if over.as_ref().is_none_or(|(x, _)| excess > *x) {
+                over = Some((excess, at()));
+            }
+            if largest.as_ref().is_none_or(|(x, _)| size > *x) {
+                largest = Some((size, at()));
             }
         }
     }
+    out.worst = if out.passed { largest } else { over }.map(|(_, w)| w);
     out
 }
 
@@ -278,18 +289,18 @@ impl Outcome {
         match &self.worst {
             None => format!("self-test {verdict}: the model has no outputs to compare"),
             Some(w) => format!(
-                "self-test {verdict}: {} values compared (atol {}, rtol {}); worst difference {:e} at output {} \
-                 row {} column {} (expected {}, got {}, allowed {:e})",
+                "self-test {verdict}: {} values compared (atol {}, rtol {}); worst difference {} at output {} \
+                 row {} column {} (expected {}, got {}, allowed {})",
                 self.values,
                 self.atol,
                 self.rtol,
-                w.difference,
+                short(w.difference),
                 w.output,
                 w.row,
                 w.column,
                 w.expected,
                 w.got,
-                w.allowed
+                short(w.allowed)
             ),
         }
     }
@@ -314,6 +325,15 @@ impl Outcome {
             c.counts.insert("selftest-mismatch".into(), 1);
         }
         c
+    }
+}
+
+/// A difference in a few digits: `0`, or `1.234e-5`.
+fn short(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else {
+        format!("{x:.3e}")
     }
 }
 
