@@ -753,6 +753,8 @@ fn device_service_writes_units_that_systemd_accepts() {
             "linux-aarch64",
             "--health-cmd",
             "mlgate run \"$MLGATE_BUNDLE\" --input /etc/mlgate/golden.npy",
+            "--health-timeout",
+            "2m",
             "--interval",
             "30min",
             "-o",
@@ -771,6 +773,11 @@ fn device_service_writes_units_that_systemd_accepts() {
         "{service}"
     );
     assert!(service.contains("ProtectSystem=strict\n"), "{service}");
+    assert!(
+        service.contains(" \"--health-timeout\" \"120s\""),
+        "{service}"
+    );
+    assert!(!service.contains("allow-unsigned-bundles"), "{service}");
     assert!(service.contains("NoNewPrivileges=yes\n"), "{service}");
     assert!(
         service.contains("\"https://example.com/channels/stable\""),
@@ -815,6 +822,29 @@ fn device_service_writes_units_that_systemd_accepts() {
         flat(&o).contains("missing.json: No such file"),
         "{}",
         text(&o)
+    ); // Fail closed: no bundle key, no service; unless said by name, then passed on to `mlgate pull`.
+    let base = [
+        "device",
+        "service",
+        "--dir",
+        "device",
+        "--channel",
+        "stable",
+        "--root",
+        "pinned-root.json",
+        "-o",
+        "u2",
+    ];
+    let o = run(p, &base);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(flat(&o).contains("no --pubkey"), "{}", text(&o));
+    let mut args = base.to_vec();
+    args.push("--allow-unsigned-bundles");
+    ok(p, &args);
+    let service = std::fs::read_to_string(p.join("u2/mlgate-pull.service")).unwrap();
+    assert!(
+        service.contains(" \"--allow-unsigned-bundles\""),
+        "{service}"
     );
 }
 
