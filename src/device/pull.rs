@@ -620,16 +620,17 @@ fn health_cmd_failure(
     folder: &Path,
     release: &Release,
 ) -> Option<String> {
-    use std::os::unix::process::CommandExt;
-    let spawned = std::process::Command::new("sh")
+    let mut command = std::process::Command::new("sh");
+    command
         .arg("-c")
         .arg(cmd)
         .current_dir(folder)
         .env("MLGATE_RELEASE", folder)
         .env("MLGATE_BUNDLE", folder.join(BUNDLE_FILE))
-        .env("MLGATE_VERSION", &release.version)
-        .process_group(0)
-        .spawn();
+        .env("MLGATE_VERSION", &release.version);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let spawned = command.spawn();
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => return Some(format!("the health check `{cmd}` could not start: {e}")),
@@ -640,7 +641,7 @@ fn health_cmd_failure(
             Ok(Some(s)) if s.success() => return None,
             Ok(Some(s)) => return Some(format!("the health check `{cmd}` failed ({s})")),
             Ok(None) if std::time::Instant::now() >= deadline => {
-                kill_group(child.id());
+                kill_group(&mut child);
                 let _ = child.wait();
                 return Some(format!(
                     "the health check `{cmd}` did not finish within the --health-timeout of {} s: its process \
@@ -650,7 +651,7 @@ fn health_cmd_failure(
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(50)),
             Err(e) => {
-                kill_group(child.id());
+                kill_group(&mut child);
                 return Some(format!(
                     "the health check `{cmd}` could not be waited for: {e}"
                 ));
@@ -659,15 +660,22 @@ fn health_cmd_failure(
     }
 }
 
-/// SIGKILL to the process group `pgid` (the health command's shell made it with `process_group(0)`).
-fn kill_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+/// SIGKILL to the child's process group (the shell leads it: `process_group(0)`).
+#[cfg(unix)]
+fn kill_group(child: &mut std::process::Child) {
+    let Ok(pgid) = libc::pid_t::try_from(child.id()) else {
+        let _ = child.kill();
         return;
     };
     // SAFETY: kill(2) takes plain integers and touches no memory of this process; a negative pid names the group.
     unsafe {
         libc::kill(-pgid, libc::SIGKILL);
     }
+}
+
+#[cfg(not(unix))]
+fn kill_group(child: &mut std::process::Child) {
+    let _ = child.kill();
 }
 
 /// Test hook: `MLGATE_DEVICE_FAULT=STEP` aborts the process at that step boundary, as a crash or a power cut
