@@ -118,7 +118,8 @@ struct Current {
     sha: Option<Sha256>,
     blake: Option<Blake2b512>,
     keep: Option<Vec<u8>>,
-    file: Option<std::io::BufWriter<std::fs::File>>,
+    /// The extracted file and its path, when the entry is extracted.
+    file: Option<(std::io::BufWriter<std::fs::File>, PathBuf)>,
 }
 
 /// The [`EntrySink`] that checks a bundle: it decides per entry, hashes, keeps metadata, extracts.
@@ -261,7 +262,7 @@ impl Checker<'_> {
         let hashed = signed_name(e.name).is_none() && e.name != ATTESTATION;
         let file = match self.wants_file(e.name) {
             None => None,
-            Some(path) => Some(create_file(&path)?),
+            Some(path) => Some((create_file(&path)?, path)),
         };
         self.current = Some(Current {
             name: e.name.to_string(),
@@ -279,9 +280,9 @@ impl Checker<'_> {
         let Some(c) = self.current.take() else {
             return Ok(Flow::Read);
         };
-        if let Some(mut f) = c.file {
-            f.flush().map_err(|err| EdgeError::Io {
-                path: c.name.clone(),
+        if let Some((mut f, path)) = c.file {
+            f.flush().map_err(|err| EdgeError::Write {
+                path: path.display().to_string(),
                 err,
             })?;
             self.extracted.push(c.name.clone());
@@ -362,9 +363,9 @@ impl EntrySink for Checker<'_> {
         if let Some(k) = c.keep.as_mut() {
             k.extend_from_slice(bytes);
         }
-        if let Some(f) = c.file.as_mut() {
-            f.write_all(bytes).map_err(|err| EdgeError::Io {
-                path: c.name.clone(),
+        if let Some((f, path)) = c.file.as_mut() {
+            f.write_all(bytes).map_err(|err| EdgeError::Write {
+                path: path.display().to_string(),
                 err,
             })?;
         }
@@ -377,7 +378,7 @@ impl EntrySink for Checker<'_> {
 }
 
 fn create_file(path: &Path) -> Result<std::io::BufWriter<std::fs::File>, EdgeError> {
-    let io = |err| EdgeError::Io {
+    let io = |err| EdgeError::Write {
         path: path.display().to_string(),
         err,
     };

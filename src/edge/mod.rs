@@ -29,6 +29,14 @@ pub enum EdgeError {
     #[diagnostic(code(mlgate::edge::io), help("check the path"))]
     Io { path: String, err: std::io::Error },
 
+    /// Writing an extracted entry failed: a full disk, a read-only folder.
+    #[error("{path}: cannot write: {err}")]
+    #[diagnostic(
+        code(mlgate::edge::write),
+        help("check the free space and the folder's permissions")
+    )]
+    Write { path: String, err: std::io::Error },
+
     #[error("{path}: refused: {message}")]
     #[diagnostic(
         code(mlgate::edge::archive),
