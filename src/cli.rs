@@ -81,10 +81,17 @@ pub struct PullArgs {
     /// The model to follow [default: the only one the channel has for the target]
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
-    /// A pinned bundle key (repeatable): the bundle must be signed by one of them. Without it the bundle's bytes
-    /// are still authenticated by TUF, but its minisign signatures are not checked (a warning says so).
+    /// A pinned bundle key (repeatable; at least one): the bundle must be signed by one of them.
     #[arg(short, long = "pubkey", value_name = "FILE")]
     pub pubkey: Vec<PathBuf>,
+    /// Install bundles without checking their minisign signatures (no --pubkey): only TUF's metadata vouches for
+    /// their bytes. Loudly warned; for channels whose bundles are not signed.
+    #[arg(long, conflicts_with = "pubkey")]
+    pub allow_unsigned_bundles: bool,
+    /// How long --health-cmd may run (Nd, Nh, Nm, Ns); at the timeout its whole process group is killed and the
+    /// release is rolled back.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::channel::config::parse_duration)]
+    pub health_timeout: i64,
     /// Releases kept on disk (current and previous always are).
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub keep: usize,
@@ -126,9 +133,15 @@ pub struct DeviceServiceArgs {
     /// The pinned root of trust.
     #[arg(long, value_name = "ROOT.json")]
     pub root: PathBuf,
-    /// Pinned bundle keys (repeatable), passed to `mlgate pull`.
+    /// Pinned bundle keys (repeatable; at least one), passed to `mlgate pull`.
     #[arg(short, long = "pubkey", value_name = "FILE")]
     pub pubkey: Vec<PathBuf>,
+    /// Passed to `mlgate pull` (bundles installed without checking their signatures; loudly warned).
+    #[arg(long, conflicts_with = "pubkey")]
+    pub allow_unsigned_bundles: bool,
+    /// Passed to `mlgate pull` with --health-cmd.
+    #[arg(long, value_name = "DURATION", value_parser = crate::channel::config::parse_duration, requires = "health_cmd")]
+    pub health_timeout: Option<i64>,
     /// Passed to `mlgate pull`.
     #[arg(long, value_name = "TARGET", value_parser = parse_target)]
     pub target: Option<String>,
@@ -637,6 +650,18 @@ pub struct BundleArgs {
     pub quantize: Option<QuantizeMode>,
     #[command(flatten)]
     pub gate: QuantizeGateArgs,
+    /// Pack a self-test: this small input (at most 1 MiB; .csv, .jsonl, .parquet, .npy or .npz as `mlgate run
+    /// --input` reads it, every column a feature) and the outputs the bundled model gives on it now. `mlgate run
+    /// --selftest` and `mlgate pull` check the model against them.
+    #[arg(long, value_name = "DATA")]
+    pub selftest: Option<PathBuf>,
+    /// The self-test's absolute tolerance: a float output passes when |got - expected| <= ABS + REL * |expected|
+    /// (integer outputs must be equal).
+    #[arg(long, value_name = "ABS", default_value_t = crate::edge::selftest::DEFAULT_ATOL, requires = "selftest")]
+    pub selftest_tolerance: f64,
+    /// The self-test's relative tolerance (REL above).
+    #[arg(long, value_name = "REL", default_value_t = crate::edge::selftest::DEFAULT_RTOL, requires = "selftest")]
+    pub selftest_rel_tolerance: f64,
 }
 
 /// A quantization mode.
@@ -776,8 +801,12 @@ pub struct RunArgs {
     /// The bundle (NAME-VERSION-TARGET.tar.gz from `mlgate bundle`).
     pub bundle: PathBuf,
     /// The input: .npy/.npz arrays, or a table (CSV, JSON Lines, Parquet) of feature columns.
-    #[arg(long, value_name = "FILE")]
-    pub input: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "selftest")]
+    pub input: Option<PathBuf>,
+    /// Run the bundle's self-test instead of an input: its outputs against the expected ones, within the
+    /// manifest's tolerance (exit 1 on a mismatch, with the worst difference).
+    #[arg(long, conflicts_with_all = ["input", "features"])]
+    pub selftest: bool,
     /// A trusted public key (repeatable): the bundle must be signed by one of them. Without it only the digests
     /// are checked (integrity, not authenticity), with a warning.
     #[arg(short, long = "pubkey", value_name = "FILE")]

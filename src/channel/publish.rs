@@ -616,6 +616,7 @@ mod tests {
                 verdict: v.into(),
             }),
             min_tract_version: "0.23.9".into(),
+            selftest: None,
         }
     }
 
