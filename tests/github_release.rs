@@ -1126,6 +1126,8 @@ fn a_device_refuses_a_recorded_url_that_is_not_the_file_tuf_names() {
             "device",
             "--target",
             "linux-aarch64",
+            "--pubkey",
+            "mlgate.pub",
         ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", common::text(&o));
