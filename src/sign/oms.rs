@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::dsse::{
     pae, Envelope, EnvelopeSignature, Statement, Subject, PAYLOAD_TYPE, STATEMENT_TYPE,
@@ -544,7 +543,7 @@ fn check_files(signed: &SignedModel, model: &Path, signature: &Path) -> Result<C
                     fail(
                         &mut c,
                         Some(&file),
-                        "digest-mismatch",
+                        "file-changed",
                         format!("{file} changed after signing: sha256 {got}, signed {want}"),
                     );
                 }

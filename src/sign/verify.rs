@@ -6,7 +6,7 @@
 //! `attestation-malformed`, `attestation-invalid`, `statement-unsupported`, `report-failed`,
 //! `report-digest-mismatch`, `commit-mismatch`, `file-missing`, `digest-mismatch`, `digest-missing`,
 //! `not-attested` (DSSE); `oms-malformed`, `oms-unsupported`, `oms-inconsistent`, `key-mismatch`,
-//! `signature-invalid`, `file-missing`, `digest-mismatch`, `not-signed` (OMS, [`super::oms`]).
+//! `signature-invalid`, `file-missing`, `file-changed`, `not-signed` (OMS, [`super::oms`]).
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +39,7 @@ fn headline(code: &str) -> &'static str {
         "oms-unsupported" => "unsupported OMS signature",
         "oms-inconsistent" => "the signed file list does not match its digest",
         "not-signed" => "extra file, not in the signature",
+        "file-changed" => "CHANGED after signing: sha256 differs",
         _ => "failed",
     }
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::report::Verdict;
+use serde_json::json;
 
 fn key() -> EcKeyPair {
     EcKeyPair::from_seed(&[9; 32])
@@ -91,7 +92,7 @@ fn a_single_file_model_is_the_resource_dot() {
     assert_eq!(r.verdict, Verdict::Pass);
     std::fs::write(&file, "hellp\n").unwrap();
     let r = verify_oms(&[key().public()], &sig, &file).unwrap();
-    assert_eq!(codes(&r), ["digest-mismatch"]);
+    assert_eq!(codes(&r), ["file-changed"]);
 }
 
 #[test]
@@ -106,7 +107,7 @@ fn verifies_and_refuses_each_tampering_naming_the_file() {
 
     std::fs::write(m.join("sub/b.bin"), "z\n").unwrap();
     let r = verify_oms(&keys, &sig, &m).unwrap();
-    assert_eq!(codes(&r), ["digest-mismatch"]);
+    assert_eq!(codes(&r), ["file-changed"]);
     let f = &r.checks[1].findings[0];
     assert!(
         f.message.contains("sub/b.bin changed after signing"),
