@@ -218,7 +218,7 @@ fn root_digest(resources: &[Resource]) -> Result<String, String> {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
