@@ -10,7 +10,11 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{interop_python, mlgate, run, text};
+use common::{interop_python, mlgate, text};
+
+fn run(c: &mut Command) -> std::process::Output {
+    c.output().expect("the command runs")
+}
 
 /// A folder with keys `oms` (signing) and `other`, and a model folder `model` with a nested file and a
 /// `.gitignore` both tools leave out.
@@ -130,7 +134,9 @@ fn both_refuse_every_tampering(py: &Path, dir: &Path, sig: &str) {
 
 #[test]
 fn model_signing_verifies_what_mlgate_signed() {
-    let Some(py) = interop_python() else { return };
+    let Some(py) = interop_python("model_signing") else {
+        return;
+    };
     let d = workdir();
     let o = run(mlgate()
         .current_dir(d.path())
@@ -156,7 +162,9 @@ fn model_signing_verifies_what_mlgate_signed() {
 
 #[test]
 fn mlgate_verifies_what_model_signing_signed() {
-    let Some(py) = interop_python() else { return };
+    let Some(py) = interop_python("model_signing") else {
+        return;
+    };
     let d = workdir();
     let o = run(model_signing(&py, d.path()).args([
         "sign",
@@ -181,7 +189,9 @@ fn mlgate_verifies_what_model_signing_signed() {
 
 #[test]
 fn a_signature_inside_the_model_and_a_one_file_model_verify_both_ways() {
-    let Some(py) = interop_python() else { return };
+    let Some(py) = interop_python("model_signing") else {
+        return;
+    };
     let d = workdir();
     // mlgate signs into the model folder; model_signing signs one file.
     let o = run(mlgate().current_dir(d.path()).args([
