@@ -486,12 +486,32 @@ pub struct KeygenArgs {
     /// Folder to write the keys to.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
-    /// File name stem: NAME.key (secret), NAME.pub (minisign), NAME.pub.pem (PEM).
+    /// File name stem: NAME.key (secret), NAME.pub (minisign, Ed25519 only), NAME.pub.pem (PEM).
     #[arg(long, default_value = "mlgate")]
     pub name: String,
     /// Replace existing key files.
     #[arg(long)]
     pub force: bool,
+    /// The key type: ed25519 (minisign, DSSE) or p256 (ECDSA P-256, for OMS model signatures).
+    #[arg(long, value_enum, default_value = "ed25519")]
+    pub algorithm: KeyAlgorithm,
+}
+
+/// A key type `mlgate keygen` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyAlgorithm {
+    Ed25519,
+    P256,
+}
+
+/// A signature format of `mlgate sign`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignFormat {
+    /// A minisign signature per file (FILE.minisig), with an Ed25519 key.
+    Minisign,
+    /// One OpenSSF Model Signing v1.0 signature over a model file or folder (model_signing verifies it), with a
+    /// P-256 key.
+    Oms,
 }
 
 /// Where the secret key comes from.
@@ -521,6 +541,12 @@ pub struct SignArgs {
     /// Sign only if this gate report (report.json) passed.
     #[arg(long, value_name = "REPORT")]
     pub report: Option<PathBuf>,
+    /// The signature format.
+    #[arg(long, value_enum, default_value = "minisign")]
+    pub format: SignFormat,
+    /// With --format oms: where to write the signature [default: model.sig]
+    #[arg(short, long, value_name = "SIG")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -543,6 +569,10 @@ pub struct VerifyArgs {
     /// The commit the attestation must name (a prefix of 7 or more characters is enough).
     #[arg(long, value_name = "SHA", requires = "attestation")]
     pub commit: Option<String>,
+    /// Verify this OpenSSF Model Signing signature (model.sig) of the one model file or folder named, with
+    /// P-256 PEM public keys [default key: mlgate.pub.pem]
+    #[arg(long, value_name = "SIG", conflicts_with_all = ["attestation", "signature"])]
+    pub oms: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
