@@ -88,6 +88,10 @@ pub struct PullArgs {
     /// their bytes. Loudly warned; for channels whose bundles are not signed.
     #[arg(long, conflicts_with = "pubkey")]
     pub allow_unsigned_bundles: bool,
+    /// A pinned P-256 public key (PEM, repeatable) for the model's OMS signature in the bundle: the bundle must
+    /// carry one that verifies with it. Without it an OMS signature present is held against the model's digest only.
+    #[arg(long = "oms-pubkey", value_name = "FILE")]
+    pub oms_pubkey: Vec<PathBuf>,
     /// How long --health-cmd may run (Nd, Nh, Nm, Ns); at the timeout its whole process group is killed and the
     /// release is rolled back.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::channel::config::parse_duration)]
@@ -692,6 +696,10 @@ pub struct BundleArgs {
     /// The self-test's relative tolerance (REL above).
     #[arg(long, value_name = "REL", default_value_t = crate::edge::selftest::DEFAULT_RTOL, requires = "selftest")]
     pub selftest_rel_tolerance: f64,
+    /// Also sign the model in the OpenSSF Model Signing format with this P-256 key (`mlgate keygen --algorithm
+    /// p256`; a file or `env:VAR`): the bundle carries it as models/<file>.sig, listed and signed like every entry.
+    #[arg(long, value_name = "FILE|env:VAR", allow_hyphen_values = true)]
+    pub oms_key: Option<String>,
 }
 
 /// A quantization mode.
@@ -841,6 +849,10 @@ pub struct RunArgs {
     /// are checked (integrity, not authenticity), with a warning.
     #[arg(short, long = "pubkey", value_name = "FILE")]
     pub pubkey: Vec<PathBuf>,
+    /// A pinned P-256 public key (PEM, repeatable) for the model's OMS signature in the bundle: the bundle must
+    /// carry one that verifies with it. Without it an OMS signature present is held against the model's digest only.
+    #[arg(long = "oms-pubkey", value_name = "FILE")]
+    pub oms_pubkey: Vec<PathBuf>,
     /// Refuse (exit 1) to run a bundle without --pubkey, instead of warning.
     #[arg(
         long,

@@ -802,6 +802,7 @@ fn a_selftest_packed_with_another_model_fails_with_the_worst_difference() {
         precision: None,
         quantization: None,
         selftest: Some(selftest),
+        oms_key: None,
     })
     .unwrap();
     let b = p.join(&built.file_name);

@@ -1057,6 +1057,7 @@ fn bundle_with_selftest(
         precision: None,
         quantization: None,
         selftest: Some(selftest),
+        oms_key: None,
     })
     .unwrap();
     std::fs::create_dir_all(dir.join("dist")).unwrap();

@@ -85,6 +85,10 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
             })
         }
     };
+    let oms_key = match &a.oms_key {
+        Some(k) => Some(super::ec_secret_key(Some(k))?),
+        None => None,
+    };
     // With --quantize the bundle carries the quantized model, made in a temporary folder under the gate; a
     // variant that fails the gate is not bundled.
     let tmp_dir;
@@ -181,6 +185,7 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
         precision,
         quantization,
         selftest,
+        oms_key,
     };
     let built = build_bundle(&opts)?;
     std::fs::create_dir_all(&a.out_dir).map_err(|e| Error::Write {

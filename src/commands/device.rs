@@ -45,6 +45,7 @@ pub fn pull(a: PullArgs) -> Result<Exit> {
         target,
         model: a.model,
         keys,
+        oms_keys: super::oms_public_keys(&a.oms_pubkey)?,
         keep: a.keep.max(1),
         health_cmd: a.health_cmd,
         health_timeout: Duration::from_secs(a.health_timeout.max(1).unsigned_abs()),

@@ -137,6 +137,14 @@ fn ec_secret_key(source: Option<&str>) -> Result<crate::sign::ecdsa::EcKeyPair> 
     secret_key_as(source, EcKeyPair::load, EcKeyPair::from_text)
 }
 
+/// The P-256 public keys of `--oms-pubkey` (PEM files).
+fn oms_public_keys(paths: &[std::path::PathBuf]) -> Result<Vec<crate::sign::ecdsa::EcPublicKey>> {
+    paths
+        .iter()
+        .map(|p| crate::sign::ecdsa::EcPublicKey::load(p).map_err(Error::from))
+        .collect()
+}
+
 /// A secret key from `--key` (a file, or `env:VAR`), else from `$MLGATE_SIGNING_KEY`, read by `load` (a file)
 /// or `parse` (a text and where it came from).
 fn secret_key_as<K>(

@@ -33,6 +33,7 @@ pub fn run(a: RunArgs) -> Result<Exit> {
         selftest: a.selftest,
         keys,
         require_signature: a.require_signature,
+        oms_keys: super::oms_public_keys(&a.oms_pubkey)?,
         expect: Expect {
             target: Some(target),
             model: a.model.clone(),

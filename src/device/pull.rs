@@ -38,6 +38,8 @@ pub struct PullOptions {
     pub model: Option<String>,
     /// Pinned bundle keys; empty: the bundle's digests are checked, not its minisign signatures.
     pub keys: Vec<PublicKey>,
+    /// Pinned P-256 keys for the model's OMS signature; non-empty: the bundle must carry one they verify.
+    pub oms_keys: Vec<crate::sign::ecdsa::EcPublicKey>,
     /// Releases kept on disk (current and previous are always kept).
     pub keep: usize,
     /// Run (through `sh -c`) after the swap and the self-test; a non-zero exit rolls back.
@@ -529,6 +531,7 @@ fn verify(
                 min_version: None,
             },
             extract: Extract::Everything(files),
+            oms_keys: opts.oms_keys.clone(),
         },
     )?;
     if checked.report.verdict == Verdict::Fail {

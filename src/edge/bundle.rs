@@ -3,7 +3,8 @@
 //!
 //! Layout of the tar.gz, entries sorted by byte order of their names, which puts the signed file list first:
 //! `SHA256SUMS` (`sha256sum -c` reads it), with a key `SHA256SUMS.minisig` and `attestation.intoto.jsonl`, then
-//! `manifest.json` (and its `.minisig`), then `models/<model file>` (and its `.minisig`). A device reading the
+//! `manifest.json` (and its `.minisig`), then `models/<model file>` (and its `.minisig`; with an OMS key its
+//! OpenSSF Model Signing signature `models/<model file>.sig`, an ordinary listed entry). A device reading the
 //! archive as a stream meets the list and its signature before any payload, so it can refuse an entry the list
 //! does not name before reading its bytes.
 
@@ -21,6 +22,7 @@ use super::targets::Target;
 use super::EdgeError;
 use crate::report::{Check, Report, Verdict};
 use crate::sign::dsse::{attest_subjects, AttestOptions, Subject};
+use crate::sign::ecdsa::EcKeyPair;
 use crate::sign::minisign::{sign_bytes, SignOptions};
 use crate::sign::{hex, KeyPair};
 
@@ -52,6 +54,8 @@ pub struct BundleOptions {
     pub quantization: Option<serde_json::Value>,
     /// A golden input and the outputs expected on it ([`super::selftest::prepare`] computes them with the model).
     pub selftest: Option<SelfTest>,
+    /// A P-256 key: the bundle also carries the model's OMS signature, `models/<file>.sig` ([`super::oms`]).
+    pub oms_key: Option<EcKeyPair>,
 }
 
 #[derive(Debug)]
@@ -138,6 +142,7 @@ pub fn build_bundle(opts: &BundleOptions) -> Result<BuiltBundle, EdgeError> {
             ));
         }
     }
+    let model_sha256 = sha256(&model_bytes);
     let manifest = Manifest {
         schema_version: MANIFEST_VERSION,
         name: opts.name.clone(),
@@ -151,7 +156,7 @@ pub fn build_bundle(opts: &BundleOptions) -> Result<BuiltBundle, EdgeError> {
                 .clone()
                 .unwrap_or_else(|| opts.target.precision.into()),
             size: model_bytes.len() as u64,
-            sha256: sha256(&model_bytes),
+            sha256: model_sha256.clone(),
             evaluable_by_tract: opts.evaluable_by_tract,
         }],
         inputs: opts.inputs.clone(),
@@ -175,6 +180,11 @@ pub fn build_bundle(opts: &BundleOptions) -> Result<BuiltBundle, EdgeError> {
         selftest: opts.selftest.as_ref().map(|t| t.spec.clone()),
     };
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    // Signed from the digest already in the manifest: the model is read once.
+    if let Some(key) = &opts.oms_key {
+        let sig = crate::sign::oms::sign_file_digest(key, &file, &model_sha256)?;
+        files.insert(super::oms::entry_name(&model_entry), sig.into_bytes());
+    }
     files.insert(model_entry, model_bytes);
     files.insert(MANIFEST.into(), manifest.to_json());
     // Ordinary entries: listed in SHA256SUMS, signed and attested like the model.

@@ -9,6 +9,7 @@
 //! | 3 | `attestation.intoto.jsonl` | kept; its envelope and subjects are checked at the end |
 //! | 4 | `manifest.json` | hashed and kept; parsed at once (which entries are models) |
 //! | 5.. | `manifest.json.minisig`, `models/<file>`, `models/<file>.minisig` | models hashed as they stream (and written to a staging folder when asked); signatures kept |
+//! | .. | `models/<file>.sig` | with `mlgate bundle --oms-key`: the model's OMS signature, kept; checked at the end against the model's streamed digest ([`super::oms`]) |
 //! | .. | `selftest/input.EXT`, `selftest/expected.json` (and their `.minisig`) | with `--selftest`: hashed like the models, extracted with them |
 //!
 //! With keys, an entry that is none of these (not in the signed list, nor a signature of a listed file) stops the
@@ -32,6 +33,7 @@ use super::version::Version;
 use super::EdgeError;
 use crate::report::{Check, Finding, Report, Severity, Status};
 use crate::sign::dsse::{Envelope, Statement, PAYLOAD_TYPE};
+use crate::sign::ecdsa::EcPublicKey;
 use crate::sign::minisign::{verify_digests, verify_reader, Invalid, MinisignSignature};
 use crate::sign::verify::pinned_key;
 use crate::sign::{hex, PublicKey};
@@ -40,6 +42,8 @@ use crate::sign::{hex, PublicKey};
 pub const MAX_METADATA_BYTES: u64 = 4 << 20;
 /// The largest `.minisig` entry accepted: a minisign signature is about 300 bytes.
 pub const MAX_SIGNATURE_BYTES: u64 = 4 << 10;
+/// The largest OMS signature entry accepted: one of a one-file model is about 1.5 KB.
+pub const MAX_OMS_BYTES: u64 = 64 << 10;
 
 /// What a device expects the bundle to be, held against its manifest. `None`: not checked.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +77,8 @@ pub struct CheckOptions {
     pub limits: Limits,
     pub expect: Expect,
     pub extract: Extract,
+    /// Pinned P-256 keys for the models' OMS signatures ([`super::oms`]); non-empty: the signature is required.
+    pub oms_keys: Vec<EcPublicKey>,
 }
 
 /// The digests of an entry whose bytes were read.
@@ -132,6 +138,8 @@ struct Checker<'a> {
     attestation: Option<Vec<u8>>,
     /// Signatures by the name of the entry they sign.
     signatures: BTreeMap<String, Vec<u8>>,
+    /// OMS signatures by the model entry they sign.
+    oms: BTreeMap<String, Vec<u8>>,
     digests: BTreeMap<String, EntryDigest>,
     /// Entries passed over unread, by name (without keys: signatures, and entries SHA256SUMS does not list).
     skipped: Vec<String>,
@@ -238,6 +246,8 @@ impl Checker<'_> {
     fn keep_limit(&self, name: &str) -> Option<u64> {
         if signed_name(name).is_some() {
             Some(MAX_SIGNATURE_BYTES)
+        } else if super::oms::signed_model(self.manifest.as_ref(), name).is_some() {
+            Some(MAX_OMS_BYTES)
         } else if [SUMS, MANIFEST, ATTESTATION].contains(&name) {
             Some(MAX_METADATA_BYTES)
         } else {
@@ -307,6 +317,8 @@ impl Checker<'_> {
             self.manifest_bytes = Some(kept);
         } else if name == ATTESTATION {
             self.attestation = Some(kept);
+        } else if let Some(model) = super::oms::signed_model(self.manifest.as_ref(), name) {
+            self.oms.insert(model, kept);
         } else if let Some(signed) = signed_name(name) {
             self.signatures.insert(signed.to_string(), kept);
             if signed == SUMS && self.keyed() {
@@ -461,7 +473,7 @@ fn verify_streamed(
     }
 }
 
-fn fail(c: &mut Check, code: &str, file: Option<&str>, message: String) {
+pub(crate) fn fail(c: &mut Check, code: &str, file: Option<&str>, message: String) {
     let mut f = Finding::new(code, Severity::Error, message);
     f.file = file.map(str::to_string);
     *c.counts.entry(code.to_string()).or_insert(0) += 1;
@@ -484,6 +496,7 @@ pub fn check_bundle(path: &Path, opts: &CheckOptions) -> Result<CheckedBundle, E
         manifest: None,
         attestation: None,
         signatures: BTreeMap::new(),
+        oms: BTreeMap::new(),
         digests: BTreeMap::new(),
         skipped: vec![],
         extracted: vec![],
@@ -505,6 +518,17 @@ pub fn check_bundle(path: &Path, opts: &CheckOptions) -> Result<CheckedBundle, E
     }
     // A manifest read before the reading stopped is not vouched for: what it says is not held up as a pass.
     let manifest = checker.manifest.as_ref().filter(|_| checker.stop.is_none());
+    let stopped = checker.stop.is_some();
+    if let Some(c) = super::oms::oms_check(
+        &subject,
+        manifest,
+        &checker.oms,
+        &checker.digests,
+        &opts.oms_keys,
+        stopped,
+    ) {
+        checks.push(c);
+    }
     if let Some(c) = identity_check(&subject, manifest, &opts.expect) {
         checks.push(c);
     }

@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod check;
 pub mod describe;
 pub mod manifest;
+pub mod oms;
 pub mod run;
 pub mod selftest;
 pub mod targets;

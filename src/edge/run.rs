@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub keys: Vec<PublicKey>,
     /// Refuse to run without keys.
     pub require_signature: bool,
+    /// Pinned P-256 keys for the model's OMS signature; non-empty: the bundle must carry one they verify.
+    pub oms_keys: Vec<crate::sign::ecdsa::EcPublicKey>,
     /// What the bundle must be.
     pub expect: Expect,
     /// Feature columns of a table, in the model's input order.
@@ -107,6 +109,7 @@ pub fn run_bundle(opts: &RunOptions) -> Result<RunOutcome, EdgeError> {
             limits: Default::default(),
             expect: opts.expect.clone(),
             extract: Extract::Artifacts(staging.path().to_path_buf()),
+            oms_keys: opts.oms_keys.clone(),
         },
     )?;
     if opts.keys.is_empty() {

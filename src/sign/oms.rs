@@ -297,6 +297,22 @@ pub fn sign_model(key: &EcKeyPair, model: &Path, signature: &Path) -> Result<Str
     sign_resources(key, &model_name(model), resources, ignore)
 }
 
+/// Signs one model file whose SHA-256 is already known (a bundle's model, hashed once in memory): the bundle
+/// `model_signing sign key FILE` would write, with the file as the one resource `.` and its name as the subject.
+pub fn sign_file_digest(
+    key: &EcKeyPair,
+    file_name: &str,
+    sha256_hex: &str,
+) -> Result<String, SignError> {
+    let resources = vec![Resource {
+        name: ".".into(),
+        algorithm: "sha256".into(),
+        digest: sha256_hex.to_string(),
+    }];
+    let ignore = GIT_PATHS.iter().map(|s| s.to_string()).collect();
+    sign_resources(key, file_name, resources, ignore)
+}
+
 /// What a verified signature says: the files and their digests, and how to walk the model.
 #[derive(Debug, Clone)]
 pub struct SignedModel {
@@ -308,9 +324,8 @@ pub struct SignedModel {
 /// A refusal: a finding's code and message.
 type Refusal = (&'static str, String);
 
-/// Checks a bundle's text against the pinned keys and returns the signed file list. The key is the one whose hint
-/// the bundle names (bundles without a hint: any key whose signature holds).
-pub fn open_bundle(text: &str, keys: &[EcPublicKey]) -> Result<SignedModel, Refusal> {
+/// The bundle's JSON, of the one media type `model_signing`'s key verifier accepts.
+fn parse_bundle(text: &str) -> Result<Bundle, Refusal> {
     let bundle: Bundle = serde_json::from_str(text).map_err(|e| {
         (
             "oms-malformed",
@@ -330,6 +345,13 @@ pub fn open_bundle(text: &str, keys: &[EcPublicKey]) -> Result<SignedModel, Refu
             ),
         ));
     }
+    Ok(bundle)
+}
+
+/// Checks a bundle's text against the pinned keys and returns the signed file list. The key is the one whose hint
+/// the bundle names (bundles without a hint: any key whose signature holds).
+pub fn open_bundle(text: &str, keys: &[EcPublicKey]) -> Result<SignedModel, Refusal> {
+    let bundle = parse_bundle(text)?;
     let env = bundle.dsse_envelope.as_ref().ok_or((
         "oms-malformed",
         "the bundle has no dsseEnvelope: an OMS signature signs an in-toto statement in a DSSE envelope".to_string(),
@@ -369,6 +391,27 @@ pub fn open_bundle(text: &str, keys: &[EcPublicKey]) -> Result<SignedModel, Refu
     }
     let payload = env.payload_bytes().map_err(|m| ("oms-malformed", m))?;
     check_signature(env, &payload, &candidates)?;
+    read_statement(&payload)
+}
+
+/// Reads a bundle's signed file list without checking its signature (everything [`open_bundle`] checks but the
+/// key): for an OMS signature carried inside something already vouched for, when no OMS key is pinned.
+pub fn read_unverified(text: &str) -> Result<SignedModel, Refusal> {
+    let bundle = parse_bundle(text)?;
+    let env = bundle.dsse_envelope.as_ref().ok_or((
+        "oms-malformed",
+        "the bundle has no dsseEnvelope: an OMS signature signs an in-toto statement in a DSSE envelope".to_string(),
+    ))?;
+    if env.payload_type != PAYLOAD_TYPE {
+        return Err((
+            "oms-unsupported",
+            format!(
+                "payload type {:?}: OMS signs {PAYLOAD_TYPE}",
+                env.payload_type
+            ),
+        ));
+    }
+    let payload = env.payload_bytes().map_err(|m| ("oms-malformed", m))?;
     read_statement(&payload)
 }
 
