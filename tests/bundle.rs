@@ -882,3 +882,207 @@ fn selftest_input_errors() {
         text(&o)
     );
 }
+
+/// `workdir()` with P-256 keys `oms` and `other`, and a bundle signed with mlgate.key that carries the model's
+/// OMS signature made with oms.key (built with `--oms-key` into `out`).
+fn oms_workdir() -> (tempfile::TempDir, PathBuf) {
+    let d = workdir();
+    for name in ["oms", "other"] {
+        let o = mlgate()
+            .current_dir(d.path())
+            .args(["keygen", "--algorithm", "p256", "--name", name])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let b = oms_bundle(d.path(), "out");
+    (d, b)
+}
+
+fn oms_bundle(dir: &Path, out: &str) -> PathBuf {
+    let o = mlgate()
+        .current_dir(dir)
+        .arg("bundle")
+        .arg(model())
+        .args(["--target", "linux-aarch64", "--name", "wine"])
+        .args(["--bundle-version", "1.2.0", "--report", "report.json"])
+        .args(["--key", "mlgate.key", "--commit", "0123456789abcdef"])
+        .args(["--oms-key", "oms.key", "-o", out])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    dir.join(out).join("wine-1.2.0-linux-aarch64.tar.gz")
+}
+
+fn run_wine(dir: &Path, bundle: &Path, extra: &[&str]) -> Output {
+    mlgate()
+        .current_dir(dir)
+        .arg("run")
+        .arg(bundle)
+        .arg("--input")
+        .arg(fixtures().join("data/wine_test.csv"))
+        .args(["--features", WINE_FEATURES, "--target", "linux-aarch64"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// The bundle at `from` with `edit` applied, rewritten unsigned with SHA256SUMS and the manifest made to match:
+/// what anyone can make, so only the OMS signature stands between it and the device.
+fn reforged(
+    from: &Path,
+    to: &Path,
+    edit: impl FnOnce(&mut std::collections::BTreeMap<String, Vec<u8>>),
+) {
+    let mut files = read_tar_gz(from, Limits::default()).unwrap();
+    files.retain(|n, _| !n.ends_with(".minisig") && n != "attestation.intoto.jsonl");
+    edit(&mut files);
+    let model = &files["models/wine_logreg.onnx"];
+    let mut manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    manifest["artifacts"][0]["sha256"] = sha256_hex(model).into();
+    manifest["artifacts"][0]["size"] = model.len().into();
+    files.insert(
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).unwrap(),
+    );
+    files.remove("SHA256SUMS");
+    let sums: String = files
+        .iter()
+        .map(|(n, b)| format!("{}  {n}\n", sha256_hex(b)))
+        .collect();
+    files.insert("SHA256SUMS".into(), sums.into_bytes());
+    std::fs::write(to, mlgate::edge::archive::write_tar_gz(&files).unwrap()).unwrap();
+}
+
+#[test]
+fn a_bundle_carries_the_models_oms_signature_and_run_checks_it() {
+    let (d, b) = oms_workdir();
+    let p = d.path();
+    // Deterministic (ECDSA per RFC 6979), listed and signed like every entry.
+    let again = oms_bundle(p, "again");
+    assert_eq!(std::fs::read(&b).unwrap(), std::fs::read(&again).unwrap());
+    let files = read_tar_gz(&b, Limits::default()).unwrap();
+    assert!(files.contains_key("models/wine_logreg.onnx.sig.minisig"));
+    let sums = String::from_utf8(files["SHA256SUMS"].clone()).unwrap();
+    assert!(sums.contains("  models/wine_logreg.onnx.sig\n"), "{sums}");
+
+    let o = run_wine(
+        p,
+        &b,
+        &["--pubkey", "mlgate.pub", "--oms-pubkey", "oms.pub.pem"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        flat(&o).contains("1 OMS signature(s) verify with a pinned P-256 key and match the model"),
+        "{}",
+        text(&o)
+    );
+    // Present, no OMS key pinned: held against the model's digest, and said to be unverified.
+    let o = run_wine(p, &b, &["--pubkey", "mlgate.pub"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        flat(&o).contains("NOT verified: no --oms-pubkey"),
+        "{}",
+        text(&o)
+    );
+
+    // Another key.
+    let o = run_wine(
+        p,
+        &b,
+        &["--pubkey", "mlgate.pub", "--oms-pubkey", "other.pub.pem"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("models/wine_logreg.onnx.sig: signed by another key"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("prediction"), "{}", text(&o));
+
+    // A pinned OMS key requires the signature.
+    let plain = bundle(p, "plain", true);
+    let o = run_wine(
+        p,
+        &plain,
+        &["--pubkey", "mlgate.pub", "--oms-pubkey", "oms.pub.pem"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("--oms-pubkey pins an OMS key, but the bundle carries no OMS signature of models/wine_logreg.onnx"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_changed_model_or_a_signature_over_other_files_is_refused() {
+    let (d, b) = oms_workdir();
+    let p = d.path();
+    // The model changed, SHA256SUMS and the manifest rewritten to match: the OMS signature refuses it.
+    let changed = p.join("changed.tar.gz");
+    reforged(&b, &changed, |f| {
+        f.get_mut("models/wine_logreg.onnx").unwrap().push(0);
+    });
+    for pinned in [true, false] {
+        let extra: &[&str] = if pinned {
+            &["--oms-pubkey", "oms.pub.pem"]
+        } else {
+            &[]
+        };
+        let o = run_wine(p, &changed, extra);
+        assert_eq!(o.status.code(), Some(1), "pinned {pinned}: {}", text(&o));
+        assert!(
+            flat(&o).contains("the OMS signature signs")
+                && flat(&o).contains("the model changed after signing"),
+            "{}",
+            text(&o)
+        );
+    }
+    // A valid signature by the pinned key, over a folder rather than the bundle's one model file.
+    let folder = p.join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(model(), folder.join("wine_logreg.onnx")).unwrap();
+    std::fs::write(folder.join("config.json"), b"{}").unwrap();
+    let o = mlgate()
+        .current_dir(p)
+        .args([
+            "sign",
+            "--format",
+            "oms",
+            "folder",
+            "--key",
+            "oms.key",
+            "-o",
+            "folder.sig",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let other_files = p.join("other-files.tar.gz");
+    let sig = std::fs::read(p.join("folder.sig")).unwrap();
+    reforged(&b, &other_files, |f| {
+        f.insert("models/wine_logreg.onnx.sig".into(), sig);
+    });
+    let o = run_wine(p, &other_files, &["--oms-pubkey", "oms.pub.pem"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains(
+            "the OMS signature covers other files (config.json, wine_logreg.onnx), not the one model file models/wine_logreg.onnx"
+        ),
+        "{}",
+        text(&o)
+    );
+    // Not a Sigstore bundle at all.
+    let malformed = p.join("malformed.tar.gz");
+    reforged(&b, &malformed, |f| {
+        f.insert("models/wine_logreg.onnx.sig".into(), b"not json".to_vec());
+    });
+    let o = run_wine(p, &malformed, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("models/wine_logreg.onnx.sig: not a Sigstore bundle"),
+        "{}",
+        text(&o)
+    );
+}
