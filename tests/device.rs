@@ -1491,3 +1491,52 @@ fn a_read_only_device_folder_is_a_clear_error() {
     );
     assert!(current_is_complete(p));
 }
+
+#[test]
+fn a_pull_with_the_oms_key_pinned_installs_and_another_oms_key_is_refused() {
+    let d = workdir();
+    let p = d.path();
+    for name in ["oms", "other-oms"] {
+        ok(p, &["keygen", "--algorithm", "p256", "--name", name]);
+    }
+    ok(
+        p,
+        &[
+            "bundle",
+            model().to_str().unwrap(),
+            "--target",
+            "linux-aarch64",
+            "--name",
+            "wine",
+            "--bundle-version",
+            "1.0.0",
+            "--report",
+            "report.json",
+            "-o",
+            "dist",
+            "--key",
+            "mlgate.key",
+            "--commit",
+            "c0ffee1234",
+            "--oms-key",
+            "oms.key",
+        ],
+    );
+    publish_file(p, "dist/wine-1.0.0-linux-aarch64.tar.gz");
+    let o = pull(p, "stable", &["--oms-pubkey", "other-oms.pub.pem"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("models/wine_logreg.onnx.sig: signed by another key"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(current(p), None);
+    let o = pull(p, "stable", &["--oms-pubkey", "oms.pub.pem"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let release = std::fs::canonicalize(p.join("device/current")).unwrap();
+    assert!(
+        release.join("files/models/wine_logreg.onnx.sig").is_file(),
+        "{}",
+        text(&o)
+    );
+}

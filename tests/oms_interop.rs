@@ -262,3 +262,39 @@ fn a_signature_inside_the_model_and_a_one_file_model_verify_both_ways() {
         1
     );
 }
+
+/// `model_signing verify key` accepts the OMS signature `mlgate bundle --oms-key` put in a bundle, against the
+/// model extracted from it; and refuses it for a changed model.
+#[test]
+fn model_signing_verifies_the_signature_extracted_from_a_bundle() {
+    let Some(py) = interop_python("model_signing") else {
+        return;
+    };
+    let d = workdir();
+    let p = d.path();
+    let model =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/wine_logreg.onnx");
+    let o = run(mlgate().current_dir(p).arg("bundle").arg(&model).args([
+        "--target",
+        "linux-aarch64",
+        "--oms-key",
+        "oms.key",
+        "-o",
+        "dist",
+    ]));
+    assert!(o.status.success(), "{}", text(&o));
+    let b = p.join("dist/wine_logreg-0.0.0-linux-aarch64.tar.gz");
+    let o = run(Command::new("tar")
+        .current_dir(p)
+        .args(["xzf"])
+        .arg(&b)
+        .args(["-C", "."]));
+    assert!(o.status.success(), "{}", text(&o));
+    let (sig, onnx) = ("models/wine_logreg.onnx.sig", "models/wine_logreg.onnx");
+    assert!(python_verifies(&py, p, sig, onnx, "oms.pub.pem"));
+    assert!(!python_verifies(&py, p, sig, onnx, "other.pub.pem"));
+    let mut bytes = std::fs::read(p.join(onnx)).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(p.join(onnx), bytes).unwrap();
+    assert!(!python_verifies(&py, p, sig, onnx, "oms.pub.pem"));
+}
