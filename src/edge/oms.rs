@@ -131,3 +131,43 @@ fn same_file(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::ecdsa::EcKeyPair;
+
+    fn digest_of(bytes: &[u8]) -> EntryDigest {
+        use sha2::Digest;
+        EntryDigest {
+            size: bytes.len() as u64,
+            sha256: sha2::Sha256::digest(bytes).into(),
+            blake2b512: None,
+        }
+    }
+
+    #[test]
+    fn no_signature_and_no_key_leaves_the_report_as_it_was() {
+        let (sigs, digests) = (BTreeMap::new(), BTreeMap::new());
+        assert!(oms_check("b", None, &sigs, &digests, &[], false).is_none());
+    }
+
+    #[test]
+    fn a_signature_is_held_to_the_streamed_digest_with_and_without_a_key() {
+        let key = EcKeyPair::generate().unwrap();
+        let model = "models/m.onnx".to_string();
+        let digests = BTreeMap::from([(model.clone(), digest_of(b"model"))]);
+        let sig = crate::sign::oms::sign_file_digest(&key, "m.onnx", &digests[&model].sha256_hex())
+            .unwrap();
+        let sigs = BTreeMap::from([(model.clone(), sig.into_bytes())]);
+        for keys in [vec![], vec![key.public()]] {
+            let c = oms_check("b", None, &sigs, &digests, &keys, false).unwrap();
+            assert_eq!(c.status, Status::Pass, "{c:?}");
+        }
+        let changed = BTreeMap::from([(model, digest_of(b"other"))]);
+        let c = oms_check("b", None, &sigs, &changed, &[key.public()], false).unwrap();
+        assert_eq!(c.findings[0].code, "file-changed", "{c:?}");
+        let c = oms_check("b", None, &sigs, &changed, &[key.public()], true).unwrap();
+        assert_eq!(c.status, Status::Skip);
+    }
+}
