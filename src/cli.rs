@@ -797,7 +797,7 @@ pub struct RunArgs {
 
 /// `--expiry-grace`: a positive duration of at most 30 days, in seconds.
 fn parse_expiry_grace(s: &str) -> Result<i64, String> {
-    let secs = crate::channel::config::parse_duration(s)?;
+    let secs = crate::text::parse_duration(s)?;
     if secs > crate::device::pull::MAX_EXPIRY_GRACE_SECS {
         return Err(format!("{s:?}: the grace is at most 30d"));
     }

@@ -23,6 +23,7 @@ pub mod quantize;
 pub mod report;
 pub mod sign;
 pub mod templates;
+pub mod text;
 
 pub use error::{Error, Result};
 pub use exit::Exit;

@@ -247,11 +247,11 @@ async fn load_repo(
         Ok(repo) => Ok(Ok(repo)),
         Err(e) if is_refusal(&e) => Ok(Err(format!(
             "the channel's metadata was refused: {}",
-            crate::channel::repo::error_chain(&e)
+            crate::text::error_chain(&e)
         ))),
         Err(e) => Err(DeviceError::Channel {
             url: base.to_string(),
-            message: crate::channel::repo::error_chain(&e),
+            message: crate::text::error_chain(&e),
         }),
     }
 }
@@ -417,11 +417,7 @@ async fn download(
     })?;
     let channel_err = |e: &tough::error::Error| DeviceError::Channel {
         url: opts.channel.to_string(),
-        message: format!(
-            "target {}: {}",
-            offer.name,
-            crate::channel::repo::error_chain(e)
-        ),
+        message: format!("target {}: {}", offer.name, crate::text::error_chain(e)),
     };
     let mut stream = match repo.read_target(&name).await {
         Ok(Some(s)) => Box::pin(s),
@@ -453,7 +449,7 @@ fn refused_download(offer: &Offer, e: &tough::error::Error) -> String {
         offer.name,
         offer.length,
         offer.sha256,
-        crate::channel::repo::error_chain(e)
+        crate::text::error_chain(e)
     )
 }
 
