@@ -19,41 +19,56 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[cfg(feature = "full")]
     /// Run every gate in mlgate.yml and report.
     Check(CheckArgs),
+    #[cfg(feature = "full")]
     /// Validate one dataset against one Table Schema.
     Validate(ValidateArgs),
+    #[cfg(feature = "full")]
     /// Table Schema tools.
     #[command(subcommand)]
     Schema(SchemaCommand),
+    #[cfg(feature = "full")]
     /// Make an Ed25519 key pair for signing releases.
     Keygen(KeygenArgs),
+    #[cfg(feature = "full")]
     /// Sign files with minisign signatures (FILE.minisig), which `minisign -V` verifies.
     Sign(SignArgs),
     /// Verify minisign signatures, or an in-toto attestation and the files it names (exit 0 valid, 1 invalid).
     Verify(VerifyArgs),
+    #[cfg(feature = "full")]
     /// Sign an in-toto statement (DSSE) of files' SHA-256 digests, the gate report and the commit.
     Attest(AttestArgs),
+    #[cfg(feature = "full")]
     /// Scan model files for pickles that would run code when loaded.
     Scan(ScanArgs),
+    #[cfg(feature = "full")]
     /// Per-column and dataset drift of CURRENT against REFERENCE (Evidently's tests and thresholds).
     Drift(DriftArgs),
+    #[cfg(feature = "full")]
     /// Pack a model into a deterministic, optionally signed bundle for a device target (tar.gz).
     Bundle(BundleArgs),
     /// Check a bundle (digests; with --pubkey its signatures and attestation), then run its model on an input.
     Run(RunArgs),
+    #[cfg(feature = "full")]
     /// GitHub tools.
     #[command(subcommand)]
     Github(GithubCommand),
+    #[cfg(feature = "full")]
     /// Write the GitHub Actions workflows and a starter mlgate.yml for this repository.
     Init(InitArgs),
+    #[cfg(feature = "full")]
     /// Evaluate an ONNX or TFLite model on labelled data: quality metrics (scikit-learn's), latency, size.
     Eval(EvalArgs),
+    #[cfg(feature = "full")]
     /// Quantize an ONNX model (int8 weights, activations at run time) under an accuracy gate on eval data.
     Quantize(QuantizeArgs),
+    #[cfg(feature = "full")]
     /// Release channels: TUF repositories of approved bundles.
     #[command(subcommand)]
     Channel(ChannelCommand),
+    #[cfg(feature = "full")]
     /// Add approved bundles to a release channel (exit 1 when one is not approved; nothing is published then).
     Publish(ChannelPublishArgs),
     /// Device: refresh the channel's TUF metadata, download, verify and install the newest release atomically,
