@@ -77,6 +77,38 @@ pub enum Command {
     /// Device: what is installed, and manual rollback.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// The TUF conformance suite's client under test (its CLIENT-CLI.md) over `pull`'s TUF layer; for tests. In the
+    /// device build too, so that the suite can be run against the very binary devices run.
+    #[command(hide = true)]
+    TufClient(TufClientArgs),
+}
+
+/// tuf-conformance's client protocol: `--metadata-dir DIR [--metadata-url URL] ... init|refresh|download`.
+#[derive(Debug, Args)]
+pub struct TufClientArgs {
+    #[arg(long, value_name = "DIR")]
+    pub metadata_dir: PathBuf,
+    #[arg(long, value_name = "URL")]
+    pub metadata_url: Option<String>,
+    /// A target path to download; repeated: fetched in order by one client.
+    #[arg(long = "target-name", value_name = "PATH")]
+    pub target_names: Vec<String>,
+    #[arg(long, value_name = "URL")]
+    pub target_base_url: Option<String>,
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: TufClientAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TufClientAction {
+    /// Trust TRUSTED_ROOT (copied into the metadata folder).
+    Init { trusted_root: PathBuf },
+    /// Update the trusted metadata from --metadata-url.
+    Refresh,
+    /// Refresh, then download each --target-name into --target-dir.
+    Download,
 }
 
 #[derive(Debug, Args)]

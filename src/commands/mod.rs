@@ -30,6 +30,7 @@ mod scan;
 mod schema_infer;
 #[cfg(feature = "full")]
 mod sign;
+mod tuf_client;
 #[cfg(feature = "full")]
 mod validate;
 mod verify;
@@ -96,6 +97,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Device(DeviceCommand::Status(a)) => device::status(a),
         Command::Device(DeviceCommand::Rollback(a)) => device::rollback(a),
         Command::Device(DeviceCommand::Service(a)) => device::service(*a),
+        Command::TufClient(a) => tuf_client::run(a),
     }
 }
 

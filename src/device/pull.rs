@@ -119,7 +119,7 @@ pub fn pull(opts: &PullOptions) -> Result<Pulled, DeviceError> {
     Ok(Pulled { outcome, warnings })
 }
 
-fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, DeviceError> {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, DeviceError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -189,7 +189,7 @@ async fn pull_locked(
 }
 
 /// The channel URL as a folder URL (a trailing slash, so that joins stay inside it).
-fn folder_url(u: &url::Url) -> url::Url {
+pub(crate) fn folder_url(u: &url::Url) -> url::Url {
     let mut u = u.clone();
     if !u.path().ends_with('/') {
         let p = format!("{}/", u.path());
@@ -218,18 +218,14 @@ async fn load_repo(
         url: base.to_string(),
         message: e.to_string(),
     })?;
-    let transport = DefaultTransport::new_with_http_settings(
-        HttpTransportBuilder::new()
-            .timeout(opts.timeout)
-            .connect_timeout(Duration::from_secs(10).min(opts.timeout))
-            .tries(2),
-    );
     let load = |enforcement| {
-        RepositoryLoader::new(&root, base.clone(), targets.clone())
-            .transport(transport.clone())
-            .datastore(&datastore)
-            .expiration_enforcement(enforcement)
-            .load()
+        load_tuf(
+            &root,
+            (base.clone(), targets.clone()),
+            &datastore,
+            opts.timeout,
+            enforcement,
+        )
     };
     let mut loaded = load(ExpirationEnforcement::Safe).await;
     if opts.expiry_grace > 0 && loaded.as_ref().err().is_some_and(is_expiry) {
@@ -254,6 +250,29 @@ async fn load_repo(
             message: crate::text::error_chain(&e),
         }),
     }
+}
+
+/// The TUF layer of a pull: tough's client over HTTP(S) or `file://` (metadata and targets URLs, trusted metadata
+/// in `datastore`). The TUF conformance client (`mlgate tuf-client`) runs the suite against this same function.
+pub(crate) async fn load_tuf(
+    root: &[u8],
+    (metadata, targets): (url::Url, url::Url),
+    datastore: &Path,
+    timeout: Duration,
+    enforcement: ExpirationEnforcement,
+) -> Result<Repository, tough::error::Error> {
+    let transport = DefaultTransport::new_with_http_settings(
+        HttpTransportBuilder::new()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .tries(2),
+    );
+    RepositoryLoader::new(&root, metadata, targets)
+        .transport(transport)
+        .datastore(datastore)
+        .expiration_enforcement(enforcement)
+        .load()
+        .await
 }
 
 fn is_expiry(e: &tough::error::Error) -> bool {
