@@ -47,11 +47,14 @@ measure() {
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 printf '%-8s %-10s %-32s %10s %12s\n' size bundle_MB tool wall_s peak_RSS_MB
+n=0
 for mb in $sizes; do
+  # Each size is a newer version of the same model: the channel only takes newer versions.
+  n=$((n + 1))
   python3 "$root/bench/pull/make_model.py" "bench-$mb.onnx" "$mb"
-  "$full" bundle "bench-$mb.onnx" --target linux-x86_64 --name bench --bundle-version "$mb.0.0" \
+  "$full" bundle "bench-$mb.onnx" --target linux-x86_64 --name bench --bundle-version "$n.0.0" \
     --report report.json --key mlgate.key --commit c0ffee1234 -o dist >/dev/null
-  bundle=dist/bench-$mb.0.0-linux-x86_64.tar.gz
+  bundle=dist/bench-$n.0.0-linux-x86_64.tar.gz
   "$full" publish "$bundle" --channel channel --key channel.key >/dev/null
   sha=$(sha256sum "$bundle" | cut -d' ' -f1)
   target=$(cd channel/targets && ls | grep "^$sha\.")
