@@ -128,10 +128,17 @@ pub struct PullArgs {
     /// The model to follow [default: the only one the channel has for the target]
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
-    /// A pinned bundle key (repeatable): the bundle must be signed by one of them. Without it the bundle's bytes
-    /// are still authenticated by TUF, but its minisign signatures are not checked (a warning says so).
+    /// A pinned bundle key (repeatable; at least one): the bundle must be signed by one of them.
     #[arg(short, long = "pubkey", value_name = "FILE")]
     pub pubkey: Vec<PathBuf>,
+    /// Install bundles without checking their minisign signatures (no --pubkey): only TUF's metadata vouches for
+    /// their bytes. Loudly warned; for channels whose bundles are not signed.
+    #[arg(long, conflicts_with = "pubkey")]
+    pub allow_unsigned_bundles: bool,
+    /// How long --health-cmd may run (Nd, Nh, Nm, Ns); at the timeout its whole process group is killed and the
+    /// release is rolled back.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::text::parse_duration)]
+    pub health_timeout: i64,
     /// Releases kept on disk (current and previous always are).
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub keep: usize,
@@ -173,9 +180,15 @@ pub struct DeviceServiceArgs {
     /// The pinned root of trust.
     #[arg(long, value_name = "ROOT.json")]
     pub root: PathBuf,
-    /// Pinned bundle keys (repeatable), passed to `mlgate pull`.
+    /// Pinned bundle keys (repeatable; at least one), passed to `mlgate pull`.
     #[arg(short, long = "pubkey", value_name = "FILE")]
     pub pubkey: Vec<PathBuf>,
+    /// Passed to `mlgate pull` (bundles installed without checking their signatures; loudly warned).
+    #[arg(long, conflicts_with = "pubkey")]
+    pub allow_unsigned_bundles: bool,
+    /// Passed to `mlgate pull` with --health-cmd.
+    #[arg(long, value_name = "DURATION", value_parser = crate::text::parse_duration, requires = "health_cmd")]
+    pub health_timeout: Option<i64>,
     /// Passed to `mlgate pull`.
     #[arg(long, value_name = "TARGET", value_parser = parse_target)]
     pub target: Option<String>,
@@ -322,6 +335,20 @@ pub struct ChannelPublishArgs {
     /// Why the channel goes back (recorded in the signed targets metadata).
     #[arg(long, value_name = "TEXT", requires = "rollback_to")]
     pub reason: Option<String>,
+    /// Host the bundles as assets of a GitHub Release of OWNER/REPO (with --tag) instead of the channel's
+    /// targets/ folder; the API is $GITHUB_API_URL.
+    #[arg(
+        long,
+        value_name = "OWNER/REPO",
+        requires = "tag",
+        conflicts_with = "rollback_to"
+    )]
+    pub github: Option<String>,
+    /// The release's tag (created as a draft release when missing, published once every asset is confirmed).
+    #[arg(long, value_name = "TAG", requires = "github")]
+    pub tag: Option<String>,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 #[derive(Debug, Args)]
@@ -506,12 +533,32 @@ pub struct KeygenArgs {
     /// Folder to write the keys to.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
-    /// File name stem: NAME.key (secret), NAME.pub (minisign), NAME.pub.pem (PEM).
+    /// File name stem: NAME.key (secret), NAME.pub (minisign, Ed25519 only), NAME.pub.pem (PEM).
     #[arg(long, default_value = "mlgate")]
     pub name: String,
     /// Replace existing key files.
     #[arg(long)]
     pub force: bool,
+    /// The key type: ed25519 (minisign, DSSE) or p256 (ECDSA P-256, for OMS model signatures).
+    #[arg(long, value_enum, default_value = "ed25519")]
+    pub algorithm: KeyAlgorithm,
+}
+
+/// A key type `mlgate keygen` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyAlgorithm {
+    Ed25519,
+    P256,
+}
+
+/// A signature format of `mlgate sign`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignFormat {
+    /// A minisign signature per file (FILE.minisig), with an Ed25519 key.
+    Minisign,
+    /// One OpenSSF Model Signing v1.0 signature over a model file or folder (model_signing verifies it), with a
+    /// P-256 key.
+    Oms,
 }
 
 /// Where the secret key comes from.
@@ -541,6 +588,12 @@ pub struct SignArgs {
     /// Sign only if this gate report (report.json) passed.
     #[arg(long, value_name = "REPORT")]
     pub report: Option<PathBuf>,
+    /// The signature format.
+    #[arg(long, value_enum, default_value = "minisign")]
+    pub format: SignFormat,
+    /// With --format oms: where to write the signature [default: model.sig]
+    #[arg(short, long, value_name = "SIG")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -563,6 +616,10 @@ pub struct VerifyArgs {
     /// The commit the attestation must name (a prefix of 7 or more characters is enough).
     #[arg(long, value_name = "SHA", requires = "attestation")]
     pub commit: Option<String>,
+    /// Verify this OpenSSF Model Signing signature (model.sig) of the one model file or folder named, with
+    /// P-256 PEM public keys [default key: mlgate.pub.pem]
+    #[arg(long, value_name = "SIG", conflicts_with_all = ["attestation", "signature"])]
+    pub oms: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -670,6 +727,18 @@ pub struct BundleArgs {
     pub quantize: Option<QuantizeMode>,
     #[command(flatten)]
     pub gate: QuantizeGateArgs,
+    /// Pack a self-test: this small input (at most 1 MiB; .csv, .jsonl, .parquet, .npy or .npz as `mlgate run
+    /// --input` reads it, every column a feature) and the outputs the bundled model gives on it now. `mlgate run
+    /// --selftest` and `mlgate pull` check the model against them.
+    #[arg(long, value_name = "DATA")]
+    pub selftest: Option<PathBuf>,
+    /// The self-test's absolute tolerance: a float output passes when |got - expected| <= ABS + REL * |expected|
+    /// (integer outputs must be equal).
+    #[arg(long, value_name = "ABS", default_value_t = crate::edge::selftest::DEFAULT_ATOL, requires = "selftest")]
+    pub selftest_tolerance: f64,
+    /// The self-test's relative tolerance (REL above).
+    #[arg(long, value_name = "REL", default_value_t = crate::edge::selftest::DEFAULT_RTOL, requires = "selftest")]
+    pub selftest_rel_tolerance: f64,
 }
 
 /// A quantization mode.
@@ -809,8 +878,12 @@ pub struct RunArgs {
     /// The bundle (NAME-VERSION-TARGET.tar.gz from `mlgate bundle`).
     pub bundle: PathBuf,
     /// The input: .npy/.npz arrays, or a table (CSV, JSON Lines, Parquet) of feature columns.
-    #[arg(long, value_name = "FILE")]
-    pub input: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "selftest")]
+    pub input: Option<PathBuf>,
+    /// Run the bundle's self-test instead of an input: its outputs against the expected ones, within the
+    /// manifest's tolerance (exit 1 on a mismatch, with the worst difference).
+    #[arg(long, conflicts_with_all = ["input", "features"])]
+    pub selftest: bool,
     /// A trusted public key (repeatable): the bundle must be signed by one of them. Without it only the digests
     /// are checked (integrity, not authenticity), with a warning.
     #[arg(short, long = "pubkey", value_name = "FILE")]

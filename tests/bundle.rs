@@ -657,3 +657,227 @@ fn a_truncated_tflite_model_is_not_bundled() {
     );
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
 }
+
+/// The first `rows` rows of a fixture table without its last column (the label): a self-test input.
+fn golden_rows(table: &str, rows: usize, dest: &Path) {
+    let text = std::fs::read_to_string(fixtures().join("data").join(table)).unwrap();
+    let cut: String = text
+        .lines()
+        .take(rows + 1)
+        .map(|l| format!("{}\n", &l[..l.rfind(',').unwrap()]))
+        .collect();
+    std::fs::write(dest, cut).unwrap();
+}
+
+fn run_selftest(dir: &Path, bundle: &Path, extra: &[&str]) -> Output {
+    mlgate()
+        .current_dir(dir)
+        .arg("run")
+        .arg(bundle)
+        .args(["--selftest", "--target", "linux-aarch64"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_selftest_is_packed_signed_and_run() {
+    let d = workdir();
+    let p = d.path();
+    golden_rows("wine_test.csv", 5, &p.join("golden.csv"));
+    let o = mlgate()
+        .current_dir(p)
+        .arg("bundle")
+        .arg(model())
+        .args([
+            "--target",
+            "linux-aarch64",
+            "--name",
+            "wine",
+            "--bundle-version",
+            "1.2.0",
+        ])
+        .args(["--report", "report.json", "-o", "st", "--key", "mlgate.key"])
+        .args(["--commit", "0123456789abcdef0123456789abcdef01234567"])
+        .args(["--selftest", "golden.csv", "--selftest-tolerance", "1e-5"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let b = p.join("st/wine-1.2.0-linux-aarch64.tar.gz");
+    let files = read_tar_gz(&b, Limits::default()).unwrap();
+    for entry in [
+        "selftest/input.csv",
+        "selftest/input.csv.minisig",
+        "selftest/expected.json",
+        "selftest/expected.json.minisig",
+    ] {
+        assert!(files.contains_key(entry), "{entry}: {:?}", files.keys());
+    }
+    let sums = String::from_utf8(files["SHA256SUMS"].clone()).unwrap();
+    assert!(sums.contains("  selftest/input.csv\n"), "{sums}");
+    assert!(sums.contains("  selftest/expected.json\n"), "{sums}");
+    let m: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert_eq!(
+        m["selftest"],
+        serde_json::json!({"input": "selftest/input.csv", "expected": "selftest/expected.json", "rows": 5,
+            "atol": 1e-5, "rtol": 1e-4})
+    );
+    let expected: serde_json::Value =
+        serde_json::from_slice(&files["selftest/expected.json"]).unwrap();
+    assert_eq!(expected["outputs"][1]["width"], 3, "{expected}");
+    assert_eq!(
+        expected["outputs"][1]["values"].as_array().unwrap().len(),
+        15
+    );
+    // The attestation names the self-test's files like the model.
+    let att = String::from_utf8(files["attestation.intoto.jsonl"].clone()).unwrap();
+    let env: serde_json::Value = serde_json::from_str(att.trim()).unwrap();
+    let payload = base64_decode(env["payload"].as_str().unwrap());
+    assert!(payload.contains("selftest/expected.json"), "{payload}");
+
+    let o = run_selftest(p, &b, &["--pubkey", "mlgate.pub"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let f = flat(&o);
+    assert!(
+        f.contains(
+            "self-test passed: 20 values compared (atol 0.00001, rtol 0.0001); worst difference"
+        ),
+        "{f}"
+    );
+    let o = run_selftest(p, &b, &["--pubkey", "mlgate.pub", "--format", "json"]);
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let check = out["report"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "selftest")
+        .unwrap()
+        .clone();
+    assert_eq!(check["status"], "pass", "{check}");
+    assert_eq!(check["figures"]["values"], 20);
+
+    // A tampered expected output is refused by the digests before anything runs.
+    let mut tampered = files.clone();
+    let bytes = tampered.get_mut("selftest/expected.json").unwrap();
+    let at = bytes.iter().position(|b| b.is_ascii_digit()).unwrap();
+    bytes[at] = if bytes[at] == b'9' { b'8' } else { b'9' };
+    let t = p.join("tampered.tar.gz");
+    std::fs::write(&t, mlgate::edge::archive::write_tar_gz(&tampered).unwrap()).unwrap();
+    let o = run_selftest(p, &t, &["--pubkey", "mlgate.pub"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(flat(&o).contains("selftest/expected.json"), "{}", text(&o));
+    assert!(!flat(&o).contains("self-test passed"), "{}", text(&o));
+}
+
+fn base64_decode(s: &str) -> String {
+    use base64::Engine;
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s).unwrap()).unwrap()
+}
+
+#[test]
+fn a_selftest_packed_with_another_model_fails_with_the_worst_difference() {
+    let d = workdir();
+    let p = d.path();
+    let golden = p.join("golden.csv");
+    golden_rows("breast_cancer_test.csv", 8, &golden);
+    // The expected outputs come from the forest; the bundle carries the logistic regression, which gives other
+    // probabilities on the same rows. The library allows it (expected outputs are data, signed like the rest):
+    // it is what a self-test is there to catch.
+    let forest = fixtures().join("breast_cancer_forest.onnx");
+    let logreg = fixtures().join("breast_cancer_logreg.onnx");
+    let selftest = mlgate::edge::selftest::prepare(&forest, &golden, 1e-4, 1e-4).unwrap();
+    let described = mlgate::edge::describe::describe(&logreg).unwrap();
+    let built = mlgate::edge::build_bundle(&mlgate::edge::BundleOptions {
+        model: logreg,
+        name: "cancer".into(),
+        version: "1.0.0".into(),
+        target: mlgate::edge::Target::named("linux-aarch64").unwrap(),
+        inputs: described.inputs,
+        outputs: described.outputs,
+        evaluable_by_tract: true,
+        labels: vec![],
+        preprocessing: None,
+        report: None,
+        signing: None,
+        precision: None,
+        quantization: None,
+        selftest: Some(selftest),
+    })
+    .unwrap();
+    let b = p.join(&built.file_name);
+    std::fs::write(&b, &built.bytes).unwrap();
+    let o = run_selftest(p, &b, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let f = flat(&o);
+    assert!(f.contains("self-test failed: "), "{f}");
+    assert!(f.contains("worst difference"), "{f}");
+    assert!(f.contains("at output "), "{f}");
+
+    // Without a self-test, `run --selftest` says so (exit 2).
+    let plain = bundle(p, "plain", false);
+    let o = run_selftest(p, &plain, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("the bundle has no self-test"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn selftest_input_errors() {
+    let d = workdir();
+    let p = d.path();
+    let bundle_with = |data: &str| {
+        mlgate()
+            .current_dir(p)
+            .arg("bundle")
+            .arg(model())
+            .args(["--target", "linux-aarch64", "-o", "out", "--selftest", data])
+            .output()
+            .unwrap()
+    };
+    std::fs::write(p.join("big.csv"), vec![b'1'; (1 << 20) + 1]).unwrap();
+    let o = bundle_with("big.csv");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("big.csv: the self-test input is 1048577 bytes, over the limit of 1048576 bytes (1 MiB)"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(p.join("golden"), "a,b\n1,2\n").unwrap();
+    let o = bundle_with("golden");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("golden: the self-test input has no file extension"),
+        "{}",
+        text(&o)
+    );
+    let o = bundle_with("missing.csv");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(flat(&o).contains("missing.csv"), "{}", text(&o));
+    // The label column left in: the model's input does not fit, said before anything is written.
+    let o = bundle_with(fixtures().join("data/wine_test.csv").to_str().unwrap());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!p.join("out").exists());
+    golden_rows("wine_test.csv", 2, &p.join("g.csv"));
+    let o = mlgate()
+        .current_dir(p)
+        .arg("bundle")
+        .arg(model())
+        .args([
+            "--target",
+            "linux-aarch64",
+            "--selftest",
+            "g.csv",
+            "--selftest-tolerance=-1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("tolerance must be a finite number >= 0"),
+        "{}",
+        text(&o)
+    );
+}

@@ -126,7 +126,7 @@ fn untar_gz(path: &Path) -> Vec<u8> {
 }
 
 fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
 }
@@ -541,7 +541,7 @@ const RSS_LIMIT: u64 = 64 << 20;
 /// end blocks, streaming, without holding the zeros. At the best compression: 1 GiB of zeros is about 1 MB.
 fn write_with_zeros(path: &Path, head: &[u8], name: &str, size: u64) {
     let f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::best());
+    let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::default());
     e.write_all(head).unwrap();
     e.write_all(&header(name, size)).unwrap();
     let zeros = vec![0u8; 1 << 20];
@@ -648,7 +648,7 @@ fn gzip_bombs_are_refused_in_bounded_memory() {
 
     // Nothing but zeros: the end of the archive, then more padding than any tar tool writes.
     let f = std::io::BufWriter::new(std::fs::File::create(&bomb).unwrap());
-    let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::best());
+    let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::default());
     let zeros = vec![0u8; 1 << 20];
     for _ in 0..(SIZE >> 20) {
         e.write_all(&zeros).unwrap();

@@ -520,6 +520,8 @@ fn bad_input_is_a_clear_error() {
             "device",
             "--target",
             "linux-aarch64",
+            "--pubkey",
+            "mlgate.pub",
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -540,6 +542,8 @@ fn bad_input_is_a_clear_error() {
             "device",
             "--target",
             "linux-aarch64",
+            "--pubkey",
+            "mlgate.pub",
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -559,6 +563,8 @@ fn bad_input_is_a_clear_error() {
             "linux-aarch64",
             "--timeout",
             "5",
+            "--pubkey",
+            "mlgate.pub",
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -747,6 +753,8 @@ fn device_service_writes_units_that_systemd_accepts() {
             "linux-aarch64",
             "--health-cmd",
             "mlgate run \"$MLGATE_BUNDLE\" --input /etc/mlgate/golden.npy",
+            "--health-timeout",
+            "2m",
             "--interval",
             "30min",
             "-o",
@@ -765,6 +773,11 @@ fn device_service_writes_units_that_systemd_accepts() {
         "{service}"
     );
     assert!(service.contains("ProtectSystem=strict\n"), "{service}");
+    assert!(
+        service.contains(" \"--health-timeout\" \"120s\""),
+        "{service}"
+    );
+    assert!(!service.contains("allow-unsigned-bundles"), "{service}");
     assert!(service.contains("NoNewPrivileges=yes\n"), "{service}");
     assert!(
         service.contains("\"https://example.com/channels/stable\""),
@@ -800,6 +813,8 @@ fn device_service_writes_units_that_systemd_accepts() {
             "stable",
             "--root",
             "missing.json",
+            "--pubkey",
+            "mlgate.pub",
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -807,6 +822,29 @@ fn device_service_writes_units_that_systemd_accepts() {
         flat(&o).contains("missing.json: No such file"),
         "{}",
         text(&o)
+    ); // Fail closed: no bundle key, no service; unless said by name, then passed on to `mlgate pull`.
+    let base = [
+        "device",
+        "service",
+        "--dir",
+        "device",
+        "--channel",
+        "stable",
+        "--root",
+        "pinned-root.json",
+        "-o",
+        "u2",
+    ];
+    let o = run(p, &base);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(flat(&o).contains("no --pubkey"), "{}", text(&o));
+    let mut args = base.to_vec();
+    args.push("--allow-unsigned-bundles");
+    ok(p, &args);
+    let service = std::fs::read_to_string(p.join("u2/mlgate-pull.service")).unwrap();
+    assert!(
+        service.contains(" \"--allow-unsigned-bundles\""),
+        "{service}"
     );
 }
 
@@ -951,4 +989,504 @@ fn a_server_that_never_answers_is_a_clear_error_after_the_timeout() {
     assert!(f.contains(&url), "{f}");
     assert!(f.contains("nothing was installed"), "{f}");
     assert_eq!(current(p), None);
+}
+
+/// The first `rows` rows of a fixture table without its label column (the last): a self-test input.
+fn golden_rows(table: &str, rows: usize, dest: &Path) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/data");
+    let text = std::fs::read_to_string(data.join(table)).unwrap();
+    let cut: String = text
+        .lines()
+        .take(rows + 1)
+        .map(|l| format!("{}\n", &l[..l.rfind(',').unwrap()]))
+        .collect();
+    std::fs::write(dest, cut).unwrap();
+}
+
+/// Publishes `bundle` (in `dir`) to the channel `stable`.
+fn publish_file(dir: &Path, bundle: &str) {
+    ok(
+        dir,
+        &[
+            "publish",
+            bundle,
+            "--channel",
+            "stable",
+            "--key",
+            "channel.key",
+        ],
+    );
+}
+
+/// A signed bundle of `model` named wine at `version` whose self-test was computed with `selftest_model` (the
+/// same model for an honest bundle). The library packs expected outputs it is given: they are data, signed
+/// like the rest of the bundle.
+fn bundle_with_selftest(
+    dir: &Path,
+    model: &Path,
+    selftest_model: &Path,
+    golden: &Path,
+    version: &str,
+) -> String {
+    use mlgate::sign::{dsse::read_report, AttestOptions, KeyPair};
+    let selftest = mlgate::edge::selftest::prepare(selftest_model, golden, 1e-4, 1e-4).unwrap();
+    let described = mlgate::edge::describe::describe(model).unwrap();
+    let report_path = dir.join("report.json");
+    let built = mlgate::edge::build_bundle(&mlgate::edge::BundleOptions {
+        model: model.to_path_buf(),
+        name: "wine".into(),
+        version: version.into(),
+        target: mlgate::edge::Target::named("linux-aarch64").unwrap(),
+        inputs: described.inputs,
+        outputs: described.outputs,
+        evaluable_by_tract: true,
+        labels: vec![],
+        preprocessing: None,
+        report: Some((report_path.clone(), read_report(&report_path).unwrap())),
+        signing: Some(mlgate::edge::bundle::Signing {
+            key: KeyPair::load(&dir.join("mlgate.key")).unwrap(),
+            attest: AttestOptions {
+                paths: vec![],
+                report: report_path,
+                commit: "c0ffee1234".into(),
+                repository: None,
+                timestamp: 1_700_000_000,
+                provenance: None,
+            },
+        }),
+        precision: None,
+        quantization: None,
+        selftest: Some(selftest),
+    })
+    .unwrap();
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    let name = format!("dist/{}", built.file_name);
+    std::fs::write(dir.join(&name), &built.bytes).unwrap();
+    name
+}
+
+#[test]
+fn a_self_test_that_fails_after_install_rolls_back_and_marks_the_release_bad() {
+    let d = workdir();
+    let p = d.path();
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models");
+    let (forest, logreg) = (
+        models.join("breast_cancer_forest.onnx"),
+        models.join("breast_cancer_logreg.onnx"),
+    );
+    let golden = p.join("golden.csv");
+    golden_rows("breast_cancer_test.csv", 6, &golden);
+    // 1.0.0: the forest with its own self-test, packed by `mlgate bundle --selftest`.
+    ok(
+        p,
+        &[
+            "bundle",
+            forest.to_str().unwrap(),
+            "--target",
+            "linux-aarch64",
+            "--name",
+            "wine",
+            "--bundle-version",
+            "1.0.0",
+            "--report",
+            "report.json",
+            "-o",
+            "dist",
+            "--key",
+            "mlgate.key",
+            "--commit",
+            "c0ffee1234",
+            "--selftest",
+            "golden.csv",
+        ],
+    );
+    publish_file(p, "dist/wine-1.0.0-linux-aarch64.tar.gz");
+    let url = serve(&p.join("stable"));
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(status(p)["state"]["pending_health"], false);
+    // 1.1.0: the logistic regression, carrying the forest's expected outputs: validly signed, published, and
+    // wrong on the device.
+    let b = bundle_with_selftest(p, &logreg, &forest, &golden, "1.1.0");
+    publish_file(p, &b);
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let f = flat(&o);
+    assert!(
+        f.contains(
+            "rolled back: wine 1.1.0 failed its health check and is marked bad: self-test failed:"
+        ),
+        "{f}"
+    );
+    assert!(f.contains("worst difference"), "{f}");
+    assert!(f.contains("at output "), "{f}");
+    assert!(current(p).unwrap().starts_with("releases/1.0.0-"), "{f}");
+    let s = status(p);
+    let bad = s["state"]["known_bad"].as_array().unwrap();
+    assert_eq!(bad.len(), 1, "{s}");
+    assert!(
+        bad[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("self-test failed"),
+        "{s}"
+    );
+    // Never retried.
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("is marked bad on this device"),
+        "{}",
+        text(&o)
+    );
+    assert!(current(p).unwrap().starts_with("releases/1.0.0-"));
+}
+
+/// Whether process `pid` is gone (or a zombie nobody reaped yet: it runs no more).
+fn process_is_gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn a_health_command_that_hangs_is_killed_at_the_timeout_and_rolled_back() {
+    let d = workdir();
+    let p = d.path();
+    publish(p, "1.0.0", "mlgate.key");
+    let url = serve(&p.join("stable"));
+    ok(
+        p,
+        &[
+            "pull",
+            "--channel",
+            &url,
+            "--root",
+            "pinned-root.json",
+            "--dir",
+            "device",
+            "--target",
+            "linux-aarch64",
+            "--pubkey",
+            "mlgate.pub",
+        ],
+    );
+    publish(p, "1.1.0", "mlgate.key");
+    // The shell starts a child that would outlive it, records its pid, and waits forever.
+    let pid_file = p.join("child.pid");
+    let cmd = format!("sleep 1000 & echo $! > {}; wait", pid_file.display());
+    let o = pull(p, &url, &["--health-cmd", &cmd, "--health-timeout", "1s"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let f = flat(&o);
+    assert!(
+        f.contains(
+            "did not finish within the --health-timeout of 1 s: its process group was killed"
+        ),
+        "{f}"
+    );
+    assert!(current(p).unwrap().starts_with("releases/1.0.0-"), "{f}");
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert!(
+        process_is_gone(pid.trim()),
+        "the health command's child {pid} still runs"
+    );
+    assert_eq!(status(p)["state"]["known_bad"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn without_a_pinned_bundle_key_nothing_is_installed_unless_allowed_by_name() {
+    let d = workdir();
+    let p = d.path();
+    publish(p, "1.0.0", "mlgate.key");
+    let base = [
+        "pull",
+        "--channel",
+        "stable",
+        "--root",
+        "pinned-root.json",
+        "--dir",
+        "device",
+        "--target",
+        "linux-aarch64",
+    ];
+    let o = run(p, &base);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat(&o).contains("no --pubkey: a device installs only bundles signed by a pinned key"),
+        "{}",
+        text(&o)
+    );
+    assert!(!p.join("device").exists());
+    let mut args = base.to_vec();
+    args.push("--allow-unsigned-bundles");
+    let o = ok(p, &args);
+    assert!(
+        flat(&o).contains("warning: UNSIGNED BUNDLES ALLOWED (--allow-unsigned-bundles)"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Canonical JSON (OLPC), as TUF signs it: sorted keys, no whitespace.
+fn canonical(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        serde_json::Value::from(k.as_str()),
+                        canonical(&m[*k])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+        serde_json::Value::Array(a) => {
+            format!(
+                "[{}]",
+                a.iter().map(canonical).collect::<Vec<_>>().join(",")
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Re-signs `role.json` in `channel` with `version`, signed by `key` (the role's key, as an attacker holding it
+/// would).
+fn forge_version(channel: &Path, role: &str, version: u64, key: &Path) {
+    let path = channel.join(format!("{role}.json"));
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    meta["signed"]["version"] = version.into();
+    let key = mlgate::sign::KeyPair::load(key).unwrap();
+    let sig = key.sign(canonical(&meta["signed"]).as_bytes());
+    let hex: String = sig.iter().map(|b| format!("{b:02x}")).collect();
+    meta["signatures"][0]["sig"] = hex.into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn mix_and_match_metadata_is_refused() {
+    let d = workdir();
+    let p = d.path();
+    publish(p, "1.0.0", "mlgate.key");
+    let url = serve(&p.join("stable"));
+    assert_eq!(pull(p, &url, &[]).status.code(), Some(0));
+    publish(p, "1.1.0", "mlgate.key");
+    let ch = p.join("stable");
+    // The timestamp names snapshot 3; a mirror serves snapshot 2's (validly signed) content under that name.
+    let snapshot = std::fs::read(ch.join("3.snapshot.json")).unwrap();
+    std::fs::copy(ch.join("2.snapshot.json"), ch.join("3.snapshot.json")).unwrap();
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let f = flat(&o);
+    assert!(f.contains("refused: nothing was installed"), "{f}");
+    assert!(f.contains("the channel's metadata was refused"), "{f}");
+    assert!(f.contains("snapshot"), "{f}");
+    assert!(current(p).unwrap().starts_with("releases/1.0.0-"));
+    // The snapshot names targets 3; the mirror serves targets 2's content under that name.
+    std::fs::write(ch.join("3.snapshot.json"), snapshot).unwrap();
+    std::fs::copy(ch.join("2.targets.json"), ch.join("3.targets.json")).unwrap();
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let f = flat(&o);
+    assert!(f.contains("the channel's metadata was refused"), "{f}");
+    assert!(f.contains("targets"), "{f}");
+    assert!(current(p).unwrap().starts_with("releases/1.0.0-"));
+}
+
+#[test]
+fn a_fast_forwarded_timestamp_is_recovered_from_after_the_key_rotates() {
+    let d = workdir();
+    let p = d.path();
+    ok(p, &["keygen", "--name", "timestamp2"]);
+    publish(p, "1.0.0", "mlgate.key");
+    // An attacker holding the timestamp key serves version 1000 from a mirror; the device takes it (it is
+    // validly signed), and from then on refuses the genuine, lower versions.
+    let mirror = p.join("mirror");
+    copy_dir(&p.join("stable"), &mirror);
+    forge_version(&mirror, "timestamp", 1000, &p.join("channel.key"));
+    let o = pull(p, &serve(&mirror), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let url = serve(&p.join("stable"));
+    publish(p, "1.1.0", "mlgate.key");
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("previously fetched version 1000"),
+        "{}",
+        text(&o)
+    );
+    // The publisher recovers: a new timestamp (and snapshot) key in a new root. TUF 5.3.11: a device that sees
+    // these keys change forgets its trusted timestamp and snapshot, so the genuine versions count again.
+    ok(
+        p,
+        &[
+            "channel",
+            "rotate",
+            "--dir",
+            "stable",
+            "--key",
+            "channel.key",
+            "--timestamp-key",
+            "timestamp2.key",
+            "--snapshot-key",
+            "timestamp2.key",
+        ],
+    );
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        current(p).unwrap().starts_with("releases/1.1.0-"),
+        "{}",
+        text(&o)
+    );
+    let ts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.join("device/tuf/timestamp.json")).unwrap())
+            .unwrap();
+    assert!(ts["signed"]["version"].as_u64().unwrap() < 1000, "{ts}");
+}
+
+/// A tmpfs mounted on a folder for one test, unmounted when dropped.
+struct Mount(PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Mounts a tmpfs of `size` on `dir`; None (the test skips, saying why) when mounting is not permitted here,
+/// a failure when MLGATE_REQUIRE_INTEROP=1.
+fn tmpfs(dir: &Path, size: &str) -> Option<Mount> {
+    std::fs::create_dir_all(dir).unwrap();
+    let o = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={size},mode=0755"),
+            "tmpfs",
+        ])
+        .arg(dir)
+        .output();
+    match o {
+        Ok(o) if o.status.success() => Some(Mount(dir.to_path_buf())),
+        other => {
+            let why = match other {
+                Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                std::env::var("MLGATE_REQUIRE_INTEROP").as_deref() != Ok("1"),
+                "mounting a tmpfs is required (MLGATE_REQUIRE_INTEROP=1) but failed: {why}"
+            );
+            eprintln!("skipped: cannot mount a tmpfs here ({why}); run as root to test full and read-only disks");
+            None
+        }
+    }
+}
+
+/// The folders under `device/` that hold a pull in progress or a release.
+fn leftovers(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let names = |d: PathBuf| -> Vec<String> {
+        std::fs::read_dir(d)
+            .map(|r| {
+                r.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let staging = names(dir.join("device"))
+        .into_iter()
+        .filter(|n| n.starts_with(".staging"))
+        .collect();
+    (staging, names(dir.join("device/releases")))
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_nothing_is_half_installed() {
+    let d = workdir();
+    let p = d.path();
+    publish(p, "1.0.0", "mlgate.key");
+    let Some(_mount) = tmpfs(&p.join("device"), "1m") else {
+        return;
+    };
+    let url = serve(&p.join("stable"));
+    assert_eq!(pull(p, &url, &[]).status.code(), Some(0));
+    publish(p, "1.1.0", "mlgate.key");
+    // Fill the disk, then free a little: room for the metadata, not for a release.
+    let filler = p.join("device/filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    let chunk = vec![0u8; 4096];
+    while f.write_all(&chunk).and_then(|()| f.flush()).is_ok() {}
+    let len = f.metadata().unwrap().len();
+    f.set_len(len.saturating_sub(12 * 1024)).unwrap();
+    drop(f);
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(flat(&o).contains("No space left on device"), "{}", text(&o));
+    assert!(
+        current(p).unwrap().starts_with("releases/1.0.0-"),
+        "{}",
+        text(&o)
+    );
+    assert!(current_is_complete(p));
+    let (staging, releases) = leftovers(p);
+    assert!(staging.is_empty(), "{staging:?}");
+    assert_eq!(releases.len(), 1, "{releases:?}");
+    // With room again, the next pull finishes.
+    std::fs::remove_file(&filler).unwrap();
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(current(p).unwrap().starts_with("releases/1.1.0-"));
+}
+
+#[test]
+fn a_read_only_device_folder_is_a_clear_error() {
+    let d = workdir();
+    let p = d.path();
+    publish(p, "1.0.0", "mlgate.key");
+    let Some(_mount) = tmpfs(&p.join("device"), "4m") else {
+        return;
+    };
+    let url = serve(&p.join("stable"));
+    assert_eq!(pull(p, &url, &[]).status.code(), Some(0));
+    publish(p, "1.1.0", "mlgate.key");
+    let remount = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(p.join("device"))
+        .status()
+        .unwrap();
+    assert!(remount.success());
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(flat(&o).contains("Read-only file system"), "{}", text(&o));
+    assert!(
+        current(p).unwrap().starts_with("releases/1.0.0-"),
+        "{}",
+        text(&o)
+    );
+    assert!(current_is_complete(p));
 }

@@ -3,6 +3,7 @@
 #   1. 200 bundles of ~10 MB published one after another (a new targets version each time),
 #   2. one ~1 GB bundle (hashing and copying stream; bundle *checking* reads the archive, see README),
 #   3. the size of targets.json after 1,000 versions,
+#   4. `publish --github` of the big bundle against a local fake GitHub (fake_github.py): uploads stream,
 # and python-tuf's repository API (tuf.api.metadata) doing the same 200 additions, as the peer.
 # usage: MLGATE=target/release/mlgate bash bench/channel/run.sh [WORKDIR]
 set -euo pipefail
@@ -51,6 +52,19 @@ echo "mlgate bundle: $(rss "$mlgate" bundle big.onnx --target linux-x86_64 --nam
   --report report.json --key mlgate.key --commit 0000000 -o dist)"
 rm -rf ch2; "$mlgate" channel init --dir ch2 --key channel.key --bundle-pubkey mlgate.pub >/dev/null
 echo "mlgate publish: $(rss "$mlgate" publish dist/bench-9.0.0-linux-x86_64.tar.gz --channel ch2 --key channel.key)"
+fi
+
+if [ -z "${SKIP2:-}" ]; then
+echo "== 4. publish --github of the ${big_mb} MB bundle to a local fake GitHub (API and uploads on 127.0.0.1)"
+port=$("$py" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+"$py" "$here/fake_github.py" "$port" & fake=$!
+trap 'kill $fake 2>/dev/null' EXIT
+sleep 1
+rm -rf ch4; "$mlgate" channel init --dir ch4 --key channel.key --bundle-pubkey mlgate.pub >/dev/null
+echo "mlgate publish --github: $(GITHUB_TOKEN=bench GITHUB_API_URL="http://127.0.0.1:$port" \
+  MLGATE_GITHUB_UPLOAD_URL="http://127.0.0.1:$port" rss "$mlgate" publish dist/bench-9.0.0-linux-x86_64.tar.gz \
+  --channel ch4 --key channel.key --github bench/bench --tag v9.0.0)"
+kill "$fake"
 fi
 
 echo "== 3. targets.json after $nver versions (one small bundle republished under $nver versions)"

@@ -19,6 +19,7 @@
 //! without this module's writing side.
 
 pub mod config;
+pub mod github;
 pub mod init;
 pub mod keys;
 pub mod meta;
@@ -92,6 +93,10 @@ pub enum ChannelError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Sign(#[from] crate::sign::SignError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Release(#[from] crate::github::release::ReleaseError),
 }
 
 impl ChannelError {

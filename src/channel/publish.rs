@@ -26,6 +26,8 @@ pub struct PublishOptions {
     pub dir: PathBuf,
     pub bundles: Vec<PathBuf>,
     pub keys: Vec<LoadedKey>,
+    /// Host the bundles as assets of this GitHub Release instead of the channel's `targets/` folder.
+    pub github: Option<super::github::GithubRelease>,
 }
 
 /// A bundle the channel does not take, and why.
@@ -44,6 +46,12 @@ pub enum Published {
     },
     /// At least one bundle was refused; nothing was written.
     Refused(Vec<Refusal>),
+    /// The GitHub Release holds different files under the same names (or is immutable and lacks some): the
+    /// release was not modified and the channel not written.
+    ReleaseConflict {
+        release: String,
+        problems: Vec<String>,
+    },
 }
 
 /// An approved bundle, ready to be added.
@@ -111,20 +119,74 @@ pub fn publish(opts: PublishOptions) -> Result<Published, ChannelError> {
     }
     let mut targets = Vec::new();
     for a in &approved {
-        let target = target_of(&a.path, &a.meta)?;
-        repo::store_target(
-            &channel.dir,
-            &a.path,
-            &a.name,
-            &crate::sign::hex(&target.hashes.sha256),
-        )?;
-        targets.push((a.name.clone(), target));
+        targets.push((a.name.clone(), target_of(&a.path, &a.meta)?));
+    }
+    match &opts.github {
+        Some(gh) => {
+            if let Err(problems) = host_on_github(&channel, gh, &mut approved, &mut targets)? {
+                return Ok(Published::ReleaseConflict {
+                    release: format!("{} {}", gh.repo, gh.tag),
+                    problems,
+                });
+            }
+        }
+        None => {
+            for (name, target) in &targets {
+                let path = approved
+                    .iter()
+                    .find(|a| &a.name == name)
+                    .map(|a| a.path.as_path())
+                    .ok_or_else(|| ChannelError::tuf(format!("target {name} vanished")))?;
+                repo::store_target(
+                    &channel.dir,
+                    path,
+                    name,
+                    &crate::sign::hex(&target.hashes.sha256),
+                )?;
+            }
+        }
     }
     let version = write_targets(&channel, targets, &super::keys::sources(&opts.keys), now)?;
     Ok(Published::Added {
         targets: approved.into_iter().map(|a| (a.name, a.meta)).collect(),
         targets_version: version,
     })
+}
+
+/// Uploads the bundles to the release, then records each asset's download URL in its target's custom metadata.
+/// Ok(Err(problems)): a conflict on the release; nothing was changed there.
+fn host_on_github(
+    channel: &Channel,
+    gh: &super::github::GithubRelease,
+    approved: &mut [Approved],
+    targets: &mut [(String, Target)],
+) -> Result<Result<(), Vec<String>>, ChannelError> {
+    let digests: Vec<String> = targets
+        .iter()
+        .map(|(_, t)| crate::sign::hex(&t.hashes.sha256))
+        .collect();
+    let hosted: Vec<super::github::Hosted<'_>> = approved
+        .iter()
+        .zip(&digests)
+        .map(|(a, sha256)| super::github::Hosted {
+            path: &a.path,
+            name: &a.name,
+            sha256,
+        })
+        .collect();
+    let consistent = channel.repo.root().signed.consistent_snapshot;
+    let urls = match super::github::host(gh, &hosted, consistent)? {
+        Ok(u) => u,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    for (a, (name, target)) in approved.iter_mut().zip(targets.iter_mut()) {
+        a.meta.url = urls.get(name).cloned();
+        target.custom.insert(
+            CUSTOM_KEY.to_string(),
+            serde_json::to_value(&a.meta).map_err(ChannelError::tuf)?,
+        );
+    }
+    Ok(Ok(()))
 }
 
 /// A root past its expiry makes every client refuse the channel: publishing would only hide that.
@@ -554,6 +616,7 @@ mod tests {
                 verdict: v.into(),
             }),
             min_tract_version: "0.23.9".into(),
+            selftest: None,
         }
     }
 

@@ -150,6 +150,22 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
     let described = crate::edge::describe::describe(&model)?;
     // A TFLite file's own precision wins over the target's: it is packaged as it is.
     let precision = precision.or(described.precision);
+    let selftest = match &a.selftest {
+        None => None,
+        Some(_) if !described.evaluable_by_tract => {
+            return Err(Error::Usage(format!(
+                "--selftest: tract cannot run {} (a quantized TFLite model), so no outputs can be computed for \
+                 its self-test",
+                model.display()
+            )))
+        }
+        Some(data) => Some(crate::edge::selftest::prepare(
+            &model,
+            data,
+            a.selftest_tolerance,
+            a.selftest_rel_tolerance,
+        )?),
+    };
     let opts = BundleOptions {
         model: model.clone(),
         name,
@@ -164,6 +180,7 @@ pub fn run(a: BundleArgs) -> Result<Exit> {
         signing,
         precision,
         quantization,
+        selftest,
     };
     let built = build_bundle(&opts)?;
     std::fs::create_dir_all(&a.out_dir).map_err(|e| Error::Write {

@@ -39,6 +39,26 @@ fn looks_like_key_material(s: &str) -> bool {
 
 /// The secret key from `--key`, else from `$MLGATE_SIGNING_KEY`.
 pub(super) fn secret_key(source: Option<&str>) -> Result<crate::sign::KeyPair> {
+    secret_key_as(
+        source,
+        crate::sign::KeyPair::load,
+        crate::sign::KeyPair::from_text,
+    )
+}
+
+/// [`secret_key`] for an ECDSA P-256 key (OMS signatures).
+pub(super) fn ec_secret_key(source: Option<&str>) -> Result<crate::sign::ecdsa::EcKeyPair> {
+    use crate::sign::ecdsa::EcKeyPair;
+    secret_key_as(source, EcKeyPair::load, EcKeyPair::from_text)
+}
+
+/// A secret key from `--key` (a file, or `env:VAR`), else from `$MLGATE_SIGNING_KEY`, read by `load` (a file)
+/// or `parse` (a text and where it came from).
+fn secret_key_as<K>(
+    source: Option<&str>,
+    load: fn(&std::path::Path) -> std::result::Result<K, crate::sign::SignError>,
+    parse: fn(&str, &str) -> std::result::Result<K, crate::sign::SignError>,
+) -> Result<K> {
     let var = match source {
         Some(s) if looks_like_key_material(s) => {
             return Err(Error::Usage(
@@ -50,7 +70,7 @@ pub(super) fn secret_key(source: Option<&str>) -> Result<crate::sign::KeyPair> {
         }
         Some(s) => match s.strip_prefix("env:") {
             Some(var) => var,
-            None => return Ok(crate::sign::KeyPair::load(std::path::Path::new(s))?),
+            None => return Ok(load(std::path::Path::new(s))?),
         },
         None => SIGNING_KEY_ENV,
     };
@@ -61,7 +81,7 @@ pub(super) fn secret_key(source: Option<&str>) -> Result<crate::sign::KeyPair> {
     }
     match std::env::var(var) {
         Ok(text) if !text.trim().is_empty() => {
-            Ok(crate::sign::KeyPair::from_text(&text, &format!("${var}"))?)
+            Ok(parse(&text, &format!("${var}"))?)
         }
         Ok(_) => Err(Error::Usage(format!(
             "${var} is empty: it must hold the secret key's text (a CI secret); `mlgate keygen` makes one"

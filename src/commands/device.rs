@@ -8,11 +8,25 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::sign::PublicKey;
 
-const NO_PUBKEY: &str = "\
-warning: no --pubkey was given: the bundle's bytes are authenticated by the channel's TUF metadata, but its
-         minisign signatures are not checked. Pin the publisher's bundle key with --pubkey.";
+const UNSIGNED_BUNDLES: &str = "\
+warning: UNSIGNED BUNDLES ALLOWED (--allow-unsigned-bundles): the bundle's bytes are authenticated by the
+         channel's TUF metadata only; its minisign signatures are not checked, so whoever holds the channel's
+         targets key can install any model. Pin the publisher's bundle key with --pubkey instead.";
+
+/// Fails closed: without a pinned bundle key nothing is installed, unless the operator said so by name.
+fn require_pubkey(pubkeys: &[std::path::PathBuf], allow_unsigned: bool) -> Result<()> {
+    if pubkeys.is_empty() && !allow_unsigned {
+        return Err(Error::Usage(
+            "no --pubkey: a device installs only bundles signed by a pinned key. Pass the publisher's bundle key \
+             (--pubkey FILE, repeatable), or --allow-unsigned-bundles to trust the channel's TUF metadata alone"
+                .into(),
+        ));
+    }
+    Ok(())
+}
 
 pub fn pull(a: PullArgs) -> Result<Exit> {
+    require_pubkey(&a.pubkey, a.allow_unsigned_bundles)?;
     let keys = a
         .pubkey
         .iter()
@@ -33,6 +47,7 @@ pub fn pull(a: PullArgs) -> Result<Exit> {
         keys,
         keep: a.keep.max(1),
         health_cmd: a.health_cmd,
+        health_timeout: Duration::from_secs(a.health_timeout.max(1).unsigned_abs()),
         timeout: Duration::from_secs(a.timeout.max(1)),
         expiry_grace: a.expiry_grace.unwrap_or(0),
     })?;
@@ -40,8 +55,8 @@ pub fn pull(a: PullArgs) -> Result<Exit> {
         let _ = writeln!(anstream::stderr(), "warning: {w}");
     }
     let outcome = pulled.outcome;
-    if a.pubkey.is_empty() {
-        let _ = writeln!(anstream::stderr(), "{NO_PUBKEY}");
+    if a.allow_unsigned_bundles {
+        let _ = writeln!(anstream::stderr(), "{UNSIGNED_BUNDLES}");
     }
     let mut out = anstream::stdout();
     let text = if a.format == "json" {
@@ -94,6 +109,7 @@ fn absolute(p: &std::path::Path, must_exist: bool) -> Result<std::path::PathBuf>
 }
 
 pub fn service(a: DeviceServiceArgs) -> Result<Exit> {
+    require_pubkey(&a.pubkey, a.allow_unsigned_bundles)?;
     let dir = absolute(&a.dir, false)?;
     let channel = device::pull::channel_url(&a.channel)?.to_string();
     let mut args = vec![
@@ -107,10 +123,15 @@ pub fn service(a: DeviceServiceArgs) -> Result<Exit> {
     for p in &a.pubkey {
         args.extend(["--pubkey".into(), absolute(p, true)?.display().to_string()]);
     }
+    if a.allow_unsigned_bundles {
+        args.push("--allow-unsigned-bundles".into());
+    }
+    let health_timeout = a.health_timeout.map(|s| format!("{s}s"));
     for (flag, v) in [
         ("--target", &a.target),
         ("--model", &a.model),
         ("--health-cmd", &a.health_cmd),
+        ("--health-timeout", &health_timeout),
     ] {
         if let Some(v) = v {
             args.extend([flag.to_string(), v.clone()]);

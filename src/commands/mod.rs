@@ -50,7 +50,8 @@ use crate::report::{self, Report};
 mod common;
 #[cfg(feature = "full")]
 use common::{
-    commit, env_nonempty, make_world_readable, passing_report, secret_key, source, timestamp,
+    commit, ec_secret_key, env_nonempty, make_world_readable, passing_report, secret_key, source,
+    timestamp,
 };
 
 pub fn run(cli: Cli) -> Result<Exit> {

@@ -30,6 +30,7 @@ pub fn run(a: RunArgs) -> Result<Exit> {
     let outcome = run_bundle(&RunOptions {
         bundle: a.bundle.clone(),
         input: a.input.clone(),
+        selftest: a.selftest,
         keys,
         require_signature: a.require_signature,
         expect: Expect {

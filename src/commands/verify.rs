@@ -5,6 +5,9 @@ use crate::sign::minisign::default_signature_path;
 use crate::sign::{verify_attestation, verify_minisign, AttestationVerifyOptions, PublicKey};
 
 pub fn run(a: VerifyArgs) -> Result<Exit> {
+    if let Some(sig) = &a.oms {
+        return oms(sig, &a);
+    }
     let paths = if a.pubkey.is_empty() {
         vec![std::path::PathBuf::from("mlgate.pub")]
     } else {
@@ -50,5 +53,25 @@ pub fn run(a: VerifyArgs) -> Result<Exit> {
             verify_minisign(&keys, &pairs)?
         }
     };
+    super::emit(&report, a.output.format)
+}
+
+/// `--oms SIG MODEL`: an OpenSSF Model Signing signature, checked with P-256 PEM public keys.
+fn oms(sig: &std::path::Path, a: &VerifyArgs) -> Result<Exit> {
+    let [model] = a.files.as_slice() else {
+        return Err(Error::Usage(
+            "--oms verifies one model: name the model file or folder the signature covers".into(),
+        ));
+    };
+    let paths = if a.pubkey.is_empty() {
+        vec![std::path::PathBuf::from("mlgate.pub.pem")]
+    } else {
+        a.pubkey.clone()
+    };
+    let keys = paths
+        .iter()
+        .map(|p| crate::sign::ecdsa::EcPublicKey::load(p))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let report = crate::sign::oms::verify_oms(&keys, sig, model)?;
     super::emit(&report, a.output.format)
 }

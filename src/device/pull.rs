@@ -14,7 +14,9 @@ use super::layout::{self, CURRENT, PREVIOUS, RELEASES_DIR, TUF_DIR};
 use super::state::{Release, State};
 use super::DeviceError;
 use crate::channel::meta::{compare_versions, TargetMeta};
+use crate::edge::bundle::MANIFEST;
 use crate::edge::check::{check_bundle, CheckOptions, Expect, Extract};
+use crate::edge::Manifest;
 use crate::report::{Status, Verdict};
 use crate::sign::PublicKey;
 
@@ -38,8 +40,11 @@ pub struct PullOptions {
     pub keys: Vec<PublicKey>,
     /// Releases kept on disk (current and previous are always kept).
     pub keep: usize,
-    /// Run (through `sh -c`) after the swap; a non-zero exit rolls back.
+    /// Run (through `sh -c`) after the swap and the self-test; a non-zero exit rolls back.
     pub health_cmd: Option<String>,
+    /// How long the health command may run; at the timeout its whole process group is killed and the release
+    /// rolled back.
+    pub health_timeout: Duration,
     /// Timeout of one HTTP request, body included.
     pub timeout: Duration,
     /// Seconds past their expiry that metadata is still accepted (with a warning); 0: none.
@@ -132,7 +137,7 @@ async fn pull_locked(
     state: &mut State,
     warnings: &mut Vec<String>,
 ) -> Result<PullOutcome, DeviceError> {
-    let repo = match load_repo(opts, warnings).await? {
+    let repo = match load_repo(opts, None, warnings).await? {
         Ok(repo) => repo,
         Err(reason) => {
             return Ok(PullOutcome::Refused {
@@ -151,7 +156,7 @@ async fn pull_locked(
     if let Some(r) = state.installed.clone().filter(|r| r.sha256 == offer.sha256) {
         if layout::link_target(&opts.dir, CURRENT).as_deref() == Some(r.dir.as_str()) {
             // A health check that never finished (a crash, a power cut) is run again before the release counts.
-            if state.pending_health && opts.health_cmd.is_some() {
+            if state.pending_health {
                 return Ok(health(opts, state, r));
             }
             return Ok(PullOutcome::UpToDate { release: r });
@@ -162,6 +167,24 @@ async fn pull_locked(
             reasons: vec![reason],
         });
     }
+    // A bundle hosted on a GitHub Release: the metadata is loaded again with the release's folder as the targets
+    // URL, so tough fetches the asset and checks it against the same signed length and digest.
+    let repo = match hosted_folder(&repo, &offer) {
+        Ok(None) => repo,
+        Ok(Some(folder)) => match load_repo(opts, Some(folder), &mut Vec::new()).await? {
+            Ok(r) => r,
+            Err(reason) => {
+                return Ok(PullOutcome::Refused {
+                    reasons: vec![reason],
+                })
+            }
+        },
+        Err(reason) => {
+            return Ok(PullOutcome::Refused {
+                reasons: vec![reason],
+            })
+        }
+    };
     let staging = layout::staging(&opts.dir)?;
     let release_tmp = staging.path().join("release");
     std::fs::create_dir(&release_tmp).map_err(|e| DeviceError::io(&release_tmp, e))?;
@@ -203,6 +226,7 @@ pub(crate) fn folder_url(u: &url::Url) -> url::Url {
 /// the channel's metadata was refused (rollback, freeze, bad signatures, mix-and-match).
 async fn load_repo(
     opts: &PullOptions,
+    targets_url: Option<url::Url>,
     warnings: &mut Vec<String>,
 ) -> Result<Result<Repository, String>, DeviceError> {
     let datastore = opts.dir.join(TUF_DIR);
@@ -214,10 +238,13 @@ async fn load_repo(
     };
     let root = std::fs::read(&root_path).map_err(|e| DeviceError::io(&root_path, e))?;
     let base = folder_url(&opts.channel);
-    let targets = base.join("targets/").map_err(|e| DeviceError::Channel {
-        url: base.to_string(),
-        message: e.to_string(),
-    })?;
+    let targets = match targets_url {
+        Some(u) => u,
+        None => base.join("targets/").map_err(|e| DeviceError::Channel {
+            url: base.to_string(),
+            message: e.to_string(),
+        })?,
+    };
     let load = |enforcement| {
         load_tuf(
             &root,
@@ -273,6 +300,31 @@ pub(crate) async fn load_tuf(
         .expiration_enforcement(enforcement)
         .load()
         .await
+}
+
+/// The folder of a target hosted outside the channel (`custom.mlgate.url`, set by `publish --github`): the URL
+/// minus the file name a TUF client requests (`<sha256>.<name>` under consistent snapshots), so that what tough
+/// fetches is exactly the recorded URL. Err(reason): a URL of another shape, refused.
+fn hosted_folder(repo: &Repository, offer: &Offer) -> Result<Option<url::Url>, String> {
+    let Some(recorded) = offer.meta.url.as_deref() else {
+        return Ok(None);
+    };
+    let file = if repo.root().signed.consistent_snapshot {
+        format!("{}.{}", offer.sha256, offer.name)
+    } else {
+        offer.name.clone()
+    };
+    let folder = recorded
+        .strip_suffix(file.as_str())
+        .filter(|f| f.ends_with('/'))
+        .and_then(|f| url::Url::parse(f).ok())
+        .filter(|u| matches!(u.scheme(), "https" | "http" | "file"));
+    folder.map(Some).ok_or_else(|| {
+        format!(
+            "target {}: its download URL {recorded} does not end in /{file}, the file a TUF client fetches: refused",
+            offer.name
+        )
+    })
 }
 
 fn is_expiry(e: &tough::error::Error) -> bool {
@@ -550,7 +602,7 @@ fn install(
     }
     layout::set_link(&opts.dir, CURRENT, &release.dir)?;
     fault_point("after-current");
-    state.pending_health = opts.health_cmd.is_some();
+    state.pending_health = opts.health_cmd.is_some() || has_selftest(staged_files(opts, release));
     state.installed = Some(release.clone());
     state.releases.retain(|r| r != &release.dir);
     state.releases.push(release.dir.clone());
@@ -566,39 +618,126 @@ fn install(
     Ok(())
 }
 
-/// Runs the health command in the new release; on failure swaps back to the previous release and marks the
-/// digest bad.
+/// The installed release's unpacked files.
+fn staged_files(opts: &PullOptions, release: &Release) -> PathBuf {
+    opts.dir
+        .join(RELEASES_DIR)
+        .join(&release.dir)
+        .join(FILES_DIR)
+}
+
+fn read_manifest(files: &Path) -> Result<Manifest, String> {
+    let path = files.join(MANIFEST);
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn has_selftest(files: PathBuf) -> bool {
+    read_manifest(&files).is_ok_and(|m| m.selftest.is_some())
+}
+
+/// The health check of the release now current: the bundle's self-test when it has one, then `--health-cmd`.
+/// On failure swaps back to the previous release and marks the digest bad.
 fn health(opts: &PullOptions, state: &mut State, release: Release) -> PullOutcome {
-    let Some(cmd) = &opts.health_cmd else {
-        return PullOutcome::Installed { release };
-    };
     // Absolute: the command runs inside the folder, and a relative --dir would not name it from there.
     let folder = opts.dir.join(RELEASES_DIR).join(&release.dir);
     let folder = std::fs::canonicalize(&folder).unwrap_or(folder);
-    let result = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .current_dir(&folder)
-        .env("MLGATE_RELEASE", &folder)
-        .env("MLGATE_BUNDLE", folder.join(BUNDLE_FILE))
-        .env("MLGATE_VERSION", &release.version)
-        .status();
-    let reason = match result {
-        Ok(s) if s.success() => {
-            state.pending_health = false;
-            return PullOutcome::Installed { release };
-        }
-        Ok(s) => format!("the health check `{cmd}` failed ({s})"),
-        Err(e) => format!("the health check `{cmd}` could not start: {e}"),
+    let failure = selftest_failure(&folder.join(FILES_DIR)).or_else(|| {
+        opts.health_cmd
+            .as_deref()
+            .and_then(|cmd| health_cmd_failure(cmd, opts.health_timeout, &folder, &release))
+    });
+    state.pending_health = false;
+    let Some(reason) = failure else {
+        return PullOutcome::Installed { release };
     };
     state.mark_bad(&release, &reason);
-    state.pending_health = false;
     let current = roll_back(&opts.dir, state).ok().flatten();
     PullOutcome::RolledBack {
         failed: release,
         reason,
         current,
     }
+}
+
+/// The bundle's self-test on the installed (verified) files; Some(why) when it fails or cannot run.
+fn selftest_failure(files: &Path) -> Option<String> {
+    let manifest = match read_manifest(files) {
+        Ok(m) => m,
+        Err(e) => return Some(format!("the installed manifest cannot be read: {e}")),
+    };
+    match crate::edge::selftest::run_in_folder(files, &manifest) {
+        Ok(None) => None,
+        Ok(Some(o)) if o.passed => None,
+        Ok(Some(o)) => Some(o.describe()),
+        Err(e) => Some(format!("self-test failed: the model could not run: {e}")),
+    }
+}
+
+/// Runs `cmd` through `sh -c` in its own process group; Some(why) when it fails, cannot start or outlives
+/// `timeout` (then the whole group is killed: a shell's children would otherwise keep running).
+fn health_cmd_failure(
+    cmd: &str,
+    timeout: Duration,
+    folder: &Path,
+    release: &Release,
+) -> Option<String> {
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(folder)
+        .env("MLGATE_RELEASE", folder)
+        .env("MLGATE_BUNDLE", folder.join(BUNDLE_FILE))
+        .env("MLGATE_VERSION", &release.version);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let spawned = command.spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return Some(format!("the health check `{cmd}` could not start: {e}")),
+    };
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(s)) if s.success() => return None,
+            Ok(Some(s)) => return Some(format!("the health check `{cmd}` failed ({s})")),
+            Ok(None) if std::time::Instant::now() >= deadline => {
+                kill_group(&mut child);
+                let _ = child.wait();
+                return Some(format!(
+                    "the health check `{cmd}` did not finish within the --health-timeout of {} s: its process \
+                     group was killed",
+                    timeout.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => {
+                kill_group(&mut child);
+                return Some(format!(
+                    "the health check `{cmd}` could not be waited for: {e}"
+                ));
+            }
+        }
+    }
+}
+
+/// SIGKILL to the child's process group (the shell leads it: `process_group(0)`).
+#[cfg(unix)]
+fn kill_group(child: &mut std::process::Child) {
+    let Ok(pgid) = libc::pid_t::try_from(child.id()) else {
+        let _ = child.kill();
+        return;
+    };
+    // SAFETY: kill(2) takes plain integers and touches no memory of this process; a negative pid names the group.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(child: &mut std::process::Child) {
+    let _ = child.kill();
 }
 
 /// Test hook: `MLGATE_DEVICE_FAULT=STEP` aborts the process at that step boundary, as a crash or a power cut

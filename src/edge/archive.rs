@@ -18,7 +18,7 @@
 //!   [`Limits::max_total_bytes`] (checked from the headers, before the bytes are read).
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use flate2::bufread::GzDecoder;
@@ -200,10 +200,13 @@ pub fn read_entries(
     sink: &mut dyn EntrySink,
 ) -> Result<Ending, EdgeError> {
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| EdgeError::Io {
+    let io = |e| EdgeError::Io {
         path: shown.clone(),
         err: e,
-    })?;
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    check_gzip_header(&mut file, &shown)?;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
     let mut reader = Reader {
         shown: &shown,
         limits,
@@ -225,6 +228,40 @@ pub fn read_entries(
     let entries = reader.entries;
     reader.check_end()?;
     Ok(Ending::Complete { entries })
+}
+
+/// The gzip header [`write_tar_gz`] writes: magic, deflate, no flags, mtime 0, no extra flags (level 6), OS
+/// "unknown". RFC 1952 leaves these bytes outside the CRC, so a reader that took any header would accept a changed
+/// bundle as the signed one; bundles are written only by mlgate, and anything else in them is refused.
+pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+/// Refuses a file that does not start with [`GZIP_HEADER`], naming the first byte that differs.
+fn check_gzip_header(file: &mut std::fs::File, shown: &str) -> Result<(), EdgeError> {
+    let mut head = Vec::with_capacity(GZIP_HEADER.len());
+    file.take(GZIP_HEADER.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| EdgeError::Io {
+            path: shown.to_string(),
+            err: e,
+        })?;
+    let bad = |message: String| EdgeError::Archive {
+        path: shown.to_string(),
+        message,
+    };
+    if head.len() < 2 || head[..2] != GZIP_HEADER[..2] {
+        return Err(bad(
+            "not a tar.gz archive: it does not start with gzip's magic bytes 1f 8b".into(),
+        ));
+    }
+    if let Some(at) = (0..GZIP_HEADER.len()).find(|&i| head.get(i) != Some(&GZIP_HEADER[i])) {
+        return Err(bad(format!(
+            "the gzip header is not the one `mlgate bundle` writes (no flags, mtime 0, level 6, OS 255): byte {at} \
+             is {}, expected {:02x}; bundles are not repacked by other tools",
+            head.get(at).map_or("missing".to_string(), |b| format!("{b:02x}")),
+            GZIP_HEADER[at]
+        )));
+    }
+    Ok(())
 }
 
 /// Reads every file of the tar.gz at `path` into memory: for small archives and tests. A device checks bundles
@@ -767,7 +804,7 @@ mod tests {
     }
 
     fn gz(bytes: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), Compression::default());
         std::io::Write::write_all(&mut e, bytes).unwrap();
         e.finish().unwrap()
     }

@@ -16,6 +16,7 @@ use super::archive::write_tar_gz;
 use super::manifest::{
     Artifact, GateRef, Manifest, TensorSpec, MANIFEST_VERSION, MIN_TRACT_VERSION,
 };
+use super::selftest::SelfTest;
 use super::targets::Target;
 use super::EdgeError;
 use crate::report::{Check, Report, Verdict};
@@ -49,6 +50,8 @@ pub struct BundleOptions {
     pub precision: Option<String>,
     /// The quantization's figures (mode, sizes, metric before and after, agreement), for the manifest.
     pub quantization: Option<serde_json::Value>,
+    /// A golden input and the outputs expected on it ([`super::selftest::prepare`] computes them with the model).
+    pub selftest: Option<SelfTest>,
 }
 
 #[derive(Debug)]
@@ -169,10 +172,16 @@ pub fn build_bundle(opts: &BundleOptions) -> Result<BuiltBundle, EdgeError> {
             None => None,
         },
         min_tract_version: MIN_TRACT_VERSION.into(),
+        selftest: opts.selftest.as_ref().map(|t| t.spec.clone()),
     };
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     files.insert(model_entry, model_bytes);
     files.insert(MANIFEST.into(), manifest.to_json());
+    // Ordinary entries: listed in SHA256SUMS, signed and attested like the model.
+    if let Some(t) = &opts.selftest {
+        files.insert(t.spec.input.clone(), t.input.clone());
+        files.insert(t.spec.expected.clone(), t.expected.to_json());
+    }
     let sums: String = files
         .iter()
         .map(|(name, bytes)| format!("{}  {name}\n", sha256(bytes)))

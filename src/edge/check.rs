@@ -9,6 +9,7 @@
 //! | 3 | `attestation.intoto.jsonl` | kept; its envelope and subjects are checked at the end |
 //! | 4 | `manifest.json` | hashed and kept; parsed at once (which entries are models) |
 //! | 5.. | `manifest.json.minisig`, `models/<file>`, `models/<file>.minisig` | models hashed as they stream (and written to a staging folder when asked); signatures kept |
+//! | .. | `selftest/input.EXT`, `selftest/expected.json` (and their `.minisig`) | with `--selftest`: hashed like the models, extracted with them |
 //!
 //! With keys, an entry that is none of these (not in the signed list, nor a signature of a listed file) stops the
 //! reading before its bytes are read, and a bundle that does not start with the list and its signature is refused.
@@ -57,7 +58,8 @@ pub enum Extract {
     /// Nowhere: the check only hashes.
     #[default]
     Nothing,
-    /// The model files the manifest names, written under the folder by their entry names.
+    /// The files the manifest names (models, and the self-test's input and expected outputs), written under the
+    /// folder by their entry names.
     Artifacts(PathBuf),
     /// Every entry whose bytes the check reads (with keys: exactly the signed set), under the folder.
     Everything(PathBuf),
@@ -116,7 +118,8 @@ struct Current {
     sha: Option<Sha256>,
     blake: Option<Blake2b512>,
     keep: Option<Vec<u8>>,
-    file: Option<std::io::BufWriter<std::fs::File>>,
+    /// The extracted file and its path, when the entry is extracted.
+    file: Option<(std::io::BufWriter<std::fs::File>, PathBuf)>,
 }
 
 /// The [`EntrySink`] that checks a bundle: it decides per entry, hashes, keeps metadata, extracts.
@@ -222,7 +225,12 @@ impl Checker<'_> {
             Extract::Artifacts(dir) => self
                 .manifest
                 .as_ref()
-                .filter(|m| m.artifacts.iter().any(|a| a.path == name))
+                .filter(|m| {
+                    m.artifacts.iter().any(|a| a.path == name)
+                        || m.selftest
+                            .as_ref()
+                            .is_some_and(|t| t.input == name || t.expected == name)
+                })
                 .map(|_| dir.join(name)),
         }
     }
@@ -254,7 +262,7 @@ impl Checker<'_> {
         let hashed = signed_name(e.name).is_none() && e.name != ATTESTATION;
         let file = match self.wants_file(e.name) {
             None => None,
-            Some(path) => Some(create_file(&path)?),
+            Some(path) => Some((create_file(&path)?, path)),
         };
         self.current = Some(Current {
             name: e.name.to_string(),
@@ -272,9 +280,9 @@ impl Checker<'_> {
         let Some(c) = self.current.take() else {
             return Ok(Flow::Read);
         };
-        if let Some(mut f) = c.file {
-            f.flush().map_err(|err| EdgeError::Io {
-                path: c.name.clone(),
+        if let Some((mut f, path)) = c.file {
+            f.flush().map_err(|err| EdgeError::Write {
+                path: path.display().to_string(),
                 err,
             })?;
             self.extracted.push(c.name.clone());
@@ -355,9 +363,9 @@ impl EntrySink for Checker<'_> {
         if let Some(k) = c.keep.as_mut() {
             k.extend_from_slice(bytes);
         }
-        if let Some(f) = c.file.as_mut() {
-            f.write_all(bytes).map_err(|err| EdgeError::Io {
-                path: c.name.clone(),
+        if let Some((f, path)) = c.file.as_mut() {
+            f.write_all(bytes).map_err(|err| EdgeError::Write {
+                path: path.display().to_string(),
                 err,
             })?;
         }
@@ -370,7 +378,7 @@ impl EntrySink for Checker<'_> {
 }
 
 fn create_file(path: &Path) -> Result<std::io::BufWriter<std::fs::File>, EdgeError> {
-    let io = |err| EdgeError::Io {
+    let io = |err| EdgeError::Write {
         path: path.display().to_string(),
         err,
     };
@@ -625,6 +633,18 @@ fn manifest_findings(c: &mut Check, k: &Checker<'_>) {
             Some(_) => {}
         }
     }
+    // The self-test's files are checked by SHA256SUMS (and signed) like any entry; the manifest must not name
+    // files the bundle lacks.
+    for name in m.selftest.iter().flat_map(|t| [&t.input, &t.expected]) {
+        if !k.digests.contains_key(name) {
+            fail(
+                c,
+                "file-missing",
+                Some(name),
+                format!("the manifest's self-test names {name} but the bundle has no such entry"),
+            );
+        }
+    }
     c.figures.insert("name".into(), json!(m.name));
     c.figures.insert("version".into(), json!(m.version));
     c.figures.insert("target".into(), json!(m.target));
@@ -822,6 +842,7 @@ mod tests {
             quantization: None,
             gate: None,
             min_tract_version: "0.23.9".into(),
+            selftest: None,
         };
         let mut files = BTreeMap::from([
             ("models/m.onnx".to_string(), model),

@@ -37,6 +37,10 @@ pub struct Manifest {
     #[serde(default)]
     pub gate: Option<GateRef>,
     pub min_tract_version: String,
+    /// The golden input and expected outputs a device checks the model with (`mlgate bundle --selftest`).
+    /// Absent from bundles without one, so their manifests are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selftest: Option<super::selftest::SelfTestSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ pub mod check;
 pub mod describe;
 pub mod manifest;
 pub mod run;
+pub mod selftest;
 pub mod targets;
 pub mod tflite;
 pub mod version;
@@ -27,6 +28,14 @@ pub enum EdgeError {
     #[error("{path}: cannot read: {err}")]
     #[diagnostic(code(mlgate::edge::io), help("check the path"))]
     Io { path: String, err: std::io::Error },
+
+    /// Writing an extracted entry failed: a full disk, a read-only folder.
+    #[error("{path}: cannot write: {err}")]
+    #[diagnostic(
+        code(mlgate::edge::write),
+        help("check the free space and the folder's permissions")
+    )]
+    Write { path: String, err: std::io::Error },
 
     #[error("{path}: refused: {message}")]
     #[diagnostic(

@@ -18,8 +18,11 @@ use crate::sign::PublicKey;
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub bundle: PathBuf,
-    /// `.npy`/`.npz` arrays or a table (CSV, JSON Lines, Parquet) of features, without labels.
-    pub input: PathBuf,
+    /// `.npy`/`.npz` arrays or a table (CSV, JSON Lines, Parquet) of features, without labels. None: only with
+    /// `selftest`.
+    pub input: Option<PathBuf>,
+    /// Run the bundle's self-test (its input, held to its expected outputs) instead of `input`.
+    pub selftest: bool,
     /// Pinned public keys; empty: only the digests are checked (integrity, not authenticity).
     pub keys: Vec<PublicKey>,
     /// Refuse to run without keys.
@@ -133,11 +136,21 @@ pub fn run_bundle(opts: &RunOptions) -> Result<RunOutcome, EdgeError> {
             Some("bundles made by `mlgate bundle` list manifest.json first"),
         ));
     }
+    if opts.selftest {
+        return run_selftest(&shown, &subject, staging.path(), &manifest, checked);
+    }
+    let input_path = opts.input.clone().ok_or_else(|| {
+        EdgeError::bundle(
+            &shown,
+            "no input to run the model on",
+            Some("pass --input FILE or --selftest"),
+        )
+    })?;
     let mut model = Model::load(&staging.path().join(&artifact.path))?;
     model.display = format!("{shown}:{}", artifact.path);
     let data = input::read(
         &DataSpec {
-            path: opts.input.clone(),
+            path: input_path,
             label: String::new(),
             features: opts.features.clone(),
             format: None,
@@ -150,6 +163,30 @@ pub fn run_bundle(opts: &RunOptions) -> Result<RunOutcome, EdgeError> {
     Ok(RunOutcome {
         checked,
         predictions: Some(predictions),
+    })
+}
+
+/// The bundle's self-test, run on the checked files in `staging`; its outcome is one more check in the report.
+fn run_selftest(
+    shown: &str,
+    subject: &str,
+    staging: &std::path::Path,
+    manifest: &Manifest,
+    mut checked: CheckedBundle,
+) -> Result<RunOutcome, EdgeError> {
+    let outcome = super::selftest::run_in_folder(staging, manifest)?.ok_or_else(|| {
+        EdgeError::bundle(
+            shown,
+            "the bundle has no self-test",
+            Some("bundle the model with `mlgate bundle --selftest DATA` (a few golden rows)"),
+        )
+    })?;
+    let mut checks = std::mem::take(&mut checked.report.checks);
+    checks.push(outcome.check(subject));
+    checked.report = Report::new(checks);
+    Ok(RunOutcome {
+        checked,
+        predictions: None,
     })
 }
 

@@ -7,12 +7,15 @@
 //! request fails instead (the caller warns and carries on; the verdict never depends on the API).
 
 use std::fmt;
+use std::io::Read;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, Method, StatusCode};
 use octocrab::Octocrab;
 use serde_json::Value;
+use sha2::Digest;
 
 /// A GitHub token. It is printed nowhere: Debug and Display show `***`.
 #[derive(Clone)]
@@ -94,6 +97,16 @@ pub enum ApiError {
     },
     #[error("could not set up the GitHub client for {api_url}: {message}")]
     Setup { api_url: String, message: String },
+    #[error("{path}: cannot read the file to upload: {message}")]
+    File { path: String, message: String },
+    /// An `upload_url` (from a server answer) that points elsewhere than the API or the configured upload host:
+    /// the token is never sent there.
+    #[error("GitHub answered an upload_url on {url}, which is neither the API ({api}) nor the upload host ({upload}): refused")]
+    UploadHost {
+        url: String,
+        api: String,
+        upload: String,
+    },
 }
 
 impl ApiError {
@@ -184,8 +197,78 @@ pub fn retry_wait(
 /// A GitHub API client bound to one base URI and token.
 pub struct Client {
     octo: Octocrab,
+    /// The same token and hosts, with the timeouts of long uploads.
+    uploader: Octocrab,
     runtime: tokio::runtime::Runtime,
     policy: RetryPolicy,
+    /// Where API calls go, and where asset uploads may go (`upload_url` answers are checked against both).
+    api_base: http::Uri,
+    upload_base: http::Uri,
+}
+
+/// What one request carries.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    Empty,
+    Json(&'a Value),
+    /// A file, streamed from disk in chunks with its `Content-Length` (never held in memory whole).
+    File {
+        path: &'a Path,
+        len: u64,
+        content_type: &'a str,
+    },
+}
+
+/// The upload host that goes with an API base: `uploads.github.com` for `api.github.com`, else GitHub
+/// Enterprise's `https://HOST/api/uploads` (the API's own host).
+pub fn default_upload_url(api_url: &str) -> String {
+    match api_url.trim_end_matches('/') {
+        "https://api.github.com" => "https://uploads.github.com".into(),
+        other => match other.strip_suffix("/api/v3") {
+            Some(host) => format!("{host}/api/uploads"),
+            None => other.to_string(),
+        },
+    }
+}
+
+/// A file read in chunks as body frames; it ends after the first read error (hyper then aborts the request).
+struct Chunks {
+    file: Option<std::fs::File>,
+}
+
+/// An upload whose writes make no progress for this long fails (and is retried).
+const UPLOAD_STALL: Duration = Duration::from_secs(60);
+
+/// The longest one upload attempt may take, answer included: ten minutes plus the file at 256 KiB/s (a 2 GiB
+/// asset: about 2.5 hours), so a server that never answers cannot hold a release job forever.
+pub fn upload_deadline(len: u64) -> Duration {
+    Duration::from_secs(600 + len / (256 * 1024))
+}
+
+/// 64 KiB: large enough for few syscalls, small enough that memory stays flat whatever the file's size.
+const CHUNK: usize = 64 * 1024;
+
+impl Iterator for Chunks {
+    type Item = Result<http_body::Frame<bytes::Bytes>, std::io::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let file = self.file.as_mut()?;
+        let mut buf = vec![0u8; CHUNK];
+        match file.read(&mut buf) {
+            Ok(0) => {
+                self.file = None;
+                None
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                Some(Ok(http_body::Frame::data(bytes::Bytes::from(buf))))
+            }
+            Err(e) => {
+                self.file = None;
+                Some(Err(e))
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Client {
@@ -199,6 +282,17 @@ impl fmt::Debug for Client {
 impl Client {
     /// `api_url` is `GITHUB_API_URL` (`https://api.github.com`, or `https://HOST/api/v3` on GitHub Enterprise).
     pub fn new(api_url: &str, token: &Token, policy: RetryPolicy) -> Result<Client, ApiError> {
+        Client::with_upload_url(api_url, &default_upload_url(api_url), token, policy)
+    }
+
+    /// As [`Client::new`], with the host release assets are uploaded to (`upload_url` answers must point at it
+    /// or at the API; the token is sent to both and nowhere else).
+    pub fn with_upload_url(
+        api_url: &str,
+        upload_url: &str,
+        token: &Token,
+        policy: RetryPolicy,
+    ) -> Result<Client, ApiError> {
         let setup = |message: String| ApiError::Setup {
             api_url: api_url.to_string(),
             message,
@@ -208,23 +302,146 @@ impl Client {
             .build()
             .map_err(|e| setup(e.to_string()))?;
         // octocrab's service stack spawns onto the runtime it is built in.
-        let octo = {
+        let build = |read: Option<Duration>, write: Option<Duration>| {
             let _guard = runtime.enter();
             Octocrab::builder()
                 .base_uri(api_url)
                 .map_err(|e| setup(e.to_string()))?
+                .upload_uri(upload_url)
+                .map_err(|e| setup(format!("upload URL {upload_url}: {e}")))?
                 .personal_token(token.expose().to_string())
-                // A hung API must not hang the gate: each request gives up, and is retried, after these.
                 .set_connect_timeout(Some(Duration::from_secs(10)))
-                .set_read_timeout(Some(Duration::from_secs(30)))
+                .set_read_timeout(read)
+                .set_write_timeout(write)
                 .build()
-                .map_err(|e| setup(e.to_string()))?
+                .map_err(|e| setup(e.to_string()))
+        };
+        // A hung API must not hang the gate: each request gives up, and is retried, after these.
+        let octo = build(Some(Duration::from_secs(30)), None)?;
+        // Uploads: while a body takes minutes to send, hyper keeps a read pending (it watches for an early
+        // answer), which a 30 s read timeout would cut. A write that stalls for a minute fails instead, and each
+        // attempt has an overall bound ([`upload_deadline`]).
+        let uploader = build(None, Some(UPLOAD_STALL))?;
+        let parse = |u: &str| {
+            u.parse::<http::Uri>()
+                .map_err(|e| setup(format!("{u}: {e}")))
         };
         Ok(Client {
             octo,
+            uploader,
             runtime,
             policy,
+            api_base: parse(api_url)?,
+            upload_base: parse(upload_url)?,
         })
+    }
+
+    /// The URL to POST an asset to: the release's `upload_url` template (`...{?name,label}`) with its
+    /// parameters filled. It comes from a server answer, so its scheme and host must be the API's or the
+    /// configured upload host's; anything else is refused rather than sent the token.
+    pub fn upload_target(&self, template: &str, name: &str) -> Result<String, ApiError> {
+        let base = template.split('{').next().unwrap_or(template);
+        let refused = || ApiError::UploadHost {
+            url: base.to_string(),
+            api: self.api_base.to_string(),
+            upload: self.upload_base.to_string(),
+        };
+        let uri: http::Uri = base.parse().map_err(|_| refused())?;
+        let same = |b: &http::Uri| b.scheme() == uri.scheme() && b.authority() == uri.authority();
+        if uri.authority().is_none() || !(same(&self.upload_base) || same(&self.api_base)) {
+            return Err(refused());
+        }
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Ok(format!("{base}{sep}name={}", percent_encode(name)))
+    }
+
+    pub fn delete(&self, path: &str) -> Result<ApiResponse, ApiError> {
+        self.send(Method::DELETE, path, Payload::Empty)
+    }
+
+    /// POSTs a file to `url` (from [`Client::upload_target`]) streamed from disk, retried like any request
+    /// (the file is reopened for each attempt).
+    pub fn upload_file(
+        &self,
+        url: &str,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<ApiResponse, ApiError> {
+        let len = std::fs::metadata(path)
+            .map_err(|e| ApiError::File {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?
+            .len();
+        let payload = Payload::File {
+            path,
+            len,
+            content_type,
+        };
+        self.send(Method::POST, url, payload)
+    }
+
+    /// Downloads an asset's bytes (`Accept: application/octet-stream`, following GitHub's redirect to its
+    /// storage host, which never gets the token) and returns their SHA-256 (hex) and length, hashed as they
+    /// stream in.
+    pub fn download_sha256(&self, path: &str) -> Result<(String, u64), ApiError> {
+        self.runtime.block_on(self.download_sha256_async(path))
+    }
+
+    async fn download_sha256_async(&self, path: &str) -> Result<(String, u64), ApiError> {
+        use http_body_util::BodyExt;
+        let transport = |e: &dyn fmt::Display| ApiError::Transport {
+            method: "GET".into(),
+            path: path.to_string(),
+            message: e.to_string(),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::ACCEPT,
+            http::HeaderValue::from_static("application/octet-stream"),
+        );
+        let mut url = path.to_string();
+        let mut res = self
+            .octo
+            ._get_with_headers(url.as_str(), Some(headers))
+            .await
+            .map_err(|e| transport(&e))?;
+        // A few redirects at most (the API answers 302 to its storage host).
+        for _ in 0..3 {
+            if !res.status().is_redirection() {
+                break;
+            }
+            url = res
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .ok_or_else(|| transport(&"a redirect without a Location"))?
+                .to_string();
+            res = self
+                .octo
+                ._get_with_headers(url.as_str(), None)
+                .await
+                .map_err(|e| transport(&e))?;
+        }
+        if !res.status().is_success() {
+            return Err(ApiError::Status {
+                method: "GET".into(),
+                path: url,
+                status: res.status().as_u16(),
+                message: "the asset could not be downloaded".into(),
+            });
+        }
+        let mut body = res.into_body();
+        let mut hasher = sha2::Sha256::new();
+        let mut len = 0u64;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| transport(&e))?;
+            if let Some(data) = frame.data_ref() {
+                hasher.update(data);
+                len += data.len() as u64;
+            }
+        }
+        Ok((crate::sign::hex(&hasher.finalize()), len))
     }
 
     pub fn get(&self, path: &str) -> Result<ApiResponse, ApiError> {
@@ -246,24 +463,44 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<ApiResponse, ApiError> {
+        let payload = body.map_or(Payload::Empty, Payload::Json);
+        self.send(method, path, payload)
+    }
+
+    fn send(&self, method: Method, path: &str, payload: Payload) -> Result<ApiResponse, ApiError> {
         self.runtime
-            .block_on(self.request_async(method, path, body))
+            .block_on(self.request_async(method, path, payload))
     }
 
     async fn send_once(
         &self,
         method: &Method,
         path: &str,
-        body: Option<&Value>,
-    ) -> Result<ApiResponse, octocrab::Error> {
-        let res = match *method {
-            Method::POST => self.octo._post(path, body).await?,
-            Method::PATCH => self.octo._patch(path, body).await?,
-            _ => self.octo._get(path).await?,
+        payload: Payload<'_>,
+    ) -> Result<ApiResponse, String> {
+        let json = match payload {
+            Payload::Json(v) => Some(v),
+            _ => None,
+        };
+        // With its causes: "client error (SendRequest)" alone does not say that a timeout or a reset happened.
+        let text = |e: octocrab::Error| crate::channel::repo::error_chain(&e);
+        let res = match (method, payload) {
+            (_, Payload::File { len, .. }) => {
+                let request = file_request(method, path, payload)?;
+                let deadline = upload_deadline(len);
+                tokio::time::timeout(deadline, self.uploader.execute(request))
+                    .await
+                    .map_err(|_| format!("no answer within {} s", deadline.as_secs()))?
+                    .map_err(text)?
+            }
+            (&Method::POST, _) => self.octo._post(path, json).await.map_err(text)?,
+            (&Method::PATCH, _) => self.octo._patch(path, json).await.map_err(text)?,
+            (&Method::DELETE, _) => self.octo._delete(path, None::<&()>).await.map_err(text)?,
+            _ => self.octo._get(path).await.map_err(text)?,
         };
         let status = res.status().as_u16();
         let headers = res.headers().clone();
-        let body = self.octo.body_to_string(res).await?;
+        let body = self.octo.body_to_string(res).await.map_err(text)?;
         Ok(ApiResponse {
             status,
             headers,
@@ -275,11 +512,18 @@ impl Client {
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        payload: Payload<'_>,
     ) -> Result<ApiResponse, ApiError> {
         let mut attempt = 0;
         loop {
-            let res = self.send_once(&method, path, body).await;
+            if let Payload::File { path: file, .. } = payload {
+                // A file that cannot be read is not worth retrying: say which.
+                std::fs::File::open(file).map_err(|e| ApiError::File {
+                    path: file.display().to_string(),
+                    message: e.to_string(),
+                })?;
+            }
+            let res = self.send_once(&method, path, payload).await;
             let res = match res {
                 Ok(r) => r,
                 Err(e) => {
@@ -350,6 +594,45 @@ impl Client {
             None => tokio::time::sleep(d).await,
         }
     }
+}
+
+/// The request of a [`Payload::File`]: `Content-Type`, `Content-Length` and the file's chunks as the body.
+fn file_request(
+    method: &Method,
+    url: &str,
+    payload: Payload<'_>,
+) -> Result<http::Request<octocrab::OctoBody>, String> {
+    let Payload::File {
+        path,
+        len,
+        content_type,
+    } = payload
+    else {
+        return Err("not a file payload".into());
+    };
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let body = http_body_util::StreamBody::new(futures::stream::iter(Chunks { file: Some(file) }));
+    http::Request::builder()
+        .method(method.clone())
+        .uri(url)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .header(http::header::CONTENT_LENGTH, len)
+        .header(http::header::ACCEPT, "application/vnd.github+json")
+        .body(octocrab::OctoBody::new(body))
+        .map_err(|e| e.to_string())
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -423,6 +706,47 @@ mod tests {
             retry_wait(403, &none, body, 1, 0, &p),
             Some(Duration::from_secs(120))
         );
+    }
+
+    #[test]
+    fn upload_hosts_follow_the_api() {
+        assert_eq!(
+            default_upload_url("https://api.github.com/"),
+            "https://uploads.github.com"
+        );
+        assert_eq!(
+            default_upload_url("https://ghe.example.com/api/v3"),
+            "https://ghe.example.com/api/uploads"
+        );
+    }
+
+    #[test]
+    fn an_upload_url_must_be_on_the_api_or_the_upload_host() {
+        let token = Token::new("t").unwrap();
+        let c = Client::with_upload_url(
+            "https://api.github.com",
+            "https://uploads.github.com",
+            &token,
+            RetryPolicy::default(),
+        )
+        .unwrap();
+        let t = "https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}";
+        assert_eq!(
+            c.upload_target(t, "a b+c.tar.gz").unwrap(),
+            "https://uploads.github.com/repos/o/r/releases/1/assets?name=a%20b%2Bc.tar.gz"
+        );
+        assert!(c
+            .upload_target("https://api.github.com/x/assets{?name,label}", "n")
+            .is_ok());
+        for bad in [
+            "https://evil.example.com/repos/o/r/releases/1/assets{?name,label}",
+            "http://uploads.github.com/repos/o/r/releases/1/assets{?name,label}",
+            "https://uploads.github.com:8443/repos/o/r/releases/1/assets{?name,label}",
+            "/repos/o/r/releases/1/assets{?name,label}",
+        ] {
+            let e = c.upload_target(bad, "n").unwrap_err().to_string();
+            assert!(e.contains("neither the API"), "{bad}: {e}");
+        }
     }
 
     #[test]

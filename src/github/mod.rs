@@ -10,6 +10,7 @@ pub mod comment;
 pub mod comment_body;
 pub mod context;
 pub mod publish;
+pub mod release;
 
 pub use actions::{summary_markdown, write_actions_files, ActionsEnv, SUMMARY_LIMIT};
 pub use client::{Client, RetryPolicy, Token};

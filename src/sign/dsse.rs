@@ -26,8 +26,11 @@ pub const PREDICATE_TYPE: &str = "https://github.com/mlgate/mlgate/attestation/r
 /// How [`Envelope::verify`]'s message starts when no signature names the key.
 const NOT_SIGNED_BY: &str = "no signature by this key";
 
-/// A DSSE envelope, as JSON: `{"payload", "payloadType", "signatures": [{"keyid", "sig"}]}`.
+/// A DSSE envelope, as JSON: `{"payload", "payloadType", "signatures": [{"keyid", "sig"}]}`. Fields the format
+/// does not define are refused rather than passed over: a verifier that ignores what it does not understand lets a
+/// changed field name through unnoticed (tests/tamper.rs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Envelope {
     /// Base64 of the statement's JSON bytes.
     pub payload: String,
@@ -37,6 +40,7 @@ pub struct Envelope {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EnvelopeSignature {
     #[serde(default)]
     pub keyid: String,

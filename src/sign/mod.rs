@@ -1,4 +1,5 @@
-//! Signing approved artifacts: Ed25519 keys, minisign signatures, DSSE envelopes with in-toto statements,
+//! Signing approved artifacts: Ed25519 keys, minisign signatures, DSSE envelopes with in-toto statements, OpenSSF
+//! Model Signing (OMS) signatures with ECDSA P-256 keys,
 //! their verification, and the pickle scan that keeps code-running model files out of a release.
 //!
 //! Knows nothing of config files or flags: callers pass plain option structs. Problems *in* what is verified
@@ -7,8 +8,10 @@
 
 pub mod digest;
 pub mod dsse;
+pub mod ecdsa;
 pub mod keys;
 pub mod minisign;
+pub mod oms;
 pub mod pickle;
 pub mod provenance;
 pub mod verify;
@@ -47,6 +50,10 @@ pub enum SignError {
         #[help]
         help: Option<String>,
     },
+
+    #[error("{path}: {message}")]
+    #[diagnostic(code(mlgate::sign::model))]
+    Model { path: String, message: String },
 
     #[error("{0}")]
     #[diagnostic(code(mlgate::sign::crypto))]

@@ -5,7 +5,8 @@
 //! Findings' codes: `signature-missing`, `signature-malformed`, `signature-invalid`, `key-mismatch` (minisign);
 //! `attestation-malformed`, `attestation-invalid`, `statement-unsupported`, `report-failed`,
 //! `report-digest-mismatch`, `commit-mismatch`, `file-missing`, `digest-mismatch`, `digest-missing`,
-//! `not-attested` (DSSE).
+//! `not-attested` (DSSE); `oms-malformed`, `oms-unsupported`, `oms-inconsistent`, `key-mismatch`,
+//! `signature-invalid`, `file-missing`, `file-changed`, `not-signed` (OMS, [`super::oms`]).
 
 use std::path::{Path, PathBuf};
 
@@ -34,11 +35,16 @@ fn headline(code: &str) -> &'static str {
         "digest-mismatch" => "CHANGED after attestation: sha256 differs",
         "digest-missing" => "no sha256 digest",
         "not-attested" => "not in the attestation",
+        "oms-malformed" => "not an OMS signature",
+        "oms-unsupported" => "unsupported OMS signature",
+        "oms-inconsistent" => "the signed file list does not match its digest",
+        "not-signed" => "extra file, not in the signature",
+        "file-changed" => "CHANGED after signing: sha256 differs",
         _ => "failed",
     }
 }
 
-fn fail(c: &mut Check, file: Option<&str>, code: &str, message: impl Into<String>) {
+pub(crate) fn fail(c: &mut Check, file: Option<&str>, code: &str, message: impl Into<String>) {
     let mut f = Finding::new(code, Severity::Error, message);
     f.file = file.map(str::to_string);
     c.findings.push(f);

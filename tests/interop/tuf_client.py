@@ -1,8 +1,9 @@
 """python-tuf's client (ngclient.Updater) against a channel mlgate wrote: tests/channel_interop.rs runs it.
 
-usage: tuf_client.py METADATA_DIR BASE_URL [TARGET_NAME OUT_DIR]
+usage: tuf_client.py METADATA_DIR BASE_URL [TARGET_NAME OUT_DIR [TARGET_BASE_URL]]
 
-METADATA_DIR holds the trusted root.json (and what earlier runs trusted since); BASE_URL serves the channel folder.
+METADATA_DIR holds the trusted root.json (and what earlier runs trusted since); BASE_URL serves the channel folder;
+TARGET_BASE_URL (default BASE_URL/targets/) serves the targets, e.g. a GitHub Release's download folder.
 Prints one JSON object: {"ok": true, ...} or {"ok": false, "error": EXCEPTION_CLASS, "message": ...}.
 """
 
@@ -17,13 +18,14 @@ from tuf.ngclient import Updater
 def main() -> int:
     metadata_dir, base_url = sys.argv[1], sys.argv[2].rstrip("/")
     target, out_dir = (sys.argv[3], sys.argv[4]) if len(sys.argv) > 4 else (None, None)
+    target_base = sys.argv[5] if len(sys.argv) > 5 else base_url + "/targets/"
     updater = Updater(
         metadata_dir=metadata_dir,
         # None: start from the root.json this device already trusts in METADATA_DIR (updated as it walks roots).
         bootstrap=None,
         metadata_base_url=base_url + "/",
         target_dir=out_dir,
-        target_base_url=base_url + "/targets/",
+        target_base_url=target_base,
     )
     result = {"ok": True}
     try:
