@@ -417,7 +417,7 @@ fn a_table_check_message_shows_numbers_for_people_and_the_figures_keep_them_whol
         "{f:?}"
     );
     let mean = table.figures["fields"]["x"]["mean"].as_f64().unwrap();
-    assert!((mean - 90033.766_666_666_67).abs() < 1e-6, "{mean}");
+    assert!((mean - 90_033.766_666_666_67).abs() < 1e-6, "{mean}");
 }
 
 #[test]
