@@ -19,41 +19,56 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[cfg(feature = "full")]
     /// Run every gate in mlgate.yml and report.
     Check(CheckArgs),
+    #[cfg(feature = "full")]
     /// Validate one dataset against one Table Schema.
     Validate(ValidateArgs),
+    #[cfg(feature = "full")]
     /// Table Schema tools.
     #[command(subcommand)]
     Schema(SchemaCommand),
+    #[cfg(feature = "full")]
     /// Make an Ed25519 key pair for signing releases.
     Keygen(KeygenArgs),
+    #[cfg(feature = "full")]
     /// Sign files with minisign signatures (FILE.minisig), which `minisign -V` verifies.
     Sign(SignArgs),
     /// Verify minisign signatures, or an in-toto attestation and the files it names (exit 0 valid, 1 invalid).
     Verify(VerifyArgs),
+    #[cfg(feature = "full")]
     /// Sign an in-toto statement (DSSE) of files' SHA-256 digests, the gate report and the commit.
     Attest(AttestArgs),
+    #[cfg(feature = "full")]
     /// Scan model files for pickles that would run code when loaded.
     Scan(ScanArgs),
+    #[cfg(feature = "full")]
     /// Per-column and dataset drift of CURRENT against REFERENCE (Evidently's tests and thresholds).
     Drift(DriftArgs),
+    #[cfg(feature = "full")]
     /// Pack a model into a deterministic, optionally signed bundle for a device target (tar.gz).
     Bundle(BundleArgs),
     /// Check a bundle (digests; with --pubkey its signatures and attestation), then run its model on an input.
     Run(RunArgs),
+    #[cfg(feature = "full")]
     /// GitHub tools.
     #[command(subcommand)]
     Github(GithubCommand),
+    #[cfg(feature = "full")]
     /// Write the GitHub Actions workflows and a starter mlgate.yml for this repository.
     Init(InitArgs),
+    #[cfg(feature = "full")]
     /// Evaluate an ONNX or TFLite model on labelled data: quality metrics (scikit-learn's), latency, size.
     Eval(EvalArgs),
+    #[cfg(feature = "full")]
     /// Quantize an ONNX model (int8 weights, activations at run time) under an accuracy gate on eval data.
     Quantize(QuantizeArgs),
+    #[cfg(feature = "full")]
     /// Release channels: TUF repositories of approved bundles.
     #[command(subcommand)]
     Channel(ChannelCommand),
+    #[cfg(feature = "full")]
     /// Add approved bundles to a release channel (exit 1 when one is not approved; nothing is published then).
     Publish(ChannelPublishArgs),
     /// Device: refresh the channel's TUF metadata, download, verify and install the newest release atomically,
@@ -62,6 +77,38 @@ pub enum Command {
     /// Device: what is installed, and manual rollback.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// The TUF conformance suite's client under test (its CLIENT-CLI.md) over `pull`'s TUF layer; for tests. In the
+    /// device build too, so that the suite can be run against the very binary devices run.
+    #[command(hide = true)]
+    TufClient(TufClientArgs),
+}
+
+/// tuf-conformance's client protocol: `--metadata-dir DIR [--metadata-url URL] ... init|refresh|download`.
+#[derive(Debug, Args)]
+pub struct TufClientArgs {
+    #[arg(long, value_name = "DIR")]
+    pub metadata_dir: PathBuf,
+    #[arg(long, value_name = "URL")]
+    pub metadata_url: Option<String>,
+    /// A target path to download; repeated: fetched in order by one client.
+    #[arg(long = "target-name", value_name = "PATH")]
+    pub target_names: Vec<String>,
+    #[arg(long, value_name = "URL")]
+    pub target_base_url: Option<String>,
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: TufClientAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TufClientAction {
+    /// Trust TRUSTED_ROOT (copied into the metadata folder).
+    Init { trusted_root: PathBuf },
+    /// Update the trusted metadata from --metadata-url.
+    Refresh,
+    /// Refresh, then download each --target-name into --target-dir.
+    Download,
 }
 
 #[derive(Debug, Args)]
@@ -94,7 +141,7 @@ pub struct PullArgs {
     pub oms_pubkey: Vec<PathBuf>,
     /// How long --health-cmd may run (Nd, Nh, Nm, Ns); at the timeout its whole process group is killed and the
     /// release is rolled back.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::channel::config::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::text::parse_duration)]
     pub health_timeout: i64,
     /// Releases kept on disk (current and previous always are).
     #[arg(long, value_name = "N", default_value_t = 2)]
@@ -144,7 +191,7 @@ pub struct DeviceServiceArgs {
     #[arg(long, conflicts_with = "pubkey")]
     pub allow_unsigned_bundles: bool,
     /// Passed to `mlgate pull` with --health-cmd.
-    #[arg(long, value_name = "DURATION", value_parser = crate::channel::config::parse_duration, requires = "health_cmd")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::text::parse_duration, requires = "health_cmd")]
     pub health_timeout: Option<i64>,
     /// Passed to `mlgate pull`.
     #[arg(long, value_name = "TARGET", value_parser = parse_target)]
@@ -882,7 +929,7 @@ pub struct RunArgs {
 
 /// `--expiry-grace`: a positive duration of at most 30 days, in seconds.
 fn parse_expiry_grace(s: &str) -> Result<i64, String> {
-    let secs = crate::channel::config::parse_duration(s)?;
+    let secs = crate::text::parse_duration(s)?;
     if secs > crate::device::pull::MAX_EXPIRY_GRACE_SECS {
         return Err(format!("{s:?}: the grace is at most 30d"));
     }

@@ -6,16 +6,16 @@
 use miette::Diagnostic;
 use thiserror::Error;
 
-use crate::config::ConfigError;
 use crate::data::DataError;
 use crate::model::ModelError;
 use crate::sign::SignError;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum Error {
+    #[cfg(feature = "full")]
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] crate::config::ConfigError),
 
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -33,10 +33,12 @@ pub enum Error {
     #[diagnostic(transparent)]
     Model(#[from] ModelError),
 
+    #[cfg(feature = "full")]
     #[error(transparent)]
     #[diagnostic(transparent)]
     Quantize(#[from] crate::quantize::QuantizeError),
 
+    #[cfg(feature = "full")]
     #[error(transparent)]
     #[diagnostic(transparent)]
     Channel(#[from] crate::channel::ChannelError),

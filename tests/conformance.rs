@@ -2,6 +2,10 @@
 //! fixtures, with the `(row, field, code)` tuples frictionless-py 5.21.0 reports) must give the same set of tuples
 //! and the same validity. The corpus is read in place; set MLGATE_CONFORMANCE_DIR to point elsewhere. Where the
 //! corpus is absent (a user's clone without `../shared`), the test says it was skipped and why.
+//!
+//! `tests/fixtures/conformance/manifest.json` holds the project's own cases, for differences found since the
+//! corpus was made; `generate_expected.py` next to it wrote their expected errors with frictionless-py 5.21.0, in
+//! frictionless' order. They always run, and mlgate must report the same findings in the same order.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -23,7 +27,7 @@ fn corpus() -> Option<PathBuf> {
     d.join("manifest.json").exists().then_some(d)
 }
 
-fn run_case(dir: &Path, case: &Value) -> (bool, BTreeSet<Tuple>) {
+fn run_case(dir: &Path, case: &Value) -> (bool, Vec<Tuple>) {
     let opts = &case["options"];
     let data_path = dir.join(case["data"].as_str().unwrap());
     let format = case["format"].as_str().and_then(Format::parse);
@@ -59,7 +63,7 @@ fn run_case(dir: &Path, case: &Value) -> (bool, BTreeSet<Tuple>) {
         // File-level errors are errors in Frictionless too (no row, no field).
         Err(e) => {
             let code = e.frictionless_code().unwrap_or("error").to_string();
-            (false, BTreeSet::from([(None, None, code)]))
+            (false, vec![(None, None, code)])
         }
     }
 }
@@ -87,19 +91,9 @@ fn frictionless_conformance_corpus() {
     for case in cases {
         let id = case["id"].as_str().unwrap();
         let expected_valid = case["valid"].as_bool().unwrap();
-        let expected: BTreeSet<Tuple> = case["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e[0].as_u64(),
-                    e[1].as_u64(),
-                    e[2].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
+        let expected: BTreeSet<Tuple> = expected_errors(case).into_iter().collect();
         let (valid, got) = run_case(&dir, case);
+        let got: BTreeSet<Tuple> = got.into_iter().collect();
         if let Some((_, why)) = DELIBERATE_DIFFERENCES.iter().find(|(c, _)| *c == id) {
             eprintln!("{id}: differs deliberately: {why}");
             continue;
@@ -118,6 +112,49 @@ fn frictionless_conformance_corpus() {
     assert!(
         failures.is_empty(),
         "cases that differ from frictionless 5.21.0:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// A case's expected `(row, field, code)` tuples, in the manifest's order.
+fn expected_errors(case: &Value) -> Vec<Tuple> {
+    case["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e[0].as_u64(),
+                e[1].as_u64(),
+                e[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn project_cases_match_frictionless_in_order() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conformance");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["frictionless"], "5.21.0");
+    let cases = manifest["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    let mut failures = vec![];
+    for case in cases {
+        let id = case["id"].as_str().unwrap();
+        let expected_valid = case["valid"].as_bool().unwrap();
+        let expected = expected_errors(case);
+        let (valid, got) = run_case(&dir, case);
+        if valid != expected_valid || got != expected {
+            failures.push(format!(
+                "{id}: valid {valid} (expected {expected_valid})\n  got      {got:?}\n  expected {expected:?}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "project cases that differ from frictionless 5.21.0:\n{}",
         failures.join("\n")
     );
 }

@@ -144,7 +144,7 @@ fn git_baseline_is_re_evaluated_on_the_same_data() {
     );
     assert!(
         c.summary
-            .starts_with("accuracy 0.9441 (−0.042 vs base, 95% CI ["),
+            .starts_with("accuracy 0.9441 (−0.04196 vs base, 95% CI ["),
         "{}",
         c.summary
     );

@@ -393,3 +393,56 @@ fn unique_integers_name_the_first_row_of_each_repeat() {
     assert_eq!(pk, want.iter().map(|w| w.0).collect::<Vec<_>>());
     assert!(!want.is_empty());
 }
+
+#[test]
+fn a_table_check_message_shows_numbers_for_people_and_the_figures_keep_them_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // Mean 270101.3 / 3 = 90033.7666…
+    let p = write(dir.path(), "t.csv", b"x\n90000.1\n90000.2\n90101\n");
+    let schema = r#"{"fields": [{"name": "x", "type": "number"}],
+        "x-mlgate": {"fields": {"x": {"mean": {"max": 1000}}}}}"#;
+    let v = run(&p, schema, Dialect::default());
+    let table = v.checks.iter().find(|c| c.kind == "table").unwrap();
+    let f = &table.findings[0];
+    assert_eq!(f.code, "field-mean");
+    assert!(
+        f.message
+            .starts_with(r#"the mean of "x" is 90034; expected"#),
+        "{}",
+        f.message
+    );
+    // The finding's value and the figures keep full precision for JSON.
+    assert!(
+        f.value.as_deref().unwrap().starts_with("90033.7666"),
+        "{f:?}"
+    );
+    let mean = table.figures["fields"]["x"]["mean"].as_f64().unwrap();
+    assert!((mean - 90_033.766_666_666_67).abs() < 1e-6, "{mean}");
+}
+
+#[test]
+fn a_short_row_breaks_the_required_constraint_of_its_absent_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "t.csv", b"id,city\n1,paris\n2\n");
+    let schema = r#"{"fields": [{"name": "id", "type": "integer"},
+        {"name": "city", "type": "string", "constraints": {"required": true}}]}"#;
+    let v = run(&p, schema, Dialect::default());
+    let f = &v.checks[0].findings;
+    let got: Vec<_> = f
+        .iter()
+        .map(|f| (f.row, f.field_number, f.code.as_str(), f.column))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(3), Some(2), "constraint-error", None),
+            (Some(3), Some(2), "missing-cell", None)
+        ]
+    );
+    assert_eq!(
+        f[0].message,
+        r#"field "city" is required but the row has no cell for it"#
+    );
+    assert_eq!(f[0].field.as_deref(), Some("city"));
+    assert_eq!(f[0].value, None);
+}

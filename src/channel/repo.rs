@@ -12,6 +12,8 @@ use tough::{ExpirationEnforcement, FilesystemTransport, Repository, RepositoryLo
 
 use super::config::ChannelConfig;
 use super::ChannelError;
+/// Kept here too: the channel's writing side names it by this path.
+pub use crate::text::error_chain;
 
 pub const SPEC_VERSION: &str = "1.0.0";
 pub const ROOT_FILE: &str = "root.json";
@@ -129,21 +131,6 @@ impl Channel {
     pub fn root_path(&self) -> PathBuf {
         self.dir.join(ROOT_FILE)
     }
-}
-
-/// An error with its causes, one after another: tough's errors say the most in their sources.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 fn dir_url(dir: &Path) -> Result<url::Url, ChannelError> {

@@ -21,6 +21,8 @@ pub mod pull;
 pub mod service;
 pub mod state;
 pub mod status;
+/// The TUF conformance suite's client (`mlgate tuf-client`, hidden), over the same TUF layer as `pull`.
+pub mod tuf_client;
 
 use miette::Diagnostic;
 use thiserror::Error;

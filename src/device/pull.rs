@@ -126,7 +126,7 @@ pub fn pull(opts: &PullOptions) -> Result<Pulled, DeviceError> {
     Ok(Pulled { outcome, warnings })
 }
 
-fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, DeviceError> {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, DeviceError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -214,7 +214,7 @@ async fn pull_locked(
 }
 
 /// The channel URL as a folder URL (a trailing slash, so that joins stay inside it).
-fn folder_url(u: &url::Url) -> url::Url {
+pub(crate) fn folder_url(u: &url::Url) -> url::Url {
     let mut u = u.clone();
     if !u.path().ends_with('/') {
         let p = format!("{}/", u.path());
@@ -247,18 +247,14 @@ async fn load_repo(
             message: e.to_string(),
         })?,
     };
-    let transport = DefaultTransport::new_with_http_settings(
-        HttpTransportBuilder::new()
-            .timeout(opts.timeout)
-            .connect_timeout(Duration::from_secs(10).min(opts.timeout))
-            .tries(2),
-    );
     let load = |enforcement| {
-        RepositoryLoader::new(&root, base.clone(), targets.clone())
-            .transport(transport.clone())
-            .datastore(&datastore)
-            .expiration_enforcement(enforcement)
-            .load()
+        load_tuf(
+            &root,
+            (base.clone(), targets.clone()),
+            &datastore,
+            opts.timeout,
+            enforcement,
+        )
     };
     let mut loaded = load(ExpirationEnforcement::Safe).await;
     if opts.expiry_grace > 0 && loaded.as_ref().err().is_some_and(is_expiry) {
@@ -276,13 +272,36 @@ async fn load_repo(
         Ok(repo) => Ok(Ok(repo)),
         Err(e) if is_refusal(&e) => Ok(Err(format!(
             "the channel's metadata was refused: {}",
-            crate::channel::repo::error_chain(&e)
+            crate::text::error_chain(&e)
         ))),
         Err(e) => Err(DeviceError::Channel {
             url: base.to_string(),
-            message: crate::channel::repo::error_chain(&e),
+            message: crate::text::error_chain(&e),
         }),
     }
+}
+
+/// The TUF layer of a pull: tough's client over HTTP(S) or `file://` (metadata and targets URLs, trusted metadata
+/// in `datastore`). The TUF conformance client (`mlgate tuf-client`) runs the suite against this same function.
+pub(crate) async fn load_tuf(
+    root: &[u8],
+    (metadata, targets): (url::Url, url::Url),
+    datastore: &Path,
+    timeout: Duration,
+    enforcement: ExpirationEnforcement,
+) -> Result<Repository, tough::error::Error> {
+    let transport = DefaultTransport::new_with_http_settings(
+        HttpTransportBuilder::new()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .tries(2),
+    );
+    RepositoryLoader::new(&root, metadata, targets)
+        .transport(transport)
+        .datastore(datastore)
+        .expiration_enforcement(enforcement)
+        .load()
+        .await
 }
 
 /// The folder of a target hosted outside the channel (`custom.mlgate.url`, set by `publish --github`): the URL
@@ -471,11 +490,7 @@ async fn download(
     })?;
     let channel_err = |e: &tough::error::Error| DeviceError::Channel {
         url: opts.channel.to_string(),
-        message: format!(
-            "target {}: {}",
-            offer.name,
-            crate::channel::repo::error_chain(e)
-        ),
+        message: format!("target {}: {}", offer.name, crate::text::error_chain(e)),
     };
     let mut stream = match repo.read_target(&name).await {
         Ok(Some(s)) => Box::pin(s),
@@ -507,7 +522,7 @@ fn refused_download(offer: &Offer, e: &tough::error::Error) -> String {
         offer.name,
         offer.length,
         offer.sha256,
-        crate::channel::repo::error_chain(e)
+        crate::text::error_chain(e)
     )
 }
 

@@ -874,7 +874,23 @@ mod tests {
         let e = refused(&whole[..whole.len() - 4]);
         assert!(e.contains("not a valid tar.gz archive"), "{e}");
         let e = refused(b"junk");
-        assert!(e.contains("not a valid tar.gz archive"), "{e}");
+        assert!(e.contains("does not start with gzip's magic bytes"), "{e}");
+    }
+
+    #[test]
+    fn only_the_gzip_header_mlgate_writes_is_read() {
+        let whole = written(&[("a", b"x")]);
+        assert_eq!(whole[..GZIP_HEADER.len()], GZIP_HEADER);
+        let mut changed = whole.clone();
+        changed[4] = 1; // an mtime: outside gzip's CRC
+        let e = refused(&changed);
+        assert!(
+            e.contains("the gzip header is not the one `mlgate bundle` writes")
+                && e.contains("byte 4 is 01, expected 00"),
+            "{e}"
+        );
+        let e = refused(&whole[..5]);
+        assert!(e.contains("byte 5 is missing"), "{e}");
     }
 
     #[test]

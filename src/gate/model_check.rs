@@ -69,26 +69,9 @@ pub struct MetricCheckInput<'a> {
     pub config_file: Option<String>,
 }
 
-/// Short numbers for summaries and gate texts: 4 significant decimals, trailing zeros dropped, a real minus.
+/// Short numbers for summaries and gate texts: numbers for people ([`crate::report::people`]), a real minus.
 pub fn short(x: f64) -> String {
-    if !x.is_finite() {
-        return x.to_string();
-    }
-    let s = if x.abs() >= 1000.0 {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
-        format!("{x:.2}")
-    } else if x != 0.0 && x.abs() < 0.001 {
-        format!("{x:.2e}")
-    } else {
-        format!("{x:.4}")
-    };
-    let s = if s.contains('.') && !s.contains('e') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    s.replace('-', "−")
+    crate::report::people(x).replace('-', "−")
 }
 
 fn gate_text(spec: &GateSpec) -> String {
@@ -368,6 +351,6 @@ mod tests {
         assert_eq!(short(1234.6), "1235");
         assert_eq!(short(12.345), "12.35");
         assert_eq!(short(0.0), "0");
-        assert_eq!(short(0.00012), "1.20e−4");
+        assert_eq!(short(0.00012), "1.2e−4");
     }
 }

@@ -171,18 +171,9 @@ fn status_icon(text: &str) -> &'static str {
     }
 }
 
-/// A number as people read it: four decimals at most, trailing zeros dropped, tiny values in e-notation.
+/// A number as people read it, as every text rendering shows it ([`crate::report::people`]).
 fn num(x: f64) -> String {
-    if x != 0.0 && x.abs() < 1e-4 {
-        return format!("{x:.2e}");
-    }
-    let s = format!("{x:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
+    crate::report::people(x)
 }
 
 fn opt_num(v: &Value) -> String {
@@ -504,7 +495,7 @@ mod tests {
     fn numbers_read_well() {
         assert_eq!(num(0.91234567), "0.9123");
         assert_eq!(num(2.0), "2");
-        assert_eq!(num(-0.00001), "-1.00e-5");
+        assert_eq!(num(-0.00001), "-1e-5");
         assert_eq!(
             delta_text(&serde_json::json!({"delta": 0.0125, "relative_delta": 0.015})),
             "+0.0125 (+1.5%)"

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::{Mode, QuantizeError, QuantizeOptions, Quantized};
 use crate::model::eval::{self, argmax, OutputRows};
 use crate::model::{input, DataSpec, EvalData, EvalOptions, Model, Task};
-use crate::report::{Check, Finding, Severity, Status};
+use crate::report::{people, Check, Finding, Severity, Status};
 
 /// The data the variants are judged on, and the gate.
 #[derive(Debug, Clone)]
@@ -279,7 +279,8 @@ pub(super) fn judge(
             passed = quant.drop.is_some_and(|d| d <= max_drop + 1e-12);
             judged = match (fv, qv, quant.drop) {
                 (Some(f), Some(q), Some(d)) => {
-                    format!(", {m} {f:.4} → {q:.4} (drop {d:.4}, at most {max_drop})")
+                    let (f, q, d) = (people(*f), people(q), people(d));
+                    format!(", {m} {f} → {q} (drop {d}, at most {max_drop})")
                 }
                 _ => format!(", {m} undefined for the quantized model (NaN outputs?)"),
             };
@@ -289,7 +290,8 @@ pub(super) fn judge(
                     Severity::Error,
                     match quant.drop {
                         Some(d) => format!(
-                            "{m} drops by {d:.4} after {} quantization, more than --max-drop {max_drop}",
+                            "{m} drops by {} after {} quantization, more than --max-drop {max_drop}",
+                            people(d),
                             mode.as_str()
                         ),
                         None => format!("{m} of the quantized model is undefined"),
@@ -305,7 +307,7 @@ pub(super) fn judge(
             judged.push_str(&format!(", argmax agreement {}", pct(a)));
         }
         if let Some(d) = quant.max_abs_diff {
-            judged.push_str(&format!(", max output diff {d:.3e}"));
+            judged.push_str(&format!(", max output diff {}", people(d)));
         }
         if g.data.label.is_empty() {
             judged.push_str(" (no labels: not gated)");

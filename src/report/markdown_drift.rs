@@ -34,11 +34,7 @@ fn sparkline(counts: &[f64], total: f64, top: f64) -> String {
 fn num(v: &Value) -> String {
     match v.as_f64() {
         None => "–".into(),
-        Some(x) if x != 0.0 && x.abs() < 1e-4 => format!("{x:.2e}"),
-        Some(x) => {
-            let s = format!("{x:.4}");
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        }
+        Some(x) => super::people(x),
     }
 }
 

@@ -12,25 +12,11 @@ fn cell(s: &str) -> String {
     escape(s, Ctx::Markdown)
 }
 
-/// A metric's number: 4 decimals (or fewer), big values without decimals, tiny ones in exponent form.
+/// A metric's number for people ([`super::people`]), with a real minus; a dash when there is none.
 pub(crate) fn num(v: &Value) -> String {
     match v.as_f64() {
         None => "–".into(),
-        Some(x) => {
-            let s = if x.abs() >= 1000.0 {
-                format!("{x:.0}")
-            } else if x != 0.0 && x.abs() < 1e-3 {
-                format!("{x:.2e}")
-            } else {
-                let s = format!("{x:.4}");
-                s.trim_end_matches('0').trim_end_matches('.').to_string()
-            };
-            if s == "-0" {
-                "0".into()
-            } else {
-                s.replace('-', "−")
-            }
-        }
+        Some(x) => super::people(x).replace('-', "−"),
     }
 }
 
@@ -256,7 +242,7 @@ mod tests {
         assert_eq!(num(&json!(0.95104895)), "0.951");
         assert_eq!(num(&json!(-0.0125)), "−0.0125");
         assert_eq!(num(&json!(155998)), "155998");
-        assert_eq!(num(&json!(0.00001)), "1.00e−5");
+        assert_eq!(num(&json!(0.00001)), "1e−5");
         assert_eq!(num(&Value::Null), "–");
         assert_eq!(signed(&json!(0.01)), "+0.01");
     }

@@ -9,11 +9,13 @@ mod human;
 mod markdown;
 mod markdown_drift;
 mod metric_table;
+mod number;
 mod quantize_table;
 
 pub use annotations::{annotated_count, render_github};
 pub use human::render_human;
 pub use markdown::render_markdown;
+pub use number::people;
 
 pub use escape::{escape, Ctx};
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::escape::{escape, Ctx};
 use super::metric_table::num;
+use super::people;
 use super::Check;
 
 const HEAD: [&str; 7] = [
@@ -36,12 +37,11 @@ fn rows(check: &Check) -> Vec<[String; 7]> {
                 None => "–".into(),
             };
             let agreement = match v["argmax_agreement"].as_f64() {
-                Some(a) => format!("{:.2}%", a * 100.0),
+                Some(a) => format!("{}%", people(a * 100.0)),
                 None => "–".into(),
             };
             let diff = match v["max_abs_diff"].as_f64() {
-                Some(0.0) => "0".into(),
-                Some(d) => format!("{d:.2e}"),
+                Some(d) => people(d),
                 None => "–".into(),
             };
             [
@@ -50,10 +50,7 @@ fn rows(check: &Check) -> Vec<[String; 7]> {
                     .as_u64()
                     .map(|s| s.to_string())
                     .unwrap_or_default(),
-                v["size_ratio"]
-                    .as_f64()
-                    .map(|r| format!("{r:.3}"))
-                    .unwrap_or_default(),
+                v["size_ratio"].as_f64().map(people).unwrap_or_default(),
                 m,
                 num(&v["drop"]),
                 agreement,

@@ -468,16 +468,7 @@ fn decide(test: Test, s: Score, threshold: f64) -> bool {
 }
 
 fn fmt_num(x: f64) -> String {
-    if x.is_nan() {
-        "NaN".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "inf" } else { "-inf" }.into()
-    } else if x != 0.0 && x.abs() < 1e-4 {
-        format!("{x:.3e}")
-    } else {
-        let s = format!("{x:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
+    crate::report::people(x)
 }
 
 fn describe(test: Test, s: Score, threshold: f64, name: &str) -> String {
@@ -731,6 +722,8 @@ fn histogram(kind: ColumnKind, r: &Column, c: &Column) -> Histogram {
     h
 }
 
+/// A histogram edge: 4 decimals, not [`crate::report::people`], so that the edges of narrow bins over big
+/// values (90000.1 to 90000.9) stay distinct labels.
 fn short(x: f64) -> String {
     let s = format!("{x:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');

@@ -5,6 +5,10 @@
 
 mod csv;
 mod jsonl;
+#[cfg(feature = "full")]
+mod parquet;
+#[cfg(not(feature = "full"))]
+#[path = "parquet_off.rs"]
 mod parquet;
 mod pipeline;
 

@@ -479,45 +479,20 @@ impl RecordSink for Validator<'_> {
                 st.nulls += 1;
             }
         } else {
-            for ci in 0..record.cells.len().max(width) {
-                if ci >= width {
-                    let cell = &record.cells[ci];
-                    let mut f = self.row_finding(
-                        "extra-cell",
-                        record,
-                        format!(
-                            "the row has {} cells but the header has {width}",
-                            record.cells.len()
-                        ),
-                    );
-                    f.field_number = Some(ci as u64 + 1);
-                    f.column = Self::column_number(record, ci);
-                    f.value = Some(clip(&cell.display(), 200));
-                    self.push(f, NO_FIELD, NO_CONSTRAINT);
-                    continue;
-                }
-                let fi = self.field_of.get(ci).copied().flatten();
-                if ci >= record.cells.len() {
-                    let mut f = self.row_finding(
-                        "missing-cell",
-                        record,
-                        format!(
-                            "the row has {} cells but the header has {width}",
-                            record.cells.len()
-                        ),
-                    );
-                    f.field_number = Some(ci as u64 + 1);
-                    if let Some(fi) = fi {
-                        f.field = Some(self.schema().fields[fi].name.clone());
-                        self.stats[fi].nulls += 1;
+            // Present cells first, then what the row has too many or too few of: frictionless reports a row's
+            // cell errors before its extra or missing cells. Full rows, the common case, take only the first loop.
+            let present = record.cells.len().min(width);
+            for ci in 0..present {
+                if let Some(fi) = self.field_of.get(ci).copied().flatten() {
+                    if let Some(v) = self.check_cell(record, fi, ci) {
+                        vals[fi] = Some(v);
                     }
-                    self.push(f, fi.unwrap_or(NO_FIELD), NO_CONSTRAINT);
-                    continue;
                 }
-                let Some(fi) = fi else { continue };
-                if let Some(v) = self.check_cell(record, fi, ci) {
-                    vals[fi] = Some(v);
-                }
+            }
+            if record.cells.len() > width {
+                self.extra_cells(record, width);
+            } else if record.cells.len() < width {
+                self.missing_cells(record, width);
             }
         }
         self.after_cells(record, &vals);

@@ -257,7 +257,8 @@ impl Validator<'_> {
                         at,
                         format!("{x}"),
                         format!(
-                            "the {what} of {name:?} is {x}; expected {}",
+                            "the {what} of {name:?} is {}; expected {}",
+                            crate::report::people(x),
                             range.describe()
                         ),
                     ),
