@@ -39,15 +39,23 @@ fn on_path(tool: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
 }
 
-/// The test names listed in the xfails file (one a line; `#` starts a comment).
-fn xfails() -> BTreeSet<String> {
+/// The test names listed in the xfails file (one a line; `#` starts a comment): those that must fail, and those
+/// marked `?` that may fail or pass (a test whose outcome depends on timing, each with its reason in the file).
+fn xfails() -> (BTreeSet<String>, BTreeSet<String>) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tuf-conformance.xfails");
-    std::fs::read_to_string(&path)
+    let (mut must, mut may) = (BTreeSet::new(), BTreeSet::new());
+    for line in std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
-        .filter(|l| !l.is_empty())
-        .collect()
+    {
+        let name = line.split('#').next().unwrap_or("").trim();
+        match name.strip_prefix('?') {
+            Some(flaky) => may.insert(flaky.trim().to_string()),
+            None if !name.is_empty() => must.insert(name.to_string()),
+            None => false,
+        };
+    }
+    (must, may)
 }
 
 /// Every test's name (pytest's node id after `::`) and whether it passed, from pytest-json-report's file.
@@ -120,7 +128,7 @@ fn tuf_conformance_suite() {
     let elapsed = started.elapsed();
 
     let results = outcomes(&report);
-    let expected = xfails();
+    let (expected, may_fail) = xfails();
     let failed: BTreeSet<String> = results
         .iter()
         .filter(|(_, passed)| !passed)
@@ -132,12 +140,15 @@ fn tuf_conformance_suite() {
          pytest exit {:?}",
         results.len(),
         failed.len(),
-        expected.len(),
+        expected.len() + may_fail.len(),
         elapsed.as_secs_f64(),
         status.code()
     );
     assert!(!results.is_empty(), "pytest collected no tests");
-    let unexpected: Vec<&String> = failed.difference(&expected).collect();
+    let unexpected: Vec<&String> = failed
+        .iter()
+        .filter(|n| !expected.contains(*n) && !may_fail.contains(*n))
+        .collect();
     let now_passing: Vec<&String> = expected.difference(&failed).collect();
     assert!(
         unexpected.is_empty(),
