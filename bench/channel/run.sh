@@ -58,7 +58,7 @@ if [ -z "${SKIP2:-}" ]; then
 echo "== 4. publish --github of the ${big_mb} MB bundle to a local fake GitHub (API and uploads on 127.0.0.1)"
 port=$("$py" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 "$py" "$here/fake_github.py" "$port" & fake=$!
-trap 'kill $fake 2>/dev/null' EXIT
+trap 'kill $fake 2>/dev/null || true' EXIT
 sleep 1
 rm -rf ch4; "$mlgate" channel init --dir ch4 --key channel.key --bundle-pubkey mlgate.pub >/dev/null
 echo "mlgate publish --github: $(GITHUB_TOKEN=bench GITHUB_API_URL="http://127.0.0.1:$port" \
