@@ -82,7 +82,8 @@ fn workdir() -> tempfile::TempDir {
 }
 
 /// Bundles the wine model at `version` for linux-aarch64, signed with `key`, and publishes it.
-fn publish(dir: &Path, version: &str, key: &str) {
+/// `mlgate bundle` of the wine model for linux-aarch64 at `version`, signed with `key`, into `dist/`.
+fn bundle(dir: &Path, version: &str, key: &str) {
     ok(
         dir,
         &[
@@ -104,6 +105,10 @@ fn publish(dir: &Path, version: &str, key: &str) {
             "c0ffee1234",
         ],
     );
+}
+
+fn publish(dir: &Path, version: &str, key: &str) {
+    bundle(dir, version, key);
     let b = format!("dist/wine-{version}-linux-aarch64.tar.gz");
     ok(
         dir,
@@ -853,27 +858,7 @@ fn expired_metadata_is_refused_as_a_freeze() {
     let d = workdir();
     let p = d.path();
     // Published with a clock in the past: its targets, snapshot and timestamp expired long ago.
-    ok(
-        p,
-        &[
-            "bundle",
-            model().to_str().unwrap(),
-            "--target",
-            "linux-aarch64",
-            "--name",
-            "wine",
-            "--bundle-version",
-            "1.0.0",
-            "--report",
-            "report.json",
-            "-o",
-            "dist",
-            "--key",
-            "mlgate.key",
-            "--commit",
-            "c0ffee1234",
-        ],
-    );
+    bundle(p, "1.0.0", "mlgate.key");
     let o = mlgate()
         .current_dir(p)
         .args([
@@ -916,27 +901,7 @@ fn expired_metadata_is_refused_as_a_freeze() {
 fn metadata_expired_within_the_grace_is_used_with_a_warning() {
     let d = workdir();
     let p = d.path();
-    ok(
-        p,
-        &[
-            "bundle",
-            model().to_str().unwrap(),
-            "--target",
-            "linux-aarch64",
-            "--name",
-            "wine",
-            "--bundle-version",
-            "1.0.0",
-            "--report",
-            "report.json",
-            "-o",
-            "dist",
-            "--key",
-            "mlgate.key",
-            "--commit",
-            "c0ffee1234",
-        ],
-    );
+    bundle(p, "1.0.0", "mlgate.key");
     // Published eight days ago: the timestamp (7 days) expired a day ago, the rest is valid.
     let then = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(8 * 24);
     let o = mlgate()
