@@ -190,9 +190,21 @@ pub struct DeviceServiceArgs {
     /// Passed to `mlgate pull` (bundles installed without checking their signatures; loudly warned).
     #[arg(long, conflicts_with = "pubkey")]
     pub allow_unsigned_bundles: bool,
+    /// Pinned OMS public keys (repeatable), passed to `mlgate pull`.
+    #[arg(long = "oms-pubkey", value_name = "FILE")]
+    pub oms_pubkey: Vec<PathBuf>,
     /// Passed to `mlgate pull` with --health-cmd.
     #[arg(long, value_name = "DURATION", value_parser = crate::text::parse_duration, requires = "health_cmd")]
     pub health_timeout: Option<i64>,
+    /// Passed to `mlgate pull` (releases kept on disk).
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// Passed to `mlgate pull` (network timeout in seconds).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Passed to `mlgate pull` (bounded grace for expired metadata on a device whose clock is wrong).
+    #[arg(long, value_name = "DURATION", value_parser = parse_expiry_grace)]
+    pub expiry_grace: Option<i64>,
     /// Passed to `mlgate pull`.
     #[arg(long, value_name = "TARGET", value_parser = parse_target)]
     pub target: Option<String>,

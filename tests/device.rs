@@ -741,6 +741,7 @@ fn systemd_analyze() -> Option<PathBuf> {
 fn device_service_writes_units_that_systemd_accepts() {
     let d = workdir();
     let p = d.path();
+    ok(p, &["keygen", "--algorithm", "p256", "--name", "oms"]);
     let o = ok(
         p,
         &[
@@ -760,6 +761,14 @@ fn device_service_writes_units_that_systemd_accepts() {
             "mlgate run \"$MLGATE_BUNDLE\" --input /etc/mlgate/golden.npy",
             "--health-timeout",
             "2m",
+            "--oms-pubkey",
+            "oms.pub.pem",
+            "--keep",
+            "3",
+            "--timeout",
+            "90",
+            "--expiry-grace",
+            "1d",
             "--interval",
             "30min",
             "-o",
@@ -783,6 +792,16 @@ fn device_service_writes_units_that_systemd_accepts() {
         "{service}"
     );
     assert!(!service.contains("allow-unsigned-bundles"), "{service}");
+    // Every pull option the service takes reaches `mlgate pull`, pinned keys as absolute paths.
+    let oms = std::fs::canonicalize(p.join("oms.pub.pem")).unwrap();
+    for passed in [
+        format!(" \"--oms-pubkey\" \"{}\"", oms.display()),
+        " \"--keep\" \"3\"".to_string(),
+        " \"--timeout\" \"90\"".to_string(),
+        " \"--expiry-grace\" \"86400s\"".to_string(),
+    ] {
+        assert!(service.contains(&passed), "{passed} in {service}");
+    }
     assert!(service.contains("NoNewPrivileges=yes\n"), "{service}");
     assert!(
         service.contains("\"https://example.com/channels/stable\""),

@@ -124,15 +124,27 @@ pub fn service(a: DeviceServiceArgs) -> Result<Exit> {
     for p in &a.pubkey {
         args.extend(["--pubkey".into(), absolute(p, true)?.display().to_string()]);
     }
+    for p in &a.oms_pubkey {
+        args.extend([
+            "--oms-pubkey".into(),
+            absolute(p, true)?.display().to_string(),
+        ]);
+    }
     if a.allow_unsigned_bundles {
         args.push("--allow-unsigned-bundles".into());
     }
     let health_timeout = a.health_timeout.map(|s| format!("{s}s"));
+    let expiry_grace = a.expiry_grace.map(|s| format!("{s}s"));
+    let keep = a.keep.map(|n| n.to_string());
+    let timeout = a.timeout.map(|n| n.to_string());
     for (flag, v) in [
         ("--target", &a.target),
         ("--model", &a.model),
         ("--health-cmd", &a.health_cmd),
         ("--health-timeout", &health_timeout),
+        ("--keep", &keep),
+        ("--timeout", &timeout),
+        ("--expiry-grace", &expiry_grace),
     ] {
         if let Some(v) = v {
             args.extend([flag.to_string(), v.clone()]);
