@@ -889,6 +889,9 @@ pub struct EvalArgs {
     /// Single-row runs timed for the latency percentiles (0: no latency figures).
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub latency_runs: usize,
+    /// Threads running batches (0: one per core); the outputs and metrics do not depend on it.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
     #[command(flatten)]
     pub output: OutputArgs,
 }

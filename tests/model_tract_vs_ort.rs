@@ -210,3 +210,71 @@ fn npy_features_with_a_labels_file() {
     let want = golden["metrics"]["accuracy"].as_f64().unwrap();
     assert!((ev.metrics["accuracy"].unwrap() - want).abs() < 1e-12);
 }
+
+/// Batches run on several threads give the same outputs as one thread, bit for bit, and the same predictions and
+/// quality metrics, on every fixture model tract runs; small batches so that every thread runs several.
+#[test]
+fn several_threads_give_one_threads_outputs_bit_for_bit() {
+    use model::eval::{plan_for, run_all_on};
+    let manifest = load("models.json");
+    let mut compared = 0;
+    for entry in manifest["models"].as_array().unwrap() {
+        let file = entry["file"].as_str().unwrap();
+        if entry.get("bad_input").is_some() || entry["evaluable_by_tract"] == false {
+            continue;
+        }
+        let model = Model::load(&fixtures().join(file)).unwrap();
+        let spec = DataSpec {
+            path: fixtures().join(entry["eval_data"].as_str().unwrap()),
+            label: entry["label_column"].as_str().unwrap_or("y").to_string(),
+            features: entry["feature_columns"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect()),
+            format: None,
+        };
+        let data = model::input::read(&spec, &model.input.name).unwrap();
+        let plan = plan_for(&model, &data, 7).unwrap();
+        let (one, _) = run_all_on(&model, &plan, &data, 7, 1).unwrap();
+        let (three, _) = run_all_on(&model, &plan, &data, 7, 3).unwrap();
+        assert_eq!(one.len(), three.len(), "{file}");
+        for (a, b) in one.iter().zip(&three) {
+            assert_eq!(
+                (&a.name, a.width, a.dtype),
+                (&b.name, b.width, b.dtype),
+                "{file}"
+            );
+            assert_eq!(
+                a.data.len(),
+                data.rows() * a.width,
+                "{file}: {} rows",
+                a.name
+            );
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a.data), bits(&b.data), "{file}: output {}", a.name);
+        }
+        let opts = |threads| EvalOptions {
+            latency_runs: 0,
+            batch_size: 7,
+            threads,
+            ..EvalOptions::default()
+        };
+        let e1 = model::evaluate(&model, &data, &opts(1)).unwrap();
+        let e3 = model::evaluate(&model, &data, &opts(3)).unwrap();
+        assert!(e1.scored.is_some(), "{file}: scored");
+        assert_eq!(e1.scored, e3.scored, "{file}");
+        for (k, v) in &e1.metrics {
+            if !matches!(
+                k.as_str(),
+                "throughput" | "latency_p50" | "latency_p95" | "latency_p99"
+            ) {
+                assert_eq!(
+                    v.map(f64::to_bits),
+                    e3.metrics[k].map(f64::to_bits),
+                    "{file}: {k}"
+                );
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared >= 6, "{compared} models compared");
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Model evaluation benchmark (issue 4, point 9), on the digits CNN and the digits MLP over 10,000 rows (the 450
 # held-out digits tiled):
-#  1. inference: tract inside `mlgate eval` (its `throughput` figure: time in the batched runs only) against
-#     onnxruntime's session.run time in Python, same model, data and batch (256), one thread each, interleaved;
+#  1. inference: tract inside `mlgate eval` (its `throughput` figure: wall time of the batched runs only) against
+#     onnxruntime's session.run time in Python, same model, data and batch (256), interleaved: one thread each,
+#     then each tool's default threads (mlgate: batches on every core; ORT: its default intra-op pool);
 #  2. end to end: `mlgate check` (two models, metrics, gates) against the same work in a Python script
 #     (onnxruntime + scikit-learn), both as whole processes with hyperfine (interpreter start included).
 #
@@ -34,18 +35,23 @@ fi
 "$PY" "$HERE/make_data.py" --fixtures "$FIX" --out "$OUT" --rows 10000
 cp "$FIX/digits_cnn.onnx" "$FIX/digits_mlp.onnx" "$OUT/"
 
-echo "== inference, 10,000 rows, batch 256, one thread, $RUNS interleaved runs (median seconds)"
-for m in cnn mlp; do
-  : > "$OUT/$m.tract" ; : > "$OUT/$m.ort"
-  for _ in $(seq "$RUNS"); do
-    "$MLGATE" eval "$OUT/digits_$m.onnx" --data "$OUT/digits_${m}_10k.npz" --label y --latency-runs 0 --format json \
-      | "$PY" -c "import json,sys; c=json.load(sys.stdin)['checks'][0]; t=[x for x in c['figures']['metrics'] if x['name']=='throughput'][0]['value']; print(c['figures']['rows']/t)" >> "$OUT/$m.tract"
-    "$PY" "$HERE/ort_infer.py" "$OUT/digits_$m.onnx" "$OUT/digits_${m}_10k.npz" \
-      | "$PY" -c "import json,sys; print(json.load(sys.stdin)['seconds'])" >> "$OUT/$m.ort"
+# Two settings: one thread each (mlgate --threads 1, ORT intra_op_num_threads=1), and each tool's default on this
+# machine (mlgate: one thread per core, batches spread over them; ORT: intra_op_num_threads=0, its default pool).
+for setting in one default; do
+  if [ "$setting" = one ]; then mt=1; ot=1; else mt=0; ot=0; fi
+  echo "== inference, 10,000 rows, batch 256, threads: $setting, $RUNS interleaved runs (median seconds)"
+  for m in cnn mlp; do
+    : > "$OUT/$m.$setting.tract" ; : > "$OUT/$m.$setting.ort"
+    for _ in $(seq "$RUNS"); do
+      "$MLGATE" eval "$OUT/digits_$m.onnx" --data "$OUT/digits_${m}_10k.npz" --label y --latency-runs 0 --threads "$mt" --format json \
+        | "$PY" -c "import json,sys; c=json.load(sys.stdin)['checks'][0]; t=[x for x in c['figures']['metrics'] if x['name']=='throughput'][0]['value']; print(c['figures']['rows']/t)" >> "$OUT/$m.$setting.tract"
+      "$PY" "$HERE/ort_infer.py" "$OUT/digits_$m.onnx" "$OUT/digits_${m}_10k.npz" --threads "$ot" \
+        | "$PY" -c "import json,sys; print(json.load(sys.stdin)['seconds'])" >> "$OUT/$m.$setting.ort"
+    done
+    tr=$(sort -g "$OUT/$m.$setting.tract" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+    ort=$(sort -g "$OUT/$m.$setting.ort" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+    printf "digits %s, threads %s: tract %.4f s, onnxruntime %.4f s, tract/ORT %.2fx\n" "$m" "$setting" "$tr" "$ort" "$(echo "$tr / $ort" | bc -l)"
   done
-  tr=$(sort -g "$OUT/$m.tract" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-  ort=$(sort -g "$OUT/$m.ort" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-  printf "digits %s: tract %.4f s, onnxruntime %.4f s, tract/ORT %.2fx\n" "$m" "$tr" "$ort" "$(echo "$tr / $ort" | bc -l)"
 done
 
 cat > "$OUT/mlgate.yml" <<YML

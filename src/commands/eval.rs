@@ -23,6 +23,7 @@ pub fn run(a: EvalArgs) -> Result<Exit> {
         batch_size: a.batch_size.max(1),
         class_names: a.class_names.clone(),
         latency_runs: a.latency_runs,
+        threads: a.threads,
         ..EvalOptions::default()
     };
     let evaluation = model::evaluate_file(&a.model, &spec, &opts)?;

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use blake2::Blake2b512;
+use blake2b_simd::State as Blake2b512;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -303,7 +303,7 @@ impl Checker<'_> {
                 EntryDigest {
                     size: c.size,
                     sha256: sha.finalize().into(),
-                    blake2b512: c.blake.map(|b| b.finalize().into()),
+                    blake2b512: c.blake.map(|b| *b.finalize().as_array()),
                 },
             );
         }

@@ -42,6 +42,8 @@ pub struct EvalOptions {
     pub latency_runs: usize,
     /// The positive class of binary metrics (scikit-learn's default 1).
     pub pos_label: i64,
+    /// Threads running batches (0: one per core). The outputs do not depend on it.
+    pub threads: usize,
 }
 
 impl Default for EvalOptions {
@@ -52,6 +54,7 @@ impl Default for EvalOptions {
             class_names: None,
             latency_runs: 200,
             pos_label: 1,
+            threads: 0,
         }
     }
 }
@@ -347,82 +350,194 @@ fn batch_tensor(
     }
 }
 
-/// Runs every row through the model, `plan.batch` (or `batch_size`) rows at a time. Returns each output's rows
-/// and the time spent running.
+/// Runs every row through the model, `plan.batch` (or `batch_size`) rows at a time, on every core. Returns each
+/// output's rows and the wall-clock time spent running.
 pub fn run_all(
     model: &Model,
     plan: &Plan,
     data: &EvalData,
     batch_size: usize,
 ) -> Result<(Vec<OutputRows>, Duration), ModelError> {
-    let dt = model.input.dtype.unwrap_or(DatumType::F32);
+    run_all_on(model, plan, data, batch_size, 0)
+}
+
+/// Threads for `batches` runs: `requested`, or one per core when it is 0; never more than there are batches.
+pub fn thread_count(requested: usize, batches: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let n = if requested == 0 { cores } else { requested };
+    n.clamp(1, batches.max(1))
+}
+
+/// [`run_all`] on `threads` threads (0: one per core). Every batch is the same run whatever the thread count (the
+/// same rows, the same batch shape, one plan shared read-only; each run has its own tract state), so the outputs
+/// are identical to one thread's, bit for bit.
+pub fn run_all_on(
+    model: &Model,
+    plan: &Plan,
+    data: &EvalData,
+    batch_size: usize,
+    threads: usize,
+) -> Result<(Vec<OutputRows>, Duration), ModelError> {
     let rows = data.rows();
     let step = plan.batch.unwrap_or(batch_size.max(1));
-    let run_err = |message: String| ModelError::Run {
-        path: model.display.clone(),
-        message,
+    let batches: Vec<(usize, usize)> = (0..rows)
+        .step_by(step)
+        .map(|start| (start, (start + step).min(rows)))
+        .collect();
+    let threads = thread_count(threads, batches.len());
+    let t0 = Instant::now();
+    let results = if threads == 1 {
+        run_batches(model, plan, data, &batches)
+    } else {
+        run_batches_parallel(model, plan, data, &batches, threads)?
     };
+    let spent = t0.elapsed();
     let mut outs: Vec<OutputRows> = vec![];
-    let mut spent = Duration::ZERO;
-    let mut start = 0;
-    while start < rows {
-        let end = (start + step).min(rows);
-        let run_rows = plan.batch.unwrap_or(end - start);
-        let input = batch_tensor(data, dt, start, end, run_rows).map_err(|e| run_err(chain(&e)))?;
-        let t0 = Instant::now();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| plan.run(input)));
-        spent += t0.elapsed();
-        let result = match result {
-            Ok(r) => {
-                r.map_err(|e| run_err(format!("rows {}..{}: {}", start + 1, end, chain(&e))))?
-            }
-            Err(_) => {
-                return Err(run_err(format!(
-                    "tract panicked on rows {}..{}",
-                    start + 1,
-                    end
-                )))
-            }
-        };
+    for result in results {
+        let batch = result?;
         if outs.is_empty() {
-            for (i, t) in result.iter().enumerate() {
-                outs.push(OutputRows {
-                    name: model
-                        .outputs
-                        .get(i)
-                        .map(|o| o.name.clone())
-                        .unwrap_or_else(|| format!("output {i}")),
-                    dtype: t.datum_type(),
+            outs = batch
+                .iter()
+                .enumerate()
+                .map(|(i, b)| OutputRows {
+                    name: output_name(model, i),
+                    dtype: b.dtype,
                     width: 0,
                     data: vec![],
-                });
-            }
+                })
+                .collect();
         }
-        for (o, t) in outs.iter_mut().zip(result.iter()) {
-            let lead = t.shape().first().copied();
-            if lead != Some(run_rows) || run_rows == 0 {
-                return Err(ModelError::Output {
-                    path: model.display.clone(),
-                    message: format!(
-                        "output `{}` has shape {:?} for a batch of {run_rows}: its first dimension is not the batch",
-                        o.name,
-                        t.shape()
-                    ),
-                    help: None,
-                });
-            }
-            let width = t.len() / run_rows;
-            o.width = width;
-            let values = tensor_f64(t);
-            match values {
-                Some(v) => o.data.extend_from_slice(&v[..(end - start) * width]),
+        for (o, b) in outs.iter_mut().zip(batch) {
+            o.width = b.width;
+            match b.values {
+                Some(v) => o.data.extend_from_slice(&v),
                 // Strings and other non-numeric outputs are not read.
                 None => o.width = 0,
             }
         }
-        start = end;
     }
     Ok((outs, spent))
+}
+
+/// One output of one batch: its values for the batch's real rows (padding dropped).
+struct BatchOutput {
+    dtype: DatumType,
+    width: usize,
+    values: Option<Vec<f64>>,
+}
+
+type BatchResult = Result<Vec<BatchOutput>, ModelError>;
+
+/// Runs `batches` in order, stopping at the first error (which is returned last).
+fn run_batches(
+    model: &Model,
+    plan: &Plan,
+    data: &EvalData,
+    batches: &[(usize, usize)],
+) -> Vec<BatchResult> {
+    let mut results = Vec::with_capacity(batches.len());
+    for &(start, end) in batches {
+        let r = run_batch(model, plan, data, start, end);
+        let failed = r.is_err();
+        results.push(r);
+        if failed {
+            break;
+        }
+    }
+    results
+}
+
+/// Runs batch `i` on thread `i % threads`, then puts the results back in batch order. Each thread stops at its
+/// first error; the earliest failed batch is then the first error in order, as one thread would have reported.
+fn run_batches_parallel(
+    model: &Model,
+    plan: &Plan,
+    data: &EvalData,
+    batches: &[(usize, usize)],
+    threads: usize,
+) -> Result<Vec<BatchResult>, ModelError> {
+    let per_thread: Vec<Vec<BatchResult>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let mine: Vec<(usize, usize)> =
+                    batches.iter().skip(t).step_by(threads).copied().collect();
+                scope.spawn(move || run_batches(model, plan, data, &mine))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().map_err(|_| ModelError::Run {
+                    path: model.display.clone(),
+                    message: "an evaluation thread panicked".into(),
+                })
+            })
+            .collect::<Result<_, _>>()
+    })?;
+    let mut iters: Vec<_> = per_thread.into_iter().map(Vec::into_iter).collect();
+    let mut ordered = Vec::with_capacity(batches.len());
+    'batches: for i in 0..batches.len() {
+        match iters[i % threads].next() {
+            Some(r) => {
+                let failed = r.is_err();
+                ordered.push(r);
+                if failed {
+                    break 'batches;
+                }
+            }
+            // That thread stopped at an error; a result before it in order is an error already pushed.
+            None => break 'batches,
+        }
+    }
+    Ok(ordered)
+}
+
+fn output_name(model: &Model, i: usize) -> String {
+    model
+        .outputs
+        .get(i)
+        .map(|o| o.name.clone())
+        .unwrap_or_else(|| format!("output {i}"))
+}
+
+/// Rows `start..end` through the model (a panic in tract is a failed run), each output read as f64 values.
+fn run_batch(model: &Model, plan: &Plan, data: &EvalData, start: usize, end: usize) -> BatchResult {
+    let run_err = |message: String| ModelError::Run {
+        path: model.display.clone(),
+        message,
+    };
+    let dt = model.input.dtype.unwrap_or(DatumType::F32);
+    let run_rows = plan.batch.unwrap_or(end - start);
+    let input = batch_tensor(data, dt, start, end, run_rows).map_err(|e| run_err(chain(&e)))?;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| plan.run(input)))
+        .map_err(|_| run_err(format!("tract panicked on rows {}..{}", start + 1, end)))?
+        .map_err(|e| run_err(format!("rows {}..{}: {}", start + 1, end, chain(&e))))?;
+    let mut outputs = Vec::with_capacity(result.len());
+    for (i, t) in result.iter().enumerate() {
+        let lead = t.shape().first().copied();
+        if lead != Some(run_rows) || run_rows == 0 {
+            return Err(ModelError::Output {
+                path: model.display.clone(),
+                message: format!(
+                    "output `{}` has shape {:?} for a batch of {run_rows}: its first dimension is not the batch",
+                    output_name(model, i),
+                    t.shape()
+                ),
+                help: None,
+            });
+        }
+        let width = t.len() / run_rows;
+        let values = tensor_f64(t).map(|mut v| {
+            v.truncate((end - start) * width);
+            v
+        });
+        outputs.push(BatchOutput {
+            dtype: t.datum_type(),
+            width,
+            values,
+        });
+    }
+    Ok(outputs)
 }
 
 /// A numeric tensor's values as f64 (exact for f32 and integer labels); `None` for strings and the like.
@@ -702,7 +817,7 @@ pub fn evaluate(
 ) -> Result<Evaluation, ModelError> {
     check_input(model, data)?;
     let plan = plan_for(model, data, opts.batch_size)?;
-    let (outs, spent) = run_all(model, &plan, data, opts.batch_size)?;
+    let (outs, spent) = run_all_on(model, &plan, data, opts.batch_size, opts.threads)?;
     let class_names: Option<Vec<String>> = opts
         .class_names
         .clone()

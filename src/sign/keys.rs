@@ -12,7 +12,6 @@
 
 use std::path::Path;
 
-use blake2::Digest as _;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -401,11 +400,11 @@ fn minisign_secret(text: &str, origin: &str) -> Result<KeyPair, SignError> {
     let (id, rest) = keynum.split_at(8);
     let (sk, chk) = rest.split_at(64);
     // checksum = BLAKE2b-256(sig_alg || key ID || secret key); minisign 0.11 leaves it zero in keys made with -W.
-    let mut h = blake2::Blake2b256::new();
+    let mut h = blake2b_simd::Params::new().hash_length(32).to_state();
     h.update(&raw[..2]);
     h.update(id);
     h.update(sk);
-    if chk.iter().any(|b| *b != 0) && h.finalize().as_slice() != chk {
+    if chk.iter().any(|b| *b != 0) && h.finalize().as_bytes() != chk {
         return Err(bad(
             "the minisign key's checksum does not match (corrupt file)",
         ));
