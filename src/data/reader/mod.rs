@@ -10,7 +10,10 @@ mod parquet;
 #[cfg(not(feature = "full"))]
 #[path = "parquet_off.rs"]
 mod parquet;
+mod parts;
 mod pipeline;
+
+pub use parts::Part;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -102,10 +105,13 @@ pub struct Source {
     pub display: String,
     pub format: Format,
     pub dialect: Dialect,
+    /// The files of a partitioned dataset (a folder or a glob), in reading order; empty for one file.
+    pub parts: Vec<Part>,
 }
 
 impl Source {
-    /// A source whose format is given or guessed from the name.
+    /// A source whose format is given or guessed from the name. A folder or a glob pattern is a partitioned
+    /// dataset: its files are found here, and their format is the one given or guessed from the first.
     pub fn new(
         path: impl Into<PathBuf>,
         format: Option<Format>,
@@ -113,6 +119,16 @@ impl Source {
     ) -> Result<Source, DataError> {
         let path = path.into();
         let display = path.display().to_string();
+        if parts::is_partitioned(&path) {
+            let (parts, format) = parts::expand(&path, format)?;
+            return Ok(Source {
+                path,
+                display,
+                format,
+                dialect,
+                parts,
+            });
+        }
         let format = match format.or_else(|| Format::from_path(&path)) {
             Some(f) => f,
             None => {
@@ -128,6 +144,7 @@ impl Source {
             display,
             format,
             dialect,
+            parts: vec![],
         })
     }
 }
@@ -146,6 +163,9 @@ pub struct Record<'a> {
 pub trait RecordSink {
     fn labels(&mut self, labels: Option<&[String]>);
     fn record(&mut self, record: &Record<'_>);
+
+    /// The records that follow come from part `index` of a partitioned source (its file names them).
+    fn begin_part(&mut self, _index: u32) {}
 
     /// A record whose cells are all text: the record's text and each cell's byte range in it. Readers of text
     /// formats call this; a sink that stores text (the pipeline's batcher) takes it in one copy, the others get
@@ -179,9 +199,34 @@ pub struct TextRecord {
 /// Reads the whole table into `sink`.
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
     match source.format {
-        Format::Csv | Format::Tsv => pipeline::threaded(source, sink, csv::read),
-        Format::Jsonl => pipeline::threaded(source, sink, jsonl::read),
-        Format::Parquet => parquet::read(source, sink),
+        Format::Csv | Format::Tsv => pipeline::threaded(source, sink, csv_parts),
+        Format::Jsonl => pipeline::threaded(source, sink, jsonl_parts),
+        Format::Parquet => parquet_parts(source, sink),
+    }
+}
+
+/// Each format's reader, looping over the parts of a partitioned source (a plain file is read as it is).
+fn csv_parts(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
+    in_parts(source, sink, csv::read)
+}
+
+fn jsonl_parts(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
+    in_parts(source, sink, jsonl::read)
+}
+
+fn parquet_parts(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
+    in_parts(source, sink, parquet::read)
+}
+
+fn in_parts(
+    source: &Source,
+    sink: &mut dyn RecordSink,
+    read: fn(&Source, &mut dyn RecordSink) -> Result<ReadStats, DataError>,
+) -> Result<ReadStats, DataError> {
+    if source.parts.is_empty() {
+        read(source, sink)
+    } else {
+        parts::read_all(source, sink, read)
     }
 }
 
@@ -195,9 +240,9 @@ pub(crate) fn read_parallel<S: ParallelSink>(
     workers: usize,
 ) -> Result<ReadStats, DataError> {
     match source.format {
-        Format::Csv | Format::Tsv => pipeline::parallel(source, sink, csv::read, workers),
-        Format::Jsonl => pipeline::parallel(source, sink, jsonl::read, workers),
-        Format::Parquet => parquet::read(source, sink),
+        Format::Csv | Format::Tsv => pipeline::parallel(source, sink, csv_parts, workers),
+        Format::Jsonl => pipeline::parallel(source, sink, jsonl_parts, workers),
+        Format::Parquet => parquet_parts(source, sink),
     }
 }
 
