@@ -198,6 +198,7 @@ pub struct TextRecord {
 
 /// Reads the whole table into `sink`.
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
+    let _bar = progress(source);
     match source.format {
         Format::Csv | Format::Tsv => pipeline::threaded(source, sink, csv_parts),
         Format::Jsonl => pipeline::threaded(source, sink, jsonl_parts),
@@ -239,11 +240,27 @@ pub(crate) fn read_parallel<S: ParallelSink>(
     sink: &mut S,
     workers: usize,
 ) -> Result<ReadStats, DataError> {
+    let _bar = progress(source);
     match source.format {
         Format::Csv | Format::Tsv => pipeline::parallel(source, sink, csv_parts, workers),
         Format::Jsonl => pipeline::parallel(source, sink, jsonl_parts, workers),
         Format::Parquet => parquet_parts(source, sink),
     }
+}
+
+/// A progress bar over the source's bytes on disk (shown on a terminal only, after a few seconds); the readers
+/// report what they read through [`crate::progress::advance`].
+fn progress(source: &Source) -> crate::progress::Task {
+    if !crate::progress::enabled() {
+        return crate::progress::Task::bytes("", None);
+    }
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let total = if source.parts.is_empty() {
+        size(&source.path)
+    } else {
+        source.parts.iter().map(|p| size(&p.path)).sum()
+    };
+    crate::progress::Task::bytes(&source.display, Some(total))
 }
 
 /// What a read measured.
@@ -290,6 +307,7 @@ impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.set(self.count.get() + n as u64);
+        crate::progress::advance(n as u64);
         Ok(n)
     }
 }
