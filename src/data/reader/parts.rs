@@ -33,7 +33,7 @@ fn is_pattern(path: &Path) -> bool {
 }
 
 /// The parts `path` (a folder or a glob) names, sorted, and their one format. A folder keeps the files whose
-/// format its name tells (skipping names starting with `_` or `.`, such as Spark's `_SUCCESS`); a glob keeps every
+/// format its name tells, `.txt` aside (skipping names starting with `_` or `.`, such as Spark's `_SUCCESS`); a glob keeps every
 /// file it matches. Nothing found, or files of two formats, is an error.
 pub fn expand(path: &Path, format: Option<Format>) -> Result<(Vec<Part>, Format), DataError> {
     let shown = path.display().to_string();
@@ -45,7 +45,7 @@ pub fn expand(path: &Path, format: Option<Format>) -> Result<(Vec<Part>, Format)
             path: shown.clone(),
             err,
         })?;
-        files.retain(|f| Format::from_path(f).is_some());
+        files.retain(|f| is_data_file(f));
         (path.to_path_buf(), files)
     };
     let mut files = files;
@@ -83,6 +83,15 @@ pub fn expand(path: &Path, format: Option<Format>) -> Result<(Vec<Part>, Format)
     }
     check_keys(&parts)?;
     Ok((parts, format))
+}
+
+/// A file a folder's dataset takes: its name tells a data format. `.txt`, which names CSV when given as a path,
+/// is left out here: a folder's notes are not a part.
+fn is_data_file(path: &Path) -> bool {
+    let txt = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+    !txt && Format::from_path(path).is_some()
 }
 
 /// CSV and TSV differ only in their delimiter: a `.txt` part of a TSV dataset is not a second format.
@@ -360,6 +369,7 @@ mod tests {
             ("day=1/_SUCCESS", ""),
             ("day=1/.a.csv.crc", ""),
             ("README", "not data"),
+            ("day=2/notes.txt", "not data either"),
         ] {
             let f = d.join(p);
             std::fs::create_dir_all(f.parent().unwrap()).unwrap();
