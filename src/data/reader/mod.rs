@@ -149,6 +149,18 @@ impl Source {
     }
 }
 
+impl Source {
+    /// The path that names the dataset in a report: a glob's folder before its first wildcard (`events` for
+    /// `events/day-*.jsonl`), else the path itself.
+    pub fn naming_path(&self) -> PathBuf {
+        if parts::is_pattern(&self.path) {
+            parts::pattern_base(&self.path)
+        } else {
+            self.path.clone()
+        }
+    }
+}
+
 /// One record as a reader hands it over.
 #[derive(Debug)]
 pub struct Record<'a> {

@@ -28,7 +28,7 @@ pub fn is_partitioned(path: &Path) -> bool {
     is_pattern(path) || path.is_dir()
 }
 
-fn is_pattern(path: &Path) -> bool {
+pub(super) fn is_pattern(path: &Path) -> bool {
     path.to_string_lossy().contains(['*', '?', '['])
 }
 
@@ -131,7 +131,7 @@ fn check_keys(parts: &[Part]) -> Result<(), DataError> {
 }
 
 /// The folder a pattern's matches are relative to: its path before the first wildcard.
-fn pattern_base(path: &Path) -> PathBuf {
+pub(super) fn pattern_base(path: &Path) -> PathBuf {
     let mut base = PathBuf::new();
     for c in path.components() {
         if c.as_os_str().to_string_lossy().contains(['*', '?', '[']) {
