@@ -60,6 +60,7 @@ pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
         }
         let schema = &schemas[&d.schema];
         let source = Source::new(&d.path, d.format, d.dialect.clone())?;
+        confine_parts(config, &source)?;
         let mut opts = ValidateOptions::new(&d.name);
         opts.duplicate_rows = d.duplicate_rows;
         let v = data::validate(&source, Some(schema), &opts)?;
@@ -67,7 +68,7 @@ pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
         checks.extend(v.checks.into_iter().map(|c| hidden_if(hide, c)));
         if let Some(dr) = &d.drift {
             let hide = hide || config.is_outside(&dr.reference);
-            checks.push(hidden_if(hide, run_drift(d, dr, &source, schema)?));
+            checks.push(hidden_if(hide, run_drift(config, d, dr, &source, schema)?));
         }
     }
     let base = config.path.parent().unwrap_or(Path::new(""));
@@ -369,8 +370,30 @@ fn no_match(a: &Artifacts) -> Check {
     c
 }
 
+/// The files of a partitioned dataset stay in the repository too: a match that is a symbolic link out of it is
+/// refused (unless `--allow-outside-repo` let the dataset's path out).
+fn confine_parts(config: &Config, source: &Source) -> Result<()> {
+    if config.is_outside(&source.path) {
+        return Ok(());
+    }
+    for p in &source.parts {
+        if crate::config::confine::check_found(&config.root, &p.path).is_err() {
+            return Err(crate::error::Error::Usage(format!(
+                "{}: dataset `{}` has the part {}, which leads out of the repository ({}); pass \
+                 --allow-outside-repo for a trusted config",
+                config.path.display(),
+                source.display,
+                p.display,
+                config.root.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The drift gate of one dataset: its data against its reference, typed by its schema.
 fn run_drift(
+    config: &Config,
     d: &crate::config::Dataset,
     dr: &crate::config::DatasetDrift,
     current: &Source,
@@ -378,6 +401,7 @@ fn run_drift(
 ) -> Result<Check> {
     use crate::data::drift::{self, ColumnOptions, DriftOptions};
     let reference = Source::new(&dr.reference, dr.format.or(d.format), d.dialect.clone())?;
+    confine_parts(config, &reference)?;
     let mut opts = DriftOptions::new(&d.name);
     opts.drift_share = dr.drift_share;
     opts.exclude = dr.exclude.clone();

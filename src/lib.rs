@@ -38,6 +38,7 @@ pub mod init;
 pub mod model;
 #[cfg(feature = "full")]
 pub mod pins;
+pub mod progress;
 #[cfg(feature = "full")]
 pub mod quantize;
 pub mod report;

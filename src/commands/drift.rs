@@ -44,8 +44,8 @@ pub fn run(a: DriftArgs) -> Result<Exit> {
     let schema = a.schema.as_deref().map(Schema::load).transpose()?;
     let reference = super::source(&a.reference, &a.dialect)?;
     let current = super::source(&a.current, &a.dialect)?;
-    let subject = a
-        .current
+    let subject = current
+        .naming_path()
         .file_name()
         .and_then(|s| s.to_str())
         .map(|s| s.split('.').next().unwrap_or(s).to_string())

@@ -55,6 +55,7 @@ use common::{
 };
 
 pub fn run(cli: Cli) -> Result<Exit> {
+    crate::progress::allow(!json_output(&cli.command));
     match cli.command {
         #[cfg(feature = "full")]
         Command::Check(a) => check::run(a),
@@ -100,6 +101,22 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Device(DeviceCommand::Service(a)) => device::service(*a),
         Command::TufClient(a) => tuf_client::run(a),
     }
+}
+
+/// Whether the command prints JSON: then no progress bar draws, even on a terminal.
+fn json_output(command: &Command) -> bool {
+    let format = match command {
+        #[cfg(feature = "full")]
+        Command::Check(a) => a.output.format,
+        #[cfg(feature = "full")]
+        Command::Validate(a) => a.output.format,
+        #[cfg(feature = "full")]
+        Command::Drift(a) => a.output.format,
+        #[cfg(feature = "full")]
+        Command::Eval(a) => a.output.format,
+        _ => None,
+    };
+    format == Some(OutputFormat::Json)
 }
 
 /// The output format when none is named: annotations inside GitHub Actions, else the human rendering.

@@ -7,8 +7,8 @@ use crate::report::Report;
 pub fn run(a: ValidateArgs) -> Result<Exit> {
     let schema = a.schema.as_deref().map(Schema::load).transpose()?;
     let source = super::source(&a.data, &a.dialect)?;
-    let subject = a
-        .data
+    let subject = source
+        .naming_path()
         .file_stem()
         .and_then(|s| s.to_str())
         .map(|s| {

@@ -184,7 +184,9 @@ pub enum ModelBaseline {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct DatasetConfig {
-    /// The data file (CSV, TSV, JSON Lines or Parquet; CSV/TSV/JSON Lines may be gzip-compressed).
+    /// The data file (CSV, TSV, JSON Lines or Parquet; CSV/TSV/JSON Lines may be gzip-compressed), or a
+    /// partitioned dataset: a folder or a glob (`data/*.parquet`) of files of one format, read in name order, whose
+    /// Hive-style `key=value/` folders become columns.
     pub path: String,
     /// The Frictionless Table Schema (JSON or YAML) the data must pass.
     pub schema: String,
@@ -484,13 +486,13 @@ impl Config {
         };
         let mut datasets = vec![];
         for (name, d) in raw.datasets {
-            note(format!("datasets.{name}.path"), &d.path, false);
+            note(format!("datasets.{name}.path"), &d.path, is_glob(&d.path));
             note(format!("datasets.{name}.schema"), &d.schema, false);
             if let Some(dc) = &d.drift {
                 note(
                     format!("datasets.{name}.drift.reference"),
                     &dc.reference,
-                    false,
+                    is_glob(&dc.reference),
                 );
             }
             if d.path.trim().is_empty() {
@@ -577,6 +579,11 @@ impl Config {
             outside: vec![],
         })
     }
+}
+
+/// Whether a dataset path is a glob pattern (a partitioned dataset; confined by the part before the wildcard).
+fn is_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
 }
 
 /// Checks a drift block's numbers and resolves its reference path.

@@ -20,6 +20,13 @@ pub enum DataError {
     )]
     Empty { path: String },
 
+    #[error("{pattern}: matches no data file")]
+    #[diagnostic(
+        code(mlgate::data::no_parts),
+        help("a partitioned dataset is a folder of data files (.csv, .tsv, .jsonl, .parquet) or a glob such as `data/*.csv`; paths in mlgate.yml are relative to the config file")
+    )]
+    NoParts { pattern: String },
+
     #[error("{path}:{line}: not valid {encoding}")]
     #[diagnostic(
         code(mlgate::data::encoding),
@@ -88,6 +95,7 @@ impl DataError {
     pub fn frictionless_code(&self) -> Option<&'static str> {
         match self {
             DataError::Empty { .. }
+            | DataError::NoParts { .. }
             | DataError::Io { .. }
             | DataError::UnterminatedQuote { .. } => Some("source-error"),
             DataError::Encoding { .. } => Some("encoding-error"),

@@ -261,6 +261,7 @@ impl Iterator for Chunks {
             }
             Ok(n) => {
                 buf.truncate(n);
+                crate::progress::advance(n as u64);
                 Some(Ok(http_body::Frame::data(bytes::Bytes::from(buf))))
             }
             Err(e) => {
@@ -378,6 +379,9 @@ impl Client {
             len,
             content_type,
         };
+        // A bar on a terminal for a long upload (a retried upload counts its bytes again).
+        let _bar =
+            crate::progress::Task::bytes(&format!("uploading {}", path.display()), Some(len));
         self.send(Method::POST, url, payload)
     }
 

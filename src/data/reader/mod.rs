@@ -10,7 +10,10 @@ mod parquet;
 #[cfg(not(feature = "full"))]
 #[path = "parquet_off.rs"]
 mod parquet;
+mod parts;
 mod pipeline;
+
+pub use parts::Part;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -102,10 +105,13 @@ pub struct Source {
     pub display: String,
     pub format: Format,
     pub dialect: Dialect,
+    /// The files of a partitioned dataset (a folder or a glob), in reading order; empty for one file.
+    pub parts: Vec<Part>,
 }
 
 impl Source {
-    /// A source whose format is given or guessed from the name.
+    /// A source whose format is given or guessed from the name. A folder or a glob pattern is a partitioned
+    /// dataset: its files are found here, and their format is the one given or guessed from the first.
     pub fn new(
         path: impl Into<PathBuf>,
         format: Option<Format>,
@@ -113,6 +119,16 @@ impl Source {
     ) -> Result<Source, DataError> {
         let path = path.into();
         let display = path.display().to_string();
+        if parts::is_partitioned(&path) {
+            let (parts, format) = parts::expand(&path, format)?;
+            return Ok(Source {
+                path,
+                display,
+                format,
+                dialect,
+                parts,
+            });
+        }
         let format = match format.or_else(|| Format::from_path(&path)) {
             Some(f) => f,
             None => {
@@ -128,7 +144,20 @@ impl Source {
             display,
             format,
             dialect,
+            parts: vec![],
         })
+    }
+}
+
+impl Source {
+    /// The path that names the dataset in a report: a glob's folder before its first wildcard (`events` for
+    /// `events/day-*.jsonl`), else the path itself.
+    pub fn naming_path(&self) -> PathBuf {
+        if parts::is_pattern(&self.path) {
+            parts::pattern_base(&self.path)
+        } else {
+            self.path.clone()
+        }
     }
 }
 
@@ -146,6 +175,9 @@ pub struct Record<'a> {
 pub trait RecordSink {
     fn labels(&mut self, labels: Option<&[String]>);
     fn record(&mut self, record: &Record<'_>);
+
+    /// The records that follow come from part `index` of a partitioned source (its file names them).
+    fn begin_part(&mut self, _index: u32) {}
 
     /// A record whose cells are all text: the record's text and each cell's byte range in it. Readers of text
     /// formats call this; a sink that stores text (the pipeline's batcher) takes it in one copy, the others get
@@ -178,10 +210,36 @@ pub struct TextRecord {
 
 /// Reads the whole table into `sink`.
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
+    let _bar = progress(source);
     match source.format {
-        Format::Csv | Format::Tsv => pipeline::threaded(source, sink, csv::read),
-        Format::Jsonl => pipeline::threaded(source, sink, jsonl::read),
-        Format::Parquet => parquet::read(source, sink),
+        Format::Csv | Format::Tsv => pipeline::threaded(source, sink, csv_parts),
+        Format::Jsonl => pipeline::threaded(source, sink, jsonl_parts),
+        Format::Parquet => parquet_parts(source, sink),
+    }
+}
+
+/// Each format's reader, looping over the parts of a partitioned source (a plain file is read as it is).
+fn csv_parts(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
+    in_parts(source, sink, csv::read)
+}
+
+fn jsonl_parts(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
+    in_parts(source, sink, jsonl::read)
+}
+
+fn parquet_parts(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
+    in_parts(source, sink, parquet::read)
+}
+
+fn in_parts(
+    source: &Source,
+    sink: &mut dyn RecordSink,
+    read: fn(&Source, &mut dyn RecordSink) -> Result<ReadStats, DataError>,
+) -> Result<ReadStats, DataError> {
+    if source.parts.is_empty() {
+        read(source, sink)
+    } else {
+        parts::read_all(source, sink, read)
     }
 }
 
@@ -194,11 +252,27 @@ pub(crate) fn read_parallel<S: ParallelSink>(
     sink: &mut S,
     workers: usize,
 ) -> Result<ReadStats, DataError> {
+    let _bar = progress(source);
     match source.format {
-        Format::Csv | Format::Tsv => pipeline::parallel(source, sink, csv::read, workers),
-        Format::Jsonl => pipeline::parallel(source, sink, jsonl::read, workers),
-        Format::Parquet => parquet::read(source, sink),
+        Format::Csv | Format::Tsv => pipeline::parallel(source, sink, csv_parts, workers),
+        Format::Jsonl => pipeline::parallel(source, sink, jsonl_parts, workers),
+        Format::Parquet => parquet_parts(source, sink),
     }
+}
+
+/// A progress bar over the source's bytes on disk (shown on a terminal only, after a few seconds); the readers
+/// report what they read through [`crate::progress::advance`].
+fn progress(source: &Source) -> crate::progress::Task {
+    if !crate::progress::enabled() {
+        return crate::progress::Task::bytes("", None);
+    }
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let total = if source.parts.is_empty() {
+        size(&source.path)
+    } else {
+        source.parts.iter().map(|p| size(&p.path)).sum()
+    };
+    crate::progress::Task::bytes(&source.display, Some(total))
 }
 
 /// What a read measured.
@@ -245,6 +319,7 @@ impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.set(self.count.get() + n as u64);
+        crate::progress::advance(n as u64);
         Ok(n)
     }
 }

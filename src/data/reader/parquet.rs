@@ -73,6 +73,8 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
         .map(|f| f.name().clone())
         .collect();
     sink.labels(Some(&labels));
+    // Progress in bytes on disk, by the share of rows read (Parquet is not read front to back).
+    let total_rows = builder.metadata().file_metadata().num_rows().max(1) as u64;
     let reader = builder.with_batch_size(BATCH).build().map_err(bad)?;
     let opts = FormatOptions::default();
     let mut row = 1u64;
@@ -88,6 +90,7 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             .iter()
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).ok())
             .collect();
+        crate::progress::advance(bytes * batch.num_rows() as u64 / total_rows);
         let mut cells: Vec<Cell<'_>> = Vec::with_capacity(cols.len());
         for i in 0..batch.num_rows() {
             row += 1;

@@ -40,6 +40,8 @@ struct Meta {
 /// A run of records in one allocation: their text, their cells as slots into it, and their positions.
 #[derive(Default)]
 pub(crate) struct Batch {
+    /// The part of a partitioned source its records come from (0 for a plain file).
+    part: u32,
     text: String,
     slots: Vec<Slot>,
     records: Vec<Meta>,
@@ -101,8 +103,13 @@ impl Batch {
         }));
     }
 
+    pub(crate) fn part(&self) -> u32 {
+        self.part
+    }
+
     /// Hands every record to `sink`, in order.
     pub(crate) fn replay(&self, sink: &mut dyn RecordSink) {
+        sink.begin_part(self.part);
         let mut cells: Vec<Cell<'_>> = Vec::new();
         for m in &self.records {
             self.cells_into(m, &mut cells);
@@ -155,6 +162,7 @@ impl Batcher {
     fn flush(&mut self) {
         if !self.batch.records.is_empty() {
             let mut fresh = self.spare.try_recv().unwrap_or_default();
+            fresh.part = self.batch.part;
             fresh.text.clear();
             fresh.slots.clear();
             fresh.records.clear();
@@ -167,6 +175,12 @@ impl Batcher {
 impl RecordSink for Batcher {
     fn labels(&mut self, labels: Option<&[String]>) {
         self.send(Message::Labels(labels.map(<[String]>::to_vec)));
+    }
+
+    /// A batch holds the records of one part: a new part starts a new batch.
+    fn begin_part(&mut self, index: u32) {
+        self.flush();
+        self.batch.part = index;
     }
 
     fn record(&mut self, record: &Record<'_>) {

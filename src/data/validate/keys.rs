@@ -79,7 +79,7 @@ impl Validator<'_> {
 
     /// Counts the statistics of the record's values and appends its key checks to `ops`.
     fn key_ops(&mut self, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
-        let (rec, row) = (self.rec, record.row);
+        let (rec, row) = (self.rec, self.global_row(record.row));
         let op = |kind| KeyOp { rec, row, kind };
         for (fi, v) in vals.iter().enumerate() {
             let Some(v) = v else { continue };
@@ -213,7 +213,10 @@ impl Validator<'_> {
                     fi,
                     ci,
                     Some(shown.clone()),
-                    format!("{shown:?} in unique field {name:?} repeats row {first}"),
+                    format!(
+                        "{shown:?} in unique field {name:?} repeats {}",
+                        self.row_text(first)
+                    ),
                 );
                 self.push(f, fi, C_UNIQUE);
             }
@@ -231,7 +234,10 @@ impl Validator<'_> {
                 let mut f = self.row_finding(
                     "primary-key",
                     record,
-                    format!("the primary key ({names}) = ({shown}) repeats row {first}"),
+                    format!(
+                        "the primary key ({names}) = ({shown}) repeats {}",
+                        self.row_text(first)
+                    ),
                 );
                 f.value = Some(shown);
                 self.push(f, NO_FIELD, NO_CONSTRAINT);
@@ -242,7 +248,10 @@ impl Validator<'_> {
                 let mut f = self.row_finding(
                     "unique-error",
                     record,
-                    format!("the unique key ({names}) = ({shown}) repeats row {first}"),
+                    format!(
+                        "the unique key ({names}) = ({shown}) repeats {}",
+                        self.row_text(first)
+                    ),
                 );
                 f.value = Some(shown);
                 self.push(f, NO_FIELD, NO_CONSTRAINT);
@@ -250,13 +259,14 @@ impl Validator<'_> {
             Hit::FkPending(k, fp) => {
                 let own = self.keys.foreign[k].0.clone();
                 let (_, shown) = self.key_text(&own, vals);
-                self.fk_pending[k].push((fp, record.row, record.line, shown));
+                let row = self.global_row(record.row);
+                self.fk_pending[k].push((fp, row, record.line, shown));
             }
             Hit::DuplicateRow(first) => {
                 let f = self.row_finding(
                     "duplicate-row",
                     record,
-                    format!("the row repeats row {first}"),
+                    format!("the row repeats {}", self.row_text(first)),
                 );
                 self.push(f, NO_FIELD, NO_CONSTRAINT);
             }

@@ -261,7 +261,13 @@ struct Validator<'s> {
     /// The current record's index in its batch (workers only).
     rec: u32,
     ops: Vec<KeyOp>,
+    /// The part of a partitioned source being read, and its file's name for findings.
+    part: u32,
+    file: String,
 }
+
+/// Bits of a remembered row number that hold the row; the bits above hold the part of a partitioned source.
+const PART_SHIFT: u32 = 40;
 
 impl<'s> Validator<'s> {
     fn new(source: &'s Source, given: Option<&'s Schema>, opts: &'s ValidateOptions) -> Self {
@@ -296,6 +302,43 @@ impl<'s> Validator<'s> {
             deferred: false,
             rec: 0,
             ops: vec![],
+            part: 0,
+            file: source.display.clone(),
+        }
+    }
+
+    /// Switches to part `index` of a partitioned source: its findings name that part's file.
+    fn enter_part(&mut self, index: u32) {
+        if index != self.part || self.file == self.source.display {
+            if let Some(p) = self.source.parts.get(index as usize) {
+                self.part = index;
+                self.file = p.display.clone();
+            }
+        }
+    }
+
+    /// A record's row as keys remember it: with its part, since each part counts its rows from the start.
+    fn global_row(&self, row: u64) -> u64 {
+        (u64::from(self.part) << PART_SHIFT) | row
+    }
+
+    /// The file and row a remembered row stands for.
+    fn split_row(&self, global: u64) -> (&str, u64) {
+        let part = (global >> PART_SHIFT) as usize;
+        let row = global & ((1u64 << PART_SHIFT) - 1);
+        match self.source.parts.get(part) {
+            Some(p) => (p.display.as_str(), row),
+            None => (self.source.display.as_str(), row),
+        }
+    }
+
+    /// "row 7", or "row 7 of FILE" when the row is in another part than the current one.
+    fn row_text(&self, global: u64) -> String {
+        let (file, row) = self.split_row(global);
+        if self.source.parts.is_empty() || file == self.file {
+            format!("row {row}")
+        } else {
+            format!("row {row} of {file}")
         }
     }
 
@@ -326,7 +369,7 @@ impl<'s> Validator<'s> {
 
     fn finding(&self, code: &str, message: String) -> Finding {
         let mut f = Finding::new(code, Severity::Error, message);
-        f.file = Some(self.source.display.clone());
+        f.file = Some(self.file.clone());
         f
     }
 
@@ -419,6 +462,10 @@ fn show_val(v: &Val<'_>) -> String {
 }
 
 impl RecordSink for Validator<'_> {
+    fn begin_part(&mut self, index: u32) {
+        self.enter_part(index);
+    }
+
     fn labels(&mut self, labels: Option<&[String]>) {
         match (self.given, labels) {
             (Some(s), Some(l)) => {

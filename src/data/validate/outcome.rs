@@ -27,6 +27,8 @@ impl Validator<'_> {
                         "foreign-key",
                         format!("{own} = {value:?} is not among the values of {refs}"),
                     );
+                    let (file, row) = self.split_row(row);
+                    f.file = Some(file.to_string());
                     f.row = Some(row);
                     f.line = line;
                     f.value = Some(value);

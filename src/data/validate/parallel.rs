@@ -49,6 +49,7 @@ impl<'s> Validator<'s> {
     /// Takes one batch's results, in batch order: counts and statistics are added, the key checks run against
     /// the keys of all earlier records, and findings are kept in record order up to the cap.
     fn merge_batch(&mut self, batch: &Batch, out: BatchOut) {
+        self.enter_part(batch.part());
         self.data_rows += out.data_rows;
         self.blank_rows += out.blank_rows;
         for (key, n) in out.tally {
