@@ -86,7 +86,6 @@ verify_checksum() {
 
 verify_attestation() {
   local file="$1" asset="$2"
-  have_gh_and_token || fail "cannot verify $asset by attestation: needs the gh CLI and a token (GH_TOKEN or GITHUB_TOKEN; the action's token input)"
   # GitHub's build provenance, signed for this repository's release workflow at this version's tag.
   GH_TOKEN="${GH_TOKEN:-${GITHUB_TOKEN:-}}" gh attestation verify "$file" --repo "$repo" \
     --signer-workflow "$repo/.github/workflows/release.yml" --source-ref "refs/tags/v$version" >&2 ||
@@ -140,6 +139,9 @@ install_release() {
       ;;
     *) fail "verify must be auto, checksum or attestation, not '$verify'" ;;
   esac
+  if [ "$how" = attestation ] && ! have_gh_and_token; then
+    fail "cannot verify $asset by attestation: needs the gh CLI and a token (GH_TOKEN or GITHUB_TOKEN; the action's token input)"
+  fi
 
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
