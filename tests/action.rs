@@ -4,7 +4,8 @@
 //! - the generated workflows and this repository's own (ci.yml, release.yml) have zero findings from actionlint,
 //!   and zero from zizmor;
 //! - every `uses:` is pinned to the commit src/pins.rs names.
-//! (scripts/install-mlgate.sh, the Action's install step, is tested in tests/install_script.rs.)
+//!
+//! scripts/install-mlgate.sh, the Action's install step, is tested in tests/install_script.rs.
 //!
 //! check-jsonschema and actionlint come from tests/actions/requirements.txt (PyPI) in the venv whose python
 //! $MLGATE_INTEROP_PYTHON names (`.ci/run` sets it up), or from PATH. Without them these tests say they skipped,
@@ -284,4 +285,3 @@ fn generated_workflows_match_schemastores_workflow_schema() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
 }
-

@@ -193,7 +193,8 @@ impl Setup {
 
     /// The action's scripts/mlgate-release.sha256: the committed file (comments only) plus `lines`.
     fn pin(&self, lines: &[(String, &str)]) {
-        let mut sums = std::fs::read_to_string(root().join("scripts/mlgate-release.sha256")).unwrap();
+        let mut sums =
+            std::fs::read_to_string(root().join("scripts/mlgate-release.sha256")).unwrap();
         for (sum, name) in lines {
             sums.push_str(&format!("{sum}  {name}\n"));
         }
@@ -219,12 +220,22 @@ impl Setup {
 
     /// Runs the install script as the Action does, with `env` on top (no tokens unless given).
     fn install(&self, os: &str, arch: &str, base_url: &str, env: &[(&str, &str)]) -> Output {
-        let path = std::env::join_paths(
-            std::iter::once(self.bin()).chain(std::env::split_paths(
-                &std::env::var_os("PATH").unwrap_or_default(),
-            )),
-        )
-        .unwrap();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        self.install_with_path(os, arch, base_url, env, &path)
+    }
+
+    /// `install` with `path` after fake-bin as the script's PATH.
+    fn install_with_path(
+        &self,
+        os: &str,
+        arch: &str,
+        base_url: &str,
+        env: &[(&str, &str)],
+        path: &std::ffi::OsStr,
+    ) -> Output {
+        let path =
+            std::env::join_paths(std::iter::once(self.bin()).chain(std::env::split_paths(path)))
+                .unwrap();
         let mut c = Command::new("bash");
         c.arg(self.action().join("scripts/install-mlgate.sh"))
             .env("PATH", path)
@@ -283,7 +294,10 @@ fn each_platform_installs_its_own_archive() {
             .collect::<Vec<_>>(),
     );
     let url = serve(
-        archives.iter().map(|a| (url_path(a), a.bytes.clone())).collect(),
+        archives
+            .iter()
+            .map(|a| (url_path(a), a.bytes.clone()))
+            .collect(),
         PLATFORMS.len(),
     );
     for (&(os, arch, target), archive) in PLATFORMS.iter().zip(&archives) {
@@ -308,10 +322,77 @@ fn each_platform_installs_its_own_archive() {
         };
         let bin = s.installed(exe);
         let run = Command::new(&bin).output().unwrap();
-        assert_eq!(String::from_utf8_lossy(&run.stdout), format!("fake {target}\n"));
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout),
+            format!("fake {target}\n")
+        );
         let path_line = std::fs::read_to_string(s.github_path()).unwrap();
         assert_eq!(path_line.trim(), bin.parent().unwrap().to_string_lossy());
     }
+}
+
+#[cfg(unix)]
+/// A folder of links to the tools the script needs on macOS, where there is `shasum` and no `sha256sum`;
+/// `None` (skipped, or failed when required) when one is missing here.
+fn macos_like_tools(dir: &Path) -> Option<PathBuf> {
+    let tools = [
+        "bash", "curl", "awk", "head", "cut", "mktemp", "rm", "find", "install", "mkdir", "tar",
+        "gzip", "shasum",
+    ];
+    let tools_dir = dir.join("macos-tools");
+    std::fs::create_dir_all(&tools_dir).unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for t in tools {
+        let Some(real) = std::env::split_paths(&path)
+            .map(|d| d.join(t))
+            .find(|p| p.is_file())
+        else {
+            assert!(!required(), "{t} is required");
+            eprintln!("skipped: {t} not found");
+            return None;
+        };
+        std::os::unix::fs::symlink(real, tools_dir.join(t)).unwrap();
+    }
+    Some(tools_dir)
+}
+
+/// On macOS the script checks with `shasum -a 256` (there is no sha256sum): the right archive is accepted and a
+/// wrong checksum refused, with a PATH that has no sha256sum at all.
+#[cfg(unix)]
+#[test]
+fn macos_checks_with_shasum() {
+    if !have_tools() {
+        return;
+    }
+    let s = Setup::new();
+    let Some(tools) = macos_like_tools(s.dir.path()) else {
+        return;
+    };
+    let archive = s.pack("full", "aarch64-apple-darwin");
+    s.pin(&[(sha256_hex(&archive.bytes), &archive.name)]);
+    let url = serve(vec![(url_path(&archive), archive.bytes.clone())], 2);
+    let o = s.install_with_path("macOS", "ARM64", &url, &[], tools.as_os_str());
+    assert!(o.status.success(), "{}", text(&o));
+    let run = Command::new(s.installed("mlgate")).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "fake aarch64-apple-darwin\n"
+    );
+
+    let s2 = Setup::new();
+    s2.pin(&[("f".repeat(64), &archive.name)]);
+    let o = s2.install_with_path("macOS", "ARM64", &url, &[], tools.as_os_str());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "checksum mismatch for {}: expected {}",
+            archive.name,
+            "f".repeat(64)
+        )) && stderr(&o).contains(&sha256_hex(&archive.bytes)),
+        "{}",
+        text(&o)
+    );
+    s2.assert_nothing_installed();
 }
 
 #[test]
@@ -431,8 +512,9 @@ fn an_unknown_verify_mode_is_an_error() {
     let o = s.install("Linux", "X64", NOWHERE, &[("MLGATE_VERIFY", "none")]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        stderr(&o)
-            .contains("::error::mlgate install: verify must be auto, checksum or attestation, not 'none'"),
+        stderr(&o).contains(
+            "::error::mlgate install: verify must be auto, checksum or attestation, not 'none'"
+        ),
         "{}",
         text(&o)
     );
@@ -544,12 +626,7 @@ fn attestation_is_verified_with_gh() {
     let s = Setup::new();
     s.pin(&[]);
     s.fake_tool("gh", 0);
-    let o = s.install(
-        "Linux",
-        "X64",
-        NOWHERE,
-        &[("MLGATE_VERIFY", "attestation")],
-    );
+    let o = s.install("Linux", "X64", NOWHERE, &[("MLGATE_VERIFY", "attestation")]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         stderr(&o).contains("needs the gh CLI and a token"),
