@@ -285,3 +285,44 @@ fn generated_workflows_match_schemastores_workflow_schema() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// mlgate's own release workflow: no pull-request trigger, nothing granted at the top, and the signing key, the
+/// write permissions and the release itself only in the `publish` job, which runs for a pushed tag in the
+/// `release` environment (README, Releasing mlgate). zizmor checks pinning and injection; this checks the layout.
+#[test]
+fn release_workflow_keeps_secrets_and_write_permissions_in_the_publish_job() {
+    use serde_json::Value;
+    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+    let wf: Value = serde_saphyr::from_str(&text).unwrap();
+    let on = wf["on"].as_object().unwrap();
+    let triggers: Vec<&str> = on.keys().map(String::as_str).collect();
+    assert_eq!(triggers, ["push", "workflow_dispatch"]);
+    assert_eq!(wf["permissions"], serde_json::json!({}));
+    let jobs = wf["jobs"].as_object().unwrap();
+    for (name, job) in jobs {
+        let body = serde_json::to_string(job).unwrap();
+        let writes = job["permissions"]
+            .as_object()
+            .unwrap_or_else(|| panic!("job {name} sets no permissions"))
+            .values()
+            .any(|v| v == "write");
+        if name == "publish" {
+            assert!(writes && body.contains("secrets."), "{body}");
+            assert_eq!(job["if"], "github.event_name == 'push'");
+            assert_eq!(job["environment"], "release");
+        } else {
+            assert!(!writes, "job {name} may write");
+            assert!(!body.contains("secrets."), "job {name} reads a secret");
+        }
+        if let Some(steps) = job["steps"].as_array() {
+            for s in steps.iter().filter(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("actions/checkout@"))
+            }) {
+                assert_eq!(s["with"]["persist-credentials"], false, "job {name}");
+            }
+        }
+    }
+    assert!(jobs.contains_key("publish"));
+}
