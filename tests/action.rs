@@ -326,3 +326,16 @@ fn release_workflow_keeps_secrets_and_write_permissions_in_the_publish_job() {
     }
     assert!(jobs.contains_key("publish"));
 }
+
+/// The Action installs the release of its own commit: action.yml's default `version` is Cargo.toml's (a release
+/// commit changes both; release.yml refuses a tag that differs from Cargo.toml).
+#[test]
+fn action_default_version_is_the_crate_version() {
+    let action: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(root().join("action.yml")).unwrap())
+            .unwrap();
+    assert_eq!(
+        action["inputs"]["version"]["default"],
+        env!("CARGO_PKG_VERSION")
+    );
+}
