@@ -42,6 +42,11 @@ pub const PINS: &[Pin] = &[
         sha: "6323deb102c322ba6fcbdcafc7e3dddab59af2b6",
         version: "v2.9.2",
     },
+    Pin {
+        action: "actions/attest-build-provenance",
+        sha: "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32",
+        version: "v4.1.0",
+    },
 ];
 
 /// `owner/repo@SHA # VERSION` for a `uses:` line; `None` for an action not in the table.
