@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::templates;
 
+pub mod release;
+
 /// Folders never searched for data or models: build output, VCS data, dependencies, virtual environments.
 fn skipped_dir(name: &str) -> bool {
     matches!(name, "target" | ".git" | "node_modules" | "__pycache__") || name.starts_with(".venv")
@@ -206,8 +208,45 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
         (CONFIG.into(), config),
     ];
     files.extend(schemas);
-    // Refuse before writing anything, so that a refusal leaves the repository as it was.
-    if !opts.force {
+    write_files(root, &files, opts.force, &mut outcome)?;
+    if !models.is_empty() {
+        outcome.notes.push(format!(
+            "{} model(s) found: their `models:` block in mlgate.yml is commented out until you name the evaluation data",
+            models.len()
+        ));
+    }
+    Ok(outcome)
+}
+
+/// `mlgate init --release`: the release, deploy and channel-refresh workflows from the `release:` block of the
+/// repository's mlgate.yml.
+pub fn init_release(opts: &InitOptions) -> Result<InitOutcome> {
+    let root = &opts.dir;
+    if !root.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: not a folder; `mlgate init --dir DIR` takes the repository's root",
+            root.display()
+        )));
+    }
+    let version = format!("mlgate {}", env!("CARGO_PKG_VERSION"));
+    let rendered = release::render(root, CONFIG, &version, &opts.action)?;
+    let mut outcome = InitOutcome {
+        notes: rendered.notes,
+        ..InitOutcome::default()
+    };
+    write_files(root, &rendered.files, opts.force, &mut outcome)?;
+    Ok(outcome)
+}
+
+/// Writes `files` (paths relative to `root`), refusing before writing anything when one exists and `force` is
+/// not set, so that a refusal leaves the repository as it was.
+fn write_files(
+    root: &Path,
+    files: &[(String, String)],
+    force: bool,
+    outcome: &mut InitOutcome,
+) -> Result<()> {
+    if !force {
         if let Some((existing, _)) = files.iter().find(|(p, _)| root.join(p).exists()) {
             return Err(Error::Usage(format!(
                 "{} exists; mlgate init replaces nothing without --force",
@@ -215,7 +254,7 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
             )));
         }
     }
-    for (rel, text) in &files {
+    for (rel, text) in files {
         let path = root.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| Error::Write {
@@ -227,13 +266,7 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
         make_readable(&path)?;
         outcome.written.push(rel.clone());
     }
-    if !models.is_empty() {
-        outcome.notes.push(format!(
-            "{} model(s) found: their `models:` block in mlgate.yml is commented out until you name the evaluation data",
-            models.len()
-        ));
-    }
-    Ok(outcome)
+    Ok(())
 }
 
 /// `write_atomic` makes files readable by their owner only; these are ordinary repository files.

@@ -33,6 +33,21 @@ pub const PINS: &[Pin] = &[
         version: "v7.0.0",
     },
     Pin {
+        action: "actions/attest-build-provenance",
+        sha: "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32",
+        version: "v4.1.0",
+    },
+    Pin {
+        action: "actions/upload-pages-artifact",
+        sha: "fc324d3547104276b827a68afc52ff2a11cc49c9",
+        version: "v5.0.0",
+    },
+    Pin {
+        action: "actions/deploy-pages",
+        sha: "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128",
+        version: "v5.0.0",
+    },
+    Pin {
         action: "dtolnay/rust-toolchain",
         sha: "29eef336d9b2848a0b548edc03f92a220660cdb8",
         version: "stable",
