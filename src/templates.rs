@@ -96,8 +96,9 @@ fn yaml_str(s: &str) -> String {
 /// (a `'` inside written `'\''`), so config values reach the command as written.
 pub fn sh_word(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ',' | ':' | '=' | '+'));
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ',' | ':' | '=' | '+')
+        });
     if plain {
         s.to_string()
     } else {

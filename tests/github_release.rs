@@ -16,9 +16,7 @@ use mlgate::channel::github::GithubRelease;
 use mlgate::channel::{PublishOptions, Published};
 use mlgate::github::{Client, RetryPolicy, Token};
 use serde_json::{json, Value};
-use sha2::Digest;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{MockServer, Request};
 
 #[path = "common/fake_github.rs"]
 mod fake_github;

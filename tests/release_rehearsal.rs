@@ -32,7 +32,9 @@ use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-const TAG: &str = "diagnosis@v1.2.0";
+/// The first release: every model (`vX.Y.Z`); the second is one model's (GTO's `NAME@vX.Y.Z`).
+const TAG: &str = "v1.2.0";
+const MODEL_TAG: &str = "diagnosis@v1.3.0";
 const BRANCH: &str = "mlgate-channel";
 
 /// Serves the files under a folder, as GitHub Pages serves the deployed site.
@@ -57,7 +59,12 @@ fn git(dir: &Path, args: &[&str]) -> String {
     let o = Command::new("git")
         .current_dir(dir)
         .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-        .args(["-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "advice.detachedHead=false",
+        ])
         .args(args)
         .output()
         .unwrap();
@@ -91,6 +98,11 @@ struct World {
     _pages: MockServer,
     secrets: BTreeMap<String, String>,
     jobs_run: usize,
+    /// The tag the workflows run for.
+    tag: String,
+    /// The current workflow run, and the last run of the release workflow (what `workflow_run` names).
+    run: usize,
+    release_run: usize,
 }
 
 impl World {
@@ -117,6 +129,9 @@ impl World {
             _pages: pages,
             secrets: BTreeMap::new(),
             jobs_run: 0,
+            tag: TAG.into(),
+            run: 0,
+            release_run: 0,
         }
     }
 
@@ -190,11 +205,34 @@ impl World {
             work.join("channels/beta.root.json"),
         )
         .unwrap();
+        // A second model that dynamic-int8 can quantize (an MLP regressor; the logistic regression is an
+        // ai.onnx.ml LinearClassifier, bundled in float), with its own self-test.
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models");
+        std::fs::copy(
+            fixtures.join("diabetes_mlp.onnx"),
+            work.join("models/risk.onnx"),
+        )
+        .unwrap();
+        std::fs::copy(
+            fixtures.join("data/diabetes_test.csv"),
+            work.join("data/risk.csv"),
+        )
+        .unwrap();
+        let risk = std::fs::read_to_string(work.join("data/risk.csv")).unwrap();
+        let selftest: String = risk
+            .lines()
+            .take(4)
+            .map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0))
+            .collect();
+        std::fs::write(work.join("data/risk-selftest.csv"), selftest).unwrap();
         let mut config = std::fs::read_to_string(work.join("mlgate.yml")).unwrap();
         config.push_str(&format!(
-            "release:\n  models:\n    - model: diagnosis\n      targets: [linux-aarch64, linux-x86_64]\n      \
-             quantize: {{mode: dynamic-int8, max_drop: 0.05}}\n      labels: [malignant, benign]\n      \
-             selftest: data/selftest.csv\n  pubkey: mlgate.pub\n  channel:\n    url: {}\n    \
+            "  risk:\n    path: models/risk.onnx\n    eval: {{data: data/risk.csv, label: target}}\n    \
+             gates:\n      r2: {{min: 0.4}}\n\
+             release:\n  models:\n    - model: diagnosis\n      targets: [linux-aarch64, linux-x86_64]\n      \
+             labels: [malignant, benign]\n      selftest: data/selftest.csv\n    - model: risk\n      \
+             targets: [linux-aarch64]\n      quantize: {{mode: dynamic-int8, max_drop: 0.1}}\n      \
+             selftest: data/risk-selftest.csv\n  pubkey: mlgate.pub\n  channel:\n    url: {}\n    \
              root: channels/beta.root.json\n",
             self.pages_url
         ));
@@ -207,12 +245,35 @@ impl World {
         );
         git(&work, &["init", "-q", "-b", "main"]);
         git(&work, &["add", "-A"]);
-        git(&work, &["commit", "-q", "-m", "example with a release block"]);
+        git(
+            &work,
+            &["commit", "-q", "-m", "example with a release block"],
+        );
         git(&work, &["tag", TAG]);
         git(
             &work,
             &["push", "-q", origin.to_str().unwrap(), "main", "--tags"],
         );
+    }
+
+    /// A new tag on the maintainer's main branch, pushed; the workflows then run for it.
+    fn tag(&mut self, tag: &str) {
+        let work = self.path("maintainer");
+        git(&work, &["tag", tag]);
+        git(
+            &work,
+            &[
+                "push",
+                "-q",
+                self.path("origin.git").to_str().unwrap(),
+                "--tags",
+            ],
+        );
+        self.tag = tag.to_string();
+    }
+
+    fn artifacts(&self, run: usize) -> PathBuf {
+        self.path(&format!("artifacts/{run}"))
     }
 
     /// A GitHub expression's value, from the table of what this rehearsal knows; anything else fails the test.
@@ -235,9 +296,9 @@ impl World {
         }
         match e {
             "github.event_name == 'workflow_dispatch' && inputs.tag || github.ref_name"
-            | "env.MLGATE_TAG" => TAG.into(),
+            | "env.MLGATE_TAG" => self.tag.clone(),
             "github.token" => TOKEN.into(),
-            "github.event.workflow_run.id" => "1".into(),
+            "github.event.workflow_run.id" => self.release_run.to_string(),
             "steps.deployment.outputs.page_url" => self.pages_url.clone(),
             "github.event.workflow_run.conclusion == 'success' && github.event.workflow_run.event != 'pull_request'" => {
                 "true".into()
@@ -278,6 +339,10 @@ impl World {
 
     /// Runs every job of the workflow at `rel` (in the repository) in `needs` order.
     fn run_workflow(&mut self, rel: &str) {
+        self.run += 1;
+        if rel.ends_with("mlgate-release.yml") {
+            self.release_run = self.run;
+        }
         let text = std::fs::read_to_string(self.path("maintainer").join(rel)).unwrap();
         let wf: Value = serde_saphyr::from_str(&text).unwrap();
         let jobs = wf["jobs"].as_object().unwrap().clone();
@@ -285,9 +350,7 @@ impl World {
         while done.len() < jobs.len() {
             let (name, job) = jobs
                 .iter()
-                .find(|(n, j)| {
-                    !done.contains(n) && needs(j).iter().all(|d| done.contains(d))
-                })
+                .find(|(n, j)| !done.contains(n) && needs(j).iter().all(|d| done.contains(d)))
                 .unwrap_or_else(|| panic!("{rel}: a cycle in `needs`"));
             let entries: Vec<Value> = match job.pointer("/strategy/matrix/include") {
                 Some(Value::Array(a)) => a.clone(),
@@ -300,7 +363,15 @@ impl World {
         }
     }
 
-    fn run_job(&mut self, rel: &str, wf: &Value, name: &str, job: &Value, matrix: &Value, i: usize) {
+    fn run_job(
+        &mut self,
+        rel: &str,
+        wf: &Value,
+        name: &str,
+        job: &Value,
+        matrix: &Value,
+        i: usize,
+    ) {
         self.jobs_run += 1;
         let dir = self.path(&format!("runs/{}-{name}-{i}", self.jobs_run));
         let temp = self.path(&format!("runs/{}-temp", self.jobs_run));
@@ -310,7 +381,11 @@ impl World {
             dir: dir.clone(),
         };
         if let Some(cond) = job.get("if").and_then(Value::as_str) {
-            assert_eq!(self.substitute(&format!("${{{{ {cond} }}}}"), &ctx), "true", "{rel} {name}: if");
+            assert_eq!(
+                self.substitute(&format!("${{{{ {cond} }}}}"), &ctx),
+                "true",
+                "{rel} {name}: if"
+            );
         }
         let mut env = BTreeMap::new();
         self.env_of(wf.get("env"), &ctx, &mut env);
@@ -324,12 +399,10 @@ impl World {
                 }
             }
             let with = |k: &str| -> Option<String> {
-                step.get("with")
-                    .and_then(|w| w.get(k))
-                    .map(|v| match v {
-                        Value::String(s) => self.substitute(s, &ctx),
-                        other => other.to_string(),
-                    })
+                step.get("with").and_then(|w| w.get(k)).map(|v| match v {
+                    Value::String(s) => self.substitute(s, &ctx),
+                    other => other.to_string(),
+                })
             };
             if let Some(script) = step.get("run").and_then(Value::as_str) {
                 assert!(
@@ -343,7 +416,10 @@ impl World {
             let action = uses.split('@').next().unwrap();
             match action {
                 "actions/checkout" => {
-                    git(self.tmp.path(), &["clone", "-q", "origin.git", dir.to_str().unwrap()]);
+                    git(
+                        self.tmp.path(),
+                        &["clone", "-q", "origin.git", dir.to_str().unwrap()],
+                    );
                     if let Some(r) = with("ref") {
                         git(&dir, &["checkout", "-q", &r]);
                     }
@@ -355,25 +431,43 @@ impl World {
                         let report = with("report-dir").unwrap_or_else(|| "mlgate-report".into());
                         let o = common::mlgate()
                             .current_dir(&dir)
-                            .args(["check", "--config", &config, "--report-dir", &report, "--no-comment"])
+                            .args([
+                                "check",
+                                "--config",
+                                &config,
+                                "--report-dir",
+                                &report,
+                                "--no-comment",
+                            ])
                             .output()
                             .unwrap();
-                        assert_eq!(o.status.code(), Some(0), "{rel} {name}: the gate\n{}", common::text(&o));
+                        assert_eq!(
+                            o.status.code(),
+                            Some(0),
+                            "{rel} {name}: the gate\n{}",
+                            common::text(&o)
+                        );
                     }
                     Some(other) => panic!("{rel}: the action's command {other}"),
                 },
                 "actions/upload-artifact" => {
                     let from = dir.join(with("path").unwrap());
-                    let to = self.path("artifacts").join(with("name").unwrap());
+                    // Artifacts belong to their workflow run.
+                    let to = self.artifacts(self.run).join(with("name").unwrap());
                     if from.exists() {
                         copy_dir(&from, &to);
                     } else {
-                        assert_eq!(with("if-no-files-found").as_deref(), Some("ignore"), "{rel} {name}");
+                        assert_eq!(
+                            with("if-no-files-found").as_deref(),
+                            Some("ignore"),
+                            "{rel} {name}"
+                        );
                     }
                 }
                 "actions/download-artifact" => {
                     let to = dir.join(with("path").unwrap());
-                    let store = self.path("artifacts");
+                    let run = with("run-id").map_or(self.run, |r| r.parse().unwrap());
+                    let store = self.artifacts(run);
                     if let Some(n) = with("name") {
                         assert!(store.join(&n).exists(), "{rel} {name}: no artifact {n}");
                         copy_dir(&store.join(n), &to);
@@ -389,7 +483,9 @@ impl World {
                     }
                 }
                 "actions/attest-build-provenance" => {
-                    eprintln!("note: {rel} {name}: artifact attestation skipped (GitHub's service)");
+                    eprintln!(
+                        "note: {rel} {name}: artifact attestation skipped (GitHub's service)"
+                    );
                 }
                 "actions/upload-pages-artifact" => {
                     let pending = self.path("pages-artifact");
@@ -416,7 +512,11 @@ impl World {
         env: &BTreeMap<String, String>,
     ) {
         let bin = Path::new(env!("CARGO_BIN_EXE_mlgate")).parent().unwrap();
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let home = self.path("home");
         std::fs::create_dir_all(&home).unwrap();
         let o = Command::new("bash")
@@ -437,7 +537,11 @@ impl World {
             .output()
             .unwrap();
         let all = common::text(&o);
-        assert_eq!(o.status.code(), Some(0), "{rel} {job}: a run step failed\n{script}\n{all}");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{rel} {job}: a run step failed\n{script}\n{all}"
+        );
         for secret in self.secrets.values() {
             let line = secret.lines().nth(1).unwrap_or(secret);
             assert!(!all.contains(line), "{rel} {job}: a secret in the output");
@@ -447,18 +551,34 @@ impl World {
     }
 
     /// `mlgate pull` from `channel` (a folder of the served site) into `device`, as a device does.
-    fn pull(&self, channel: &str, root: &Path, device: &str) -> String {
+    fn pull(&self, channel: &str, root: &Path, device: &str, model: &str) -> String {
         let o = common::mlgate()
             .current_dir(self.tmp.path())
-            .args(["pull", "--channel", &format!("{}{channel}/", self.pages_url)])
+            .args([
+                "pull",
+                "--channel",
+                &format!("{}{channel}/", self.pages_url),
+            ])
             .arg("--root")
             .arg(root)
-            .args(["--dir", device, "--target", "linux-aarch64", "--model", "diagnosis"])
+            .args([
+                "--dir",
+                device,
+                "--target",
+                "linux-aarch64",
+                "--model",
+                model,
+            ])
             .arg("--pubkey")
             .arg(self.path("keys/mlgate.pub"))
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(0), "pull from {channel}\n{}", common::text(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "pull from {channel}\n{}",
+            common::text(&o)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 }
@@ -472,9 +592,35 @@ struct Ctx {
 fn needs(job: &Value) -> Vec<String> {
     match job.get("needs") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
         _ => vec![],
     }
+}
+
+fn assets(w: &World, tag: &str) -> Vec<String> {
+    let release = w
+        .fake
+        .with(|s| s.releases.iter().find(|r| r.tag == tag).cloned())
+        .unwrap_or_else(|| panic!("a release of {tag}"));
+    assert!(!release.draft);
+    let mut names: Vec<String> = release
+        .assets
+        .iter()
+        .map(|a| {
+            a.name
+                .split_once('.')
+                .map_or(a.name.clone(), |(_, n)| n.to_string())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 #[test]
@@ -482,48 +628,80 @@ fn the_generated_workflows_take_a_tag_to_a_device() {
     let mut w = World::new();
     w.setup();
 
+    // v1.2.0: every model. The release of the tag on the fake GitHub holds one bundle per model and target, and
+    // Pages serves the beta channel.
     w.run_workflow(".github/workflows/mlgate-release.yml");
-    // The release of the tag on the fake GitHub holds one bundle per target, and Pages serves the beta channel.
-    let release = w.fake.with(|s| s.releases.iter().find(|r| r.tag == TAG).cloned()).expect("a release");
-    assert!(!release.draft);
-    let mut assets: Vec<String> = release.assets.iter().map(|a| a.name.clone()).collect();
-    assets.sort();
-    assert_eq!(assets.len(), 3, "{assets:?}");
-    assert!(assets[0].ends_with(".diagnosis-1.2.0-linux-aarch64.tar.gz"), "{assets:?}");
-    assert!(assets[1].ends_with(".diagnosis-1.2.0-linux-x86_64.tar.gz"), "{assets:?}");
-    assert_eq!(assets[2], "SHA256SUMS");
+    assert_eq!(
+        assets(&w, TAG),
+        [
+            "SHA256SUMS",
+            "diagnosis-1.2.0-linux-aarch64.tar.gz",
+            "diagnosis-1.2.0-linux-x86_64.tar.gz",
+            "risk-1.2.0-linux-aarch64.tar.gz",
+        ]
+    );
     assert!(w.path("site/beta/timestamp.json").exists());
 
-    // A device with the pinned root and key pulls the release; its self-test is the health check.
-    let out = w.pull("beta", &w.path("maintainer/channels/beta.root.json"), "device-beta");
-    assert!(out.contains("1.2.0"), "{out}");
-    let status = common::ok(w.tmp.path(), &["device", "status", "--dir", "device-beta", "--format", "json"]);
-    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert!(status.to_string().contains("1.2.0"), "{status}");
-    assert!(w.path("device-beta/current/files/manifest.json").exists());
-    let manifest = std::fs::read_to_string(w.path("device-beta/current/files/manifest.json")).unwrap();
-    assert!(manifest.contains("selftest"), "{manifest}");
-    assert!(manifest.contains("int8"), "{manifest}");
+    // Devices with the pinned root and key pull each model; the self-test is the health check.
+    let beta_root = w.path("maintainer/channels/beta.root.json");
+    for model in ["diagnosis", "risk"] {
+        let device = format!("device-{model}");
+        let out = w.pull("beta", &beta_root, &device, model);
+        assert!(out.contains("1.2.0"), "{out}");
+        let manifest =
+            std::fs::read_to_string(w.path(&device).join("current/files/manifest.json")).unwrap();
+        assert!(manifest.contains("selftest"), "{manifest}");
+        if model == "risk" {
+            assert!(manifest.contains("int8"), "{manifest}");
+        }
+    }
 
     // The deploy workflow: the staging pull, then the promotion of the same bundles to stable.
     w.run_workflow(".github/workflows/mlgate-deploy.yml");
     let stable_root = w.path("maintainer-channel/stable/root.json");
-    let out = w.pull("stable", &stable_root, "device-stable");
+    let out = w.pull("stable", &stable_root, "device-stable", "risk");
     assert!(out.contains("1.2.0"), "{out}");
 
+    // diagnosis@v1.3.0: that model alone (the other matrix entries bundle nothing), on a release of that tag.
+    w.tag(MODEL_TAG);
+    w.run_workflow(".github/workflows/mlgate-release.yml");
+    assert_eq!(
+        assets(&w, MODEL_TAG),
+        [
+            "SHA256SUMS",
+            "diagnosis-1.3.0-linux-aarch64.tar.gz",
+            "diagnosis-1.3.0-linux-x86_64.tar.gz"
+        ]
+    );
+    let out = w.pull("beta", &beta_root, "device-diagnosis", "diagnosis");
+    assert!(out.contains("1.3.0"), "{out}");
+    let out = w.pull("beta", &beta_root, "device-risk", "risk");
+    assert!(!out.contains("1.3.0"), "{out}");
+    w.run_workflow(".github/workflows/mlgate-deploy.yml");
+    let out = w.pull(
+        "stable",
+        &stable_root,
+        "device-stable-diagnosis",
+        "diagnosis",
+    );
+    assert!(out.contains("1.3.0"), "{out}");
+
     // The scheduled refresh re-signs both channels' timestamps and the expiry check passes.
-    let before: Value =
-        serde_json::from_slice(&std::fs::read(w.path("site/stable/timestamp.json")).unwrap()).unwrap();
+    let before = json(&w.path("site/stable/timestamp.json"));
     w.run_workflow(".github/workflows/mlgate-channel-refresh.yml");
-    let after: Value =
-        serde_json::from_slice(&std::fs::read(w.path("site/stable/timestamp.json")).unwrap()).unwrap();
+    let after = json(&w.path("site/stable/timestamp.json"));
     assert!(
         after["signed"]["version"].as_u64() > before["signed"]["version"].as_u64(),
         "{before} {after}"
     );
     // The branch holds what was served: beta and stable, pushed by the jobs.
     let log = git(&w.path("origin.git"), &["log", "--format=%s", BRANCH]);
-    assert!(log.contains(&format!("mlgate: publish {TAG} to beta")), "{log}");
-    assert!(log.contains("mlgate: promote the release to stable"), "{log}");
-    assert!(log.contains("mlgate: refresh the channels"), "{log}");
+    for line in [
+        format!("mlgate: publish {TAG} to beta"),
+        format!("mlgate: publish {MODEL_TAG} to beta"),
+        "mlgate: promote the release to stable".into(),
+        "mlgate: refresh the channels".into(),
+    ] {
+        assert!(log.contains(&line), "{log}");
+    }
 }

@@ -169,6 +169,7 @@ pub struct ReleaseQuantize {
     pub data: String,
     pub label: String,
     pub features: Option<Vec<String>>,
+    pub class_names: Option<Vec<String>>,
     pub metric: Option<String>,
     pub max_drop: Option<f64>,
     pub calibration: Option<String>,
@@ -242,7 +243,10 @@ pub fn check(
             "where GitHub Pages serves the channel branch, e.g. https://OWNER.github.io/REPO/",
         ));
     }
-    let branch = raw.channel.branch.unwrap_or_else(|| "mlgate-channel".into());
+    let branch = raw
+        .channel
+        .branch
+        .unwrap_or_else(|| "mlgate-channel".into());
     if !plain_name(&branch) {
         return Err(problem(
             "branch",
@@ -384,7 +388,9 @@ fn check_quantize(
         if !d.is_finite() || d < 0.0 {
             return Err(problem(
                 "max_drop",
-                format!("release: model {key:?}: `quantize.max_drop` must be a number ≥ 0, not {d}"),
+                format!(
+                    "release: model {key:?}: `quantize.max_drop` must be a number ≥ 0, not {d}"
+                ),
                 "0.01 allows one point of accuracy",
             ));
         }
@@ -394,6 +400,7 @@ fn check_quantize(
         data: eval.data.clone(),
         label: eval.label.clone(),
         features: eval.features.clone(),
+        class_names: entry.class_names.clone(),
         metric: q.metric,
         max_drop: q.max_drop,
         calibration: q.calibration,
@@ -452,8 +459,16 @@ mod tests {
         assert_eq!(r.branch, "mlgate-channel");
         assert!(r.pages && r.github_release && r.attest);
         assert_eq!(
-            (r.signing_key.as_str(), r.channel_key.as_str(), r.stable_channel_key.as_str()),
-            ("MLGATE_SIGNING_KEY", "MLGATE_CHANNEL_KEY", "MLGATE_STABLE_CHANNEL_KEY")
+            (
+                r.signing_key.as_str(),
+                r.channel_key.as_str(),
+                r.stable_channel_key.as_str()
+            ),
+            (
+                "MLGATE_SIGNING_KEY",
+                "MLGATE_CHANNEL_KEY",
+                "MLGATE_STABLE_CHANNEL_KEY"
+            )
         );
         let q = parse(&RELEASE.replace(
             "      targets: [linux-aarch64]\n",
@@ -461,23 +476,66 @@ mod tests {
         ))
         .unwrap();
         let q = q.models[0].quantize.as_ref().unwrap();
-        assert_eq!((q.mode, q.data.as_str(), q.label.as_str()), (ReleaseQuantizeMode::StaticInt8, "data/test.csv", "target"));
+        assert_eq!(
+            (q.mode, q.data.as_str(), q.label.as_str()),
+            (ReleaseQuantizeMode::StaticInt8, "data/test.csv", "target")
+        );
     }
 
     #[test]
     fn each_mistake_is_named_at_its_line() {
         let cases = [
             // (replace, with, line, message)
-            ("      targets: [linux-aarch64]\n", "      targets: [linux-aarch64]\n      lables: [a]\n", 12, "lables"),
-            ("model: wine", "model: whine", 10, "model \"whine\" is not under `models:`"),
+            (
+                "      targets: [linux-aarch64]\n",
+                "      targets: [linux-aarch64]\n      lables: [a]\n",
+                12,
+                "lables",
+            ),
+            (
+                "model: wine",
+                "model: whine",
+                10,
+                "model \"whine\" is not under `models:`",
+            ),
             ("model: wine", "model: remote", 10, "has no `path`"),
-            ("[linux-aarch64]", "[linux-arm64]", 11, "unknown target \"linux-arm64\""),
+            (
+                "[linux-aarch64]",
+                "[linux-arm64]",
+                11,
+                "unknown target \"linux-arm64\"",
+            ),
             ("[linux-aarch64]", "[]", 11, "has no `targets`"),
-            ("https://o.github.io/r/", "ftp://o/r", 14, "must be an http(s) URL"),
-            ("  channel:", "  secrets: {signing_key: MY-KEY}\n  channel:", 13, "\"MY-KEY\" is not a valid secret name"),
-            ("  channel:", "  secrets: {channel_key: GITHUB_TOKEN}\n  channel:", 13, "not a valid secret name"),
-            ("      targets: [linux-aarch64]\n", "      targets: [linux-aarch64]\n      quantize: {mode: int4}\n", 12, "int4"),
-            ("    - model: wine\n", "    - model: wine\n      name: a/b\n", 11, "bundle name \"a/b\""),
+            (
+                "https://o.github.io/r/",
+                "ftp://o/r",
+                14,
+                "must be an http(s) URL",
+            ),
+            (
+                "  channel:",
+                "  secrets: {signing_key: MY-KEY}\n  channel:",
+                13,
+                "\"MY-KEY\" is not a valid secret name",
+            ),
+            (
+                "  channel:",
+                "  secrets: {channel_key: GITHUB_TOKEN}\n  channel:",
+                13,
+                "not a valid secret name",
+            ),
+            (
+                "      targets: [linux-aarch64]\n",
+                "      targets: [linux-aarch64]\n      quantize: {mode: int4}\n",
+                12,
+                "int4",
+            ),
+            (
+                "    - model: wine\n",
+                "    - model: wine\n      name: a/b\n",
+                11,
+                "bundle name \"a/b\"",
+            ),
         ];
         for (from, to, line, msg) in cases {
             let block = RELEASE.replace(from, to);
@@ -486,11 +544,24 @@ mod tests {
             assert!(e.starts_with(&format!("mlgate.yml:{line}:")), "{to}: {e}");
             assert!(e.contains(msg), "{to}: {e}");
         }
-        let e = parse(&format!("{RELEASE}    - model: wine\n      targets: [linux-x86_64]\n")).unwrap_err();
+        let e = parse(&RELEASE.replace(
+            "  pubkey:",
+            "    - model: wine\n      targets: [linux-x86_64]\n  pubkey:",
+        ))
+        .unwrap_err();
         assert!(e.contains("listed twice"), "{e}");
-        let two = MODELS.replace("  remote:\n    metrics_file: m.json\n", "  tfl:\n    path: m.tflite\n    eval: {data: t.csv, label: y}\n");
+        let two = MODELS.replace(
+            "  remote:\n    metrics_file: m.json\n",
+            "  tfl:\n    path: m.tflite\n    eval: {data: t.csv, label: y}\n",
+        );
         let e = Config::parse(
-            &format!("{two}{}", RELEASE.replace("model: wine\n      targets: [linux-aarch64]\n", "model: tfl\n      targets: [linux-aarch64]\n      quantize: {mode: fp16}\n")),
+            &format!(
+                "{two}{}",
+                RELEASE.replace(
+                    "model: wine\n      targets: [linux-aarch64]\n",
+                    "model: tfl\n      targets: [linux-aarch64]\n      quantize: {mode: fp16}\n"
+                )
+            ),
             Path::new("mlgate.yml"),
         )
         .unwrap_err()
@@ -502,7 +573,15 @@ mod tests {
     fn secret_names_are_environment_variable_names() {
         assert!(valid_secret_name("MLGATE_SIGNING_KEY"));
         assert!(valid_secret_name("_K2"));
-        for bad in ["", "2KEY", "MY-KEY", "GITHUB_TOKEN", "github_x", "A B", "K$"] {
+        for bad in [
+            "",
+            "2KEY",
+            "MY-KEY",
+            "GITHUB_TOKEN",
+            "github_x",
+            "A B",
+            "K$",
+        ] {
             assert!(!valid_secret_name(bad), "{bad}");
         }
     }

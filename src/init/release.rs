@@ -114,15 +114,15 @@ pub fn render_release(
         ));
     }
     let beta_url = format!("{}beta/", release.channel_url);
-    let names: Vec<&str> = release.models.iter().map(|m| m.name.as_str()).collect();
+    let names: Vec<String> = release.models.iter().map(|m| m.name.clone()).collect();
     let ctx = minijinja::context! {
         mlgate_version => version,
         action => action,
         config => config,
         names => names,
-        matrix => minijinja::Value::from_serialize(&matrix),
-        bundles => minijinja::Value::from_serialize(&bundles),
-        staging => minijinja::Value::from_serialize(&staging),
+        matrix => minijinja::Value::from(minijinja::value::Serde(&matrix)),
+        bundles => minijinja::Value::from(minijinja::value::Serde(&bundles)),
+        staging => minijinja::Value::from(minijinja::value::Serde(&staging)),
         staging_runner => staging_runner,
         beta_url => beta_url,
         root_sh => sh_word(&release.root),
@@ -198,6 +198,10 @@ fn bundle_args(m: &ReleaseModel) -> Result<String> {
             words.push("--features".into());
             words.push(f.join(","));
         }
+        if let Some(c) = &q.class_names {
+            words.push("--class-names".into());
+            words.push(c.join(","));
+        }
         if let Some(metric) = &q.metric {
             words.push("--metric".into());
             words.push(metric.clone());
@@ -249,4 +253,90 @@ pub fn starter_block(config: &Config) -> String {
          secrets: {signing_key: MLGATE_SIGNING_KEY, channel_key: MLGATE_CHANNEL_KEY, stable_channel_key: MLGATE_STABLE_CHANNEL_KEY}\n",
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::release::ReleaseQuantize;
+    use crate::config::release::ReleaseQuantizeMode;
+
+    fn release() -> Release {
+        Release {
+            models: vec![ReleaseModel {
+                name: "wine".into(),
+                path: "models/my wine.onnx".into(),
+                targets: vec!["linux-armv7".into(), "linux-x86_64".into()],
+                quantize: Some(ReleaseQuantize {
+                    mode: ReleaseQuantizeMode::Fp16,
+                    data: "data/test.csv".into(),
+                    label: "target".into(),
+                    features: Some(vec!["a".into(), "b".into()]),
+                    class_names: None,
+                    metric: None,
+                    max_drop: Some(0.02),
+                    calibration: None,
+                }),
+                labels: vec!["x".into(), "y's".into()],
+                preprocessing: None,
+                selftest: Some("data/golden.csv".into()),
+            }],
+            pubkey: "mlgate.pub".into(),
+            channel_url: "https://o.github.io/r/".into(),
+            branch: "mlgate-channel".into(),
+            root: "channels/beta.root.json".into(),
+            pages: false,
+            github_release: false,
+            attest: false,
+            health_cmd: None,
+            signing_key: "SIGN".into(),
+            channel_key: "BETA".into(),
+            stable_channel_key: "STABLE".into(),
+        }
+    }
+
+    #[test]
+    fn options_off_leave_their_steps_out_and_values_are_quoted() {
+        let r = render_release(&release(), "mlgate.yml", "mlgate 0", "mlgate/mlgate@v0").unwrap();
+        let all: String = r.files.iter().map(|(_, t)| t.as_str()).collect();
+        for absent in [
+            "deploy-pages",
+            "attest-build-provenance",
+            "--github",
+            "id-token",
+            "health-cmd",
+        ] {
+            assert!(!all.contains(absent), "{absent}");
+        }
+        let (_, wf) = &r.files[0];
+        assert!(
+            wf.contains("mlgate bundle 'models/my wine.onnx' --name wine --labels 'x,y'\\''s' --selftest data/golden.csv --quantize fp16 --data data/test.csv --label target --features a,b --max-drop 0.02"),
+            "{wf}"
+        );
+        assert!(wf.contains("SIGN: ${{ secrets.SIGN }}"), "{wf}");
+        // No linux-aarch64 bundle: staging runs on x86-64 GitHub runners.
+        let (_, deploy) = &r.files[1];
+        assert!(deploy.contains("runs-on: ubuntu-latest\n"), "{deploy}");
+        assert!(
+            deploy.contains("--target linux-x86_64 --model wine"),
+            "{deploy}"
+        );
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
+    }
+
+    #[test]
+    fn a_control_character_in_a_value_is_refused() {
+        let mut r = release();
+        r.models[0].labels = vec!["a\nb".into()];
+        let e = render_release(&r, "mlgate.yml", "mlgate 0", "mlgate/mlgate@v0").unwrap_err();
+        assert!(e.to_string().contains("control character"), "{e}");
+    }
+
+    #[test]
+    fn armv7_only_models_are_not_staged_and_init_says_so() {
+        let mut r = release();
+        r.models[0].targets = vec!["linux-armv7".into()];
+        let out = render_release(&r, "mlgate.yml", "mlgate 0", "mlgate/mlgate@v0").unwrap();
+        assert!(out.notes[0].contains("installs nothing"), "{:?}", out.notes);
+    }
 }
