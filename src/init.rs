@@ -48,6 +48,9 @@ pub struct InitOutcome {
     /// Paths relative to the repository's root, in the order written.
     pub written: Vec<String>,
     pub notes: Vec<String>,
+    /// `init --release` without a `release:` block: nothing was written, and this block (derived from the
+    /// config's models) is what to add.
+    pub starter: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -229,7 +232,15 @@ pub fn init_release(opts: &InitOptions) -> Result<InitOutcome> {
         )));
     }
     let version = format!("mlgate {}", env!("CARGO_PKG_VERSION"));
-    let rendered = release::render(root, CONFIG, &version, &opts.action)?;
+    let rendered = match release::render(root, CONFIG, &version, &opts.action)? {
+        release::Found::Workflows(r) => r,
+        release::Found::NoBlock { starter } => {
+            return Ok(InitOutcome {
+                starter: Some(starter),
+                ..InitOutcome::default()
+            })
+        }
+    };
     let mut outcome = InitOutcome {
         notes: rendered.notes,
         ..InitOutcome::default()

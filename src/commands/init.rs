@@ -53,6 +53,14 @@ pub fn run(a: InitArgs) -> Result<Exit> {
 
 fn run_release(opts: &InitOptions) -> Result<Exit> {
     let outcome = init_release(opts)?;
+    if let Some(starter) = outcome.starter {
+        print!("{starter}");
+        return Err(crate::error::Error::Usage(
+            "mlgate.yml has no `release:` block, so nothing was written: add one (above, derived from the config's \
+             models: set the targets, the channel URL and the files), then run `mlgate init --release` again"
+                .into(),
+        ));
+    }
     for f in &outcome.written {
         println!("wrote {f}");
     }

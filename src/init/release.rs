@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::config::release::{Release, ReleaseModel};
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::templates::sh_word;
 
@@ -47,8 +47,15 @@ struct StagingEntry {
     target: String,
 }
 
+/// What `render` found: the workflows, or no `release:` block and a starter block for it.
+#[derive(Debug)]
+pub enum Found {
+    Workflows(Rendered),
+    NoBlock { starter: String },
+}
+
 /// Reads and checks `config` (relative to `root`), then renders the workflows from its `release:` block.
-pub fn render(root: &Path, config: &str, version: &str, action: &str) -> Result<Rendered> {
+pub fn render(root: &Path, config: &str, version: &str, action: &str) -> Result<Found> {
     let path = root.join(config);
     if !path.exists() {
         return Err(Error::Usage(format!(
@@ -56,20 +63,13 @@ pub fn render(root: &Path, config: &str, version: &str, action: &str) -> Result<
             path.display()
         )));
     }
-    let loaded = Config::load(&path).map_err(config_error)?;
-    let Some(release) = &loaded.release else {
-        return Err(Error::Usage(format!(
-            "{}: no `release:` block, so no release workflows were written. Add one (this starter is derived from \
-             the config's models; adjust the targets, the channel URL and the files), then run `mlgate init --release` again:\n\n{}",
-            path.display(),
-            starter_block(&loaded)
-        )));
-    };
-    render_release(release, config, version, action)
-}
-
-fn config_error(e: ConfigError) -> Error {
-    Error::Usage(format!("{e}"))
+    let loaded = Config::load(&path)?;
+    match &loaded.release {
+        Some(release) => render_release(release, config, version, action).map(Found::Workflows),
+        None => Ok(Found::NoBlock {
+            starter: starter_block(&loaded),
+        }),
+    }
 }
 
 /// The three workflows for a checked `release:` block.
