@@ -58,6 +58,76 @@ struct DatasetEntry {
     name: String,
     path: String,
     schema: String,
+    /// The columns, in file order (from the inferred schema).
+    #[serde(skip)]
+    columns: Vec<String>,
+    /// Another dataset with the same columns, checked for drift against this one's (train against holdout).
+    drift: Option<DriftEntry>,
+}
+
+#[derive(Debug, Serialize)]
+struct DriftEntry {
+    /// The reference's dataset name and path.
+    name: String,
+    path: String,
+}
+
+/// The field names of an inferred Table Schema.
+fn field_names(schema: &serde_json::Value) -> Vec<String> {
+    schema["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["name"].as_str().map(String::from))
+        .collect()
+}
+
+/// Datasets with the same columns are one dataset seen twice (train and holdout, last month and this one): each
+/// is checked for drift against the group's reference, the one named like training data, else the first.
+/// Returns a note per group.
+fn link_drift(datasets: &mut [DatasetEntry]) -> Vec<String> {
+    let mut notes = vec![];
+    let mut done = vec![false; datasets.len()];
+    for i in 0..datasets.len() {
+        if done[i] || datasets[i].columns.is_empty() {
+            continue;
+        }
+        let group: Vec<usize> = (i..datasets.len())
+            .filter(|&j| !done[j] && datasets[j].columns == datasets[i].columns)
+            .collect();
+        for &j in &group {
+            done[j] = true;
+        }
+        if group.len() < 2 {
+            continue;
+        }
+        let reference = group
+            .iter()
+            .copied()
+            .find(|&j| datasets[j].name.to_ascii_lowercase().contains("train"))
+            .unwrap_or(group[0]);
+        let (name, path) = (
+            datasets[reference].name.clone(),
+            datasets[reference].path.clone(),
+        );
+        let others: Vec<String> = group
+            .iter()
+            .filter(|&&j| j != reference)
+            .map(|&j| datasets[j].name.clone())
+            .collect();
+        for &j in group.iter().filter(|&&j| j != reference) {
+            datasets[j].drift = Some(DriftEntry {
+                name: name.clone(),
+                path: path.clone(),
+            });
+        }
+        let verb = if others.len() == 1 { "has" } else { "have" };
+        notes.push(format!(
+            "{} {verb} the same columns as {name}: checked for drift against it (a `drift:` block in mlgate.yml)",
+            others.join(", ")
+        ));
+    }
+    notes
 }
 
 #[derive(Debug, Serialize)]
@@ -161,13 +231,20 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
                 let mut text = serde_json::to_string_pretty(&inferred.schema).unwrap_or_default();
                 text.push('\n');
                 schemas.push((schema.clone(), text));
-                datasets.push(DatasetEntry { name, path, schema });
+                datasets.push(DatasetEntry {
+                    name,
+                    path,
+                    schema,
+                    columns: field_names(&inferred.schema),
+                    drift: None,
+                });
             }
             Err(e) => outcome.notes.push(format!(
                 "{path}: left out of mlgate.yml, its schema could not be inferred: {e}"
             )),
         }
     }
+    outcome.notes.extend(link_drift(&mut datasets));
     let mut model_names = BTreeSet::new();
     let models: Vec<ModelEntry> = find_files(root, MODEL_EXTENSIONS)
         .into_iter()
@@ -299,6 +376,43 @@ fn make_readable(path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(name: &str, columns: &[&str]) -> DatasetEntry {
+        DatasetEntry {
+            name: name.into(),
+            path: format!("data/{name}.csv"),
+            schema: String::new(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            drift: None,
+        }
+    }
+
+    #[test]
+    fn datasets_with_the_same_columns_drift_against_the_training_one() {
+        let mut d = vec![
+            entry("holdout", &["a", "b"]),
+            entry("other", &["a", "c"]),
+            entry("train", &["a", "b"]),
+            entry("current", &["a", "b"]),
+            entry("alone", &["z"]),
+        ];
+        let notes = link_drift(&mut d);
+        let drift: Vec<Option<&str>> = d
+            .iter()
+            .map(|e| e.drift.as_ref().map(|r| r.name.as_str()))
+            .collect();
+        assert_eq!(drift, [Some("train"), None, None, Some("train"), None]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("holdout, current have the same columns as train"),
+            "{notes:?}"
+        );
+        // Without a training set, the first of the group is the reference.
+        let mut d = vec![entry("may", &["x"]), entry("june", &["x"])];
+        link_drift(&mut d);
+        assert_eq!(d[1].drift.as_ref().unwrap().path, "data/may.csv");
+        assert!(d[0].drift.is_none());
+    }
 
     #[test]
     fn names_are_keys_and_unique() {

@@ -109,8 +109,10 @@ pub fn render_release(
             .map(|m| m.name.as_str())
             .collect();
         out.notes.push(format!(
-            "staging runs on {staging_runner}; {} ha(s) no bundle for it and is promoted without a staging pull",
-            left.join(", ")
+            "staging runs on {staging_runner}; {} {} no bundle for it and {} promoted without a staging pull",
+            left.join(", "),
+            if left.len() == 1 { "has" } else { "have" },
+            if left.len() == 1 { "is" } else { "are" },
         ));
     }
     let beta_url = format!("{}beta/", release.channel_url);
