@@ -33,9 +33,9 @@ pub const PINS: &[Pin] = &[
         version: "v7.0.0",
     },
     Pin {
-        action: "actions/attest-build-provenance",
-        sha: "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32",
-        version: "v4.1.0",
+        action: "actions/attest",
+        sha: "1e69f48acb82d1966a394da916b4c1698aa569d6",
+        version: "v4.2.2",
     },
     Pin {
         action: "actions/upload-pages-artifact",

@@ -23,7 +23,7 @@ pub struct ReleaseConfig {
     /// the channel folder (default true).
     #[serde(default)]
     pub github_release: Option<bool>,
-    /// GitHub artifact attestations of the bundles (`actions/attest-build-provenance`); public repositories and
+    /// GitHub artifact attestations of the bundles (`actions/attest`); public repositories and
     /// plans that offer them (default true).
     #[serde(default)]
     pub attest: Option<bool>,

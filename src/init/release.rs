@@ -303,7 +303,7 @@ mod tests {
         let all: String = r.files.iter().map(|(_, t)| t.as_str()).collect();
         for absent in [
             "deploy-pages",
-            "attest-build-provenance",
+            "actions/attest@",
             "--github",
             "id-token",
             "health-cmd",
