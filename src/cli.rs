@@ -430,6 +430,9 @@ pub struct InitArgs {
     /// The mlgate action the workflows use, pinned to a commit: OWNER/REPO@SHA [default: this release's commit]
     #[arg(long, value_name = "OWNER/REPO@SHA")]
     pub action: Option<String>,
+    /// Write the release, deploy and channel-refresh workflows from the `release:` block of mlgate.yml instead.
+    #[arg(long)]
+    pub release: bool,
 }
 
 #[derive(Debug, Subcommand)]

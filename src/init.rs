@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 use crate::templates;
 
+pub mod release;
+
 /// Folders never searched for data or models: build output, VCS data, dependencies, virtual environments.
 fn skipped_dir(name: &str) -> bool {
     matches!(name, "target" | ".git" | "node_modules" | "__pycache__") || name.starts_with(".venv")
@@ -46,6 +48,9 @@ pub struct InitOutcome {
     /// Paths relative to the repository's root, in the order written.
     pub written: Vec<String>,
     pub notes: Vec<String>,
+    /// `init --release` without a `release:` block: nothing was written, and this block (derived from the
+    /// config's models) is what to add.
+    pub starter: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,6 +58,76 @@ struct DatasetEntry {
     name: String,
     path: String,
     schema: String,
+    /// The columns, in file order (from the inferred schema).
+    #[serde(skip)]
+    columns: Vec<String>,
+    /// Another dataset with the same columns, checked for drift against this one's (train against holdout).
+    drift: Option<DriftEntry>,
+}
+
+#[derive(Debug, Serialize)]
+struct DriftEntry {
+    /// The reference's dataset name and path.
+    name: String,
+    path: String,
+}
+
+/// The field names of an inferred Table Schema.
+fn field_names(schema: &serde_json::Value) -> Vec<String> {
+    schema["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["name"].as_str().map(String::from))
+        .collect()
+}
+
+/// Datasets with the same columns are one dataset seen twice (train and holdout, last month and this one): each
+/// is checked for drift against the group's reference, the one named like training data, else the first.
+/// Returns a note per group.
+fn link_drift(datasets: &mut [DatasetEntry]) -> Vec<String> {
+    let mut notes = vec![];
+    let mut done = vec![false; datasets.len()];
+    for i in 0..datasets.len() {
+        if done[i] || datasets[i].columns.is_empty() {
+            continue;
+        }
+        let group: Vec<usize> = (i..datasets.len())
+            .filter(|&j| !done[j] && datasets[j].columns == datasets[i].columns)
+            .collect();
+        for &j in &group {
+            done[j] = true;
+        }
+        if group.len() < 2 {
+            continue;
+        }
+        let reference = group
+            .iter()
+            .copied()
+            .find(|&j| datasets[j].name.to_ascii_lowercase().contains("train"))
+            .unwrap_or(group[0]);
+        let (name, path) = (
+            datasets[reference].name.clone(),
+            datasets[reference].path.clone(),
+        );
+        let others: Vec<String> = group
+            .iter()
+            .filter(|&&j| j != reference)
+            .map(|&j| datasets[j].name.clone())
+            .collect();
+        for &j in group.iter().filter(|&&j| j != reference) {
+            datasets[j].drift = Some(DriftEntry {
+                name: name.clone(),
+                path: path.clone(),
+            });
+        }
+        let verb = if others.len() == 1 { "has" } else { "have" };
+        notes.push(format!(
+            "{} {verb} the same columns as {name}: checked for drift against it (a `drift:` block in mlgate.yml)",
+            others.join(", ")
+        ));
+    }
+    notes
 }
 
 #[derive(Debug, Serialize)]
@@ -156,13 +231,20 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
                 let mut text = serde_json::to_string_pretty(&inferred.schema).unwrap_or_default();
                 text.push('\n');
                 schemas.push((schema.clone(), text));
-                datasets.push(DatasetEntry { name, path, schema });
+                datasets.push(DatasetEntry {
+                    name,
+                    path,
+                    schema,
+                    columns: field_names(&inferred.schema),
+                    drift: None,
+                });
             }
             Err(e) => outcome.notes.push(format!(
                 "{path}: left out of mlgate.yml, its schema could not be inferred: {e}"
             )),
         }
     }
+    outcome.notes.extend(link_drift(&mut datasets));
     let mut model_names = BTreeSet::new();
     let models: Vec<ModelEntry> = find_files(root, MODEL_EXTENSIONS)
         .into_iter()
@@ -206,8 +288,53 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
         (CONFIG.into(), config),
     ];
     files.extend(schemas);
-    // Refuse before writing anything, so that a refusal leaves the repository as it was.
-    if !opts.force {
+    write_files(root, &files, opts.force, &mut outcome)?;
+    if !models.is_empty() {
+        outcome.notes.push(format!(
+            "{} model(s) found: their `models:` block in mlgate.yml is commented out until you name the evaluation data",
+            models.len()
+        ));
+    }
+    Ok(outcome)
+}
+
+/// `mlgate init --release`: the release, deploy and channel-refresh workflows from the `release:` block of the
+/// repository's mlgate.yml.
+pub fn init_release(opts: &InitOptions) -> Result<InitOutcome> {
+    let root = &opts.dir;
+    if !root.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: not a folder; `mlgate init --dir DIR` takes the repository's root",
+            root.display()
+        )));
+    }
+    let version = format!("mlgate {}", env!("CARGO_PKG_VERSION"));
+    let rendered = match release::render(root, CONFIG, &version, &opts.action)? {
+        release::Found::Workflows(r) => r,
+        release::Found::NoBlock { starter } => {
+            return Ok(InitOutcome {
+                starter: Some(starter),
+                ..InitOutcome::default()
+            })
+        }
+    };
+    let mut outcome = InitOutcome {
+        notes: rendered.notes,
+        ..InitOutcome::default()
+    };
+    write_files(root, &rendered.files, opts.force, &mut outcome)?;
+    Ok(outcome)
+}
+
+/// Writes `files` (paths relative to `root`), refusing before writing anything when one exists and `force` is
+/// not set, so that a refusal leaves the repository as it was.
+fn write_files(
+    root: &Path,
+    files: &[(String, String)],
+    force: bool,
+    outcome: &mut InitOutcome,
+) -> Result<()> {
+    if !force {
         if let Some((existing, _)) = files.iter().find(|(p, _)| root.join(p).exists()) {
             return Err(Error::Usage(format!(
                 "{} exists; mlgate init replaces nothing without --force",
@@ -215,7 +342,7 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
             )));
         }
     }
-    for (rel, text) in &files {
+    for (rel, text) in files {
         let path = root.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|source| Error::Write {
@@ -227,13 +354,7 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
         make_readable(&path)?;
         outcome.written.push(rel.clone());
     }
-    if !models.is_empty() {
-        outcome.notes.push(format!(
-            "{} model(s) found: their `models:` block in mlgate.yml is commented out until you name the evaluation data",
-            models.len()
-        ));
-    }
-    Ok(outcome)
+    Ok(())
 }
 
 /// `write_atomic` makes files readable by their owner only; these are ordinary repository files.
@@ -255,6 +376,43 @@ fn make_readable(path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(name: &str, columns: &[&str]) -> DatasetEntry {
+        DatasetEntry {
+            name: name.into(),
+            path: format!("data/{name}.csv"),
+            schema: String::new(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            drift: None,
+        }
+    }
+
+    #[test]
+    fn datasets_with_the_same_columns_drift_against_the_training_one() {
+        let mut d = vec![
+            entry("holdout", &["a", "b"]),
+            entry("other", &["a", "c"]),
+            entry("train", &["a", "b"]),
+            entry("current", &["a", "b"]),
+            entry("alone", &["z"]),
+        ];
+        let notes = link_drift(&mut d);
+        let drift: Vec<Option<&str>> = d
+            .iter()
+            .map(|e| e.drift.as_ref().map(|r| r.name.as_str()))
+            .collect();
+        assert_eq!(drift, [Some("train"), None, None, Some("train"), None]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("holdout, current have the same columns as train"),
+            "{notes:?}"
+        );
+        // Without a training set, the first of the group is the reference.
+        let mut d = vec![entry("may", &["x"]), entry("june", &["x"])];
+        link_drift(&mut d);
+        assert_eq!(d[1].drift.as_ref().unwrap().path, "data/may.csv");
+        assert!(d[0].drift.is_none());
+    }
 
     #[test]
     fn names_are_keys_and_unique() {

@@ -33,6 +33,21 @@ pub const PINS: &[Pin] = &[
         version: "v7.0.0",
     },
     Pin {
+        action: "actions/attest",
+        sha: "1e69f48acb82d1966a394da916b4c1698aa569d6",
+        version: "v4.2.2",
+    },
+    Pin {
+        action: "actions/upload-pages-artifact",
+        sha: "fc324d3547104276b827a68afc52ff2a11cc49c9",
+        version: "v5.0.0",
+    },
+    Pin {
+        action: "actions/deploy-pages",
+        sha: "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128",
+        version: "v5.0.0",
+    },
+    Pin {
         action: "dtolnay/rust-toolchain",
         sha: "29eef336d9b2848a0b548edc03f92a220660cdb8",
         version: "stable",

@@ -20,6 +20,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/workflow-comment.yml.j2"),
     ),
     ("mlgate.yml.j2", include_str!("../templates/mlgate.yml.j2")),
+    (
+        "release-macros.j2",
+        include_str!("../templates/release-macros.j2"),
+    ),
+    (
+        "workflow-release.yml.j2",
+        include_str!("../templates/workflow-release.yml.j2"),
+    ),
+    (
+        "workflow-deploy.yml.j2",
+        include_str!("../templates/workflow-deploy.yml.j2"),
+    ),
+    (
+        "workflow-refresh.yml.j2",
+        include_str!("../templates/workflow-refresh.yml.j2"),
+    ),
 ];
 
 /// A template failed to render: a bug in the template or in the values given to it.
@@ -49,6 +65,7 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.add_filter("yaml_str", yaml_str);
     env.add_filter("pin", pin);
+    env.add_filter("sh", sh_word);
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;
     }
@@ -72,6 +89,20 @@ fn yaml_str(s: &str) -> String {
         s.to_string()
     } else {
         serde_json::to_string(s).unwrap_or_default()
+    }
+}
+
+/// One shell word for `s`: as it is when made of characters no shell treats specially, else single-quoted
+/// (a `'` inside written `'\''`), so config values reach the command as written.
+pub fn sh_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ',' | ':' | '=' | '+')
+        });
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 
@@ -117,5 +148,13 @@ mod tests {
         assert!(env
             .render_str("[[ missing ]]", minijinja::context! {})
             .is_err());
+    }
+
+    #[test]
+    fn shell_words_are_quoted_unless_plain() {
+        assert_eq!(sh_word("models/wine.onnx"), "models/wine.onnx");
+        assert_eq!(sh_word("a b"), "'a b'");
+        assert_eq!(sh_word("it's $HOME"), "'it'\\''s $HOME'");
+        assert_eq!(sh_word(""), "''");
     }
 }

@@ -87,8 +87,40 @@ fn initialised_repo() -> tempfile::TempDir {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
+    // A release block with every option that changes the workflows, then `init --release`.
+    let config = dir.path().join("mlgate.yml");
+    let mut text_ = std::fs::read_to_string(&config).unwrap();
+    text_.push_str(RELEASE_BLOCK);
+    std::fs::write(&config, text_).unwrap();
+    std::fs::write(dir.path().join("mlgate.pub"), "key").unwrap();
+    std::fs::create_dir_all(dir.path().join("channels")).unwrap();
+    std::fs::write(dir.path().join("channels/beta.root.json"), "{}").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mlgate"))
+        .args(["init", "--release", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
     dir
 }
+
+const RELEASE_BLOCK: &str = r#"models:
+  clf:
+    path: models/clf.onnx
+    eval: {data: data/train.csv, label: diagnosis}
+release:
+  models:
+    - model: clf
+      targets: [linux-aarch64, linux-x86_64, linux-armv7]
+      quantize: {mode: dynamic-int8, max_drop: 0.02}
+      labels: [malignant, benign]
+      selftest: data/train.csv
+  pubkey: mlgate.pub
+  channel:
+    url: https://octo-org.github.io/models/
+    root: channels/beta.root.json
+  health_cmd: test -f "$MLGATE_BUNDLE"
+"#;
 
 /// Every file under `dir`, relative, sorted.
 fn tree(dir: &Path) -> Vec<String> {
@@ -140,10 +172,16 @@ fn init_over_an_existing_file_writes_nothing() {
 }
 
 fn workflows(dir: &Path) -> Vec<PathBuf> {
-    vec![
-        dir.join(".github/workflows/mlgate.yml"),
-        dir.join(".github/workflows/mlgate-comment.yml"),
+    [
+        "mlgate.yml",
+        "mlgate-comment.yml",
+        "mlgate-release.yml",
+        "mlgate-deploy.yml",
+        "mlgate-channel-refresh.yml",
     ]
+    .iter()
+    .map(|f| dir.join(".github/workflows").join(f))
+    .collect()
 }
 
 #[test]

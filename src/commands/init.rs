@@ -1,7 +1,7 @@
 use crate::cli::InitArgs;
 use crate::error::Result;
 use crate::exit::Exit;
-use crate::init::{init, InitOptions};
+use crate::init::{init, init_release, InitOptions};
 
 /// The action the generated workflows use, as the text after `uses:`. Pinned to a commit: `--action`, else the
 /// release commit a release build was told (`MLGATE_ACTION_SHA` at build time). A development build knows no
@@ -29,12 +29,16 @@ fn action_ref(given: Option<&str>) -> Result<String> {
 }
 
 pub fn run(a: InitArgs) -> Result<Exit> {
-    let outcome = init(&InitOptions {
+    let opts = InitOptions {
         dir: a.dir,
         force: a.force,
         action: action_ref(a.action.as_deref())?,
         default_branch: "main".into(),
-    })?;
+    };
+    if a.release {
+        return run_release(&opts);
+    }
+    let outcome = init(&opts)?;
     for f in &outcome.written {
         println!("wrote {f}");
     }
@@ -43,6 +47,29 @@ pub fn run(a: InitArgs) -> Result<Exit> {
     }
     println!(
         "next: review mlgate.yml and the schemas, run `mlgate check`, then commit; the workflows gate every pull request"
+    );
+    Ok(Exit::Pass)
+}
+
+fn run_release(opts: &InitOptions) -> Result<Exit> {
+    let outcome = init_release(opts)?;
+    if let Some(starter) = outcome.starter {
+        print!("{starter}");
+        return Err(crate::error::Error::Usage(
+            "mlgate.yml has no `release:` block, so nothing was written: add one (above, derived from the config's \
+             models: set the targets, the channel URL and the files), then run `mlgate init --release` again"
+                .into(),
+        ));
+    }
+    for f in &outcome.written {
+        println!("wrote {f}");
+    }
+    for n in &outcome.notes {
+        eprintln!("note: {n}");
+    }
+    println!(
+        "next: make the channel branch and the secrets (README, \"mlgate init --release\"), commit, then push a tag \
+         NAME@vX.Y.Z or vX.Y.Z"
     );
     Ok(Exit::Pass)
 }

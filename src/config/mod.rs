@@ -15,6 +15,7 @@ use crate::gate::{direction_of, Direction, GateSpec, Missing};
 use crate::model::Task;
 
 pub mod confine;
+pub mod release;
 
 /// The config format's version.
 pub const CONFIG_VERSION: u32 = 1;
@@ -38,6 +39,10 @@ pub struct RawConfig {
     /// Models to evaluate and gate on their metrics, by name.
     #[serde(default)]
     pub models: IndexMap<String, ModelConfig>,
+    /// The release pipeline `mlgate init --release` writes workflows for: models and targets, quantization,
+    /// bundle contents, the channel and the secrets' names.
+    #[serde(default)]
+    pub release: Option<release::ReleaseConfig>,
 }
 
 /// One model, evaluated on held-out data and gated on its metrics.
@@ -253,6 +258,8 @@ pub struct Config {
     pub datasets: Vec<Dataset>,
     pub artifacts: Vec<Artifacts>,
     pub models: Vec<ModelEntry>,
+    /// The checked `release:` block, when there is one.
+    pub release: Option<release::Release>,
     /// Every path the config names, with its key, for [`Config::confine`].
     pub paths: Vec<ConfigPath>,
     /// The repository the paths must stay in ([`confine::repo_root`]).
@@ -333,7 +340,7 @@ pub struct InvalidConfig {
 }
 
 const KEYS_HELP: &str =
-    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows, drift.{reference, format, drift_share, exclude, columns}}, artifacts, models.NAME.{path, task, eval.{data, label, features, format, batch_size}, metrics_file, baseline.{ref, report}, gates.METRIC.{min, max, max_drop, max_relative_drop, direction, missing}, require_significance, bootstrap.{resamples, seed}, class_names}; mlgate.schema.json describes them all";
+    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows, drift.{reference, format, drift_share, exclude, columns}}, artifacts, models.NAME.{path, task, eval.{data, label, features, format, batch_size}, metrics_file, baseline.{ref, report}, gates.METRIC.{min, max, max_drop, max_relative_drop, direction, missing}, require_significance, bootstrap.{resamples, seed}, class_names}, release.{models[].{model, name, targets, quantize.{mode, metric, max_drop, calibration}, labels, preprocessing, selftest}, pubkey, channel.{url, branch, root, pages}, github_release, attest, health_cmd, secrets.{signing_key, channel_key, stable_channel_key}}; mlgate.schema.json describes them all";
 
 fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
     let start: usize = text
@@ -368,6 +375,28 @@ fn invalid(
         src: NamedSource::new(path, text.to_string()),
         span,
     }))
+}
+
+/// Line and column of the first `needle` after the top-level key `key:` (else of the first `needle`), for
+/// errors in a block whose names may also appear earlier in the file.
+fn locate_after(text: &str, key: &str, needle: &str) -> (u64, u64) {
+    let start = if text.starts_with(key) {
+        Some(0)
+    } else {
+        text.find(&format!("\n{key}")).map(|i| i + 1)
+    };
+    match start.and_then(|s| text[s..].find(needle).map(|i| s + i)) {
+        Some(pos) => locate_from(text, pos),
+        None => locate(text, needle),
+    }
+}
+
+/// Line and column of byte offset `pos` in `text`.
+fn locate_from(text: &str, pos: usize) -> (u64, u64) {
+    let before = &text[..pos];
+    let line = before.matches('\n').count() as u64 + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+    (line, col)
 }
 
 /// Line and column of `needle` in `text` (the first occurrence), for errors found after parsing.
@@ -553,6 +582,19 @@ impl Config {
                 glob,
             });
         }
+        let release = match raw.release {
+            None => None,
+            Some(r) => {
+                for (key, written) in release::paths(&r) {
+                    note(key, &written, false);
+                }
+                let checked = release::check(r, &raw.models).map_err(|p| {
+                    let (l, c) = release::position(text, &p);
+                    invalid(&shown, text, l, c, p.message, Some(p.help))
+                })?;
+                Some(checked)
+            }
+        };
         let mut models = vec![];
         for (name, m) in raw.models {
             if let Some(p) = &m.path {
@@ -574,6 +616,7 @@ impl Config {
             datasets,
             artifacts,
             models,
+            release,
             paths,
             root: base.clone(),
             outside: vec![],

@@ -142,22 +142,24 @@ pub fn check_repo(repo: &str) -> Result<(), ReleaseError> {
 }
 
 /// A tag that is a single path segment of a download URL (`releases/download/TAG/NAME`): letters, digits,
-/// `.`, `_`, `-`, `+`, not starting with `.` or `-`, no `..`, at most 100 characters.
+/// `.`, `_`, `-`, `+`, `@` (GTO's `MODEL@vX.Y.Z`; a path character in URLs, RFC 3986), not starting with `.`,
+/// `-` or `@`, no `..`, at most 100 characters.
 pub fn check_tag(tag: &str) -> Result<(), ReleaseError> {
     let ok = !tag.is_empty()
         && tag.len() <= 100
-        && !tag.starts_with(['.', '-'])
+        && !tag.starts_with(['.', '-', '@'])
         && !tag.contains("..")
         && !tag.ends_with(".lock")
         && tag
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'));
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+' | b'@'));
     if ok {
         Ok(())
     } else {
         Err(ReleaseError::Usage(format!(
-            "--tag {tag:?}: a release tag here is 1 to 100 letters, digits, `.`, `_`, `-` or `+`, not starting \
-             with `.` or `-` and without `..` (it is one segment of the download URL), e.g. v1.2.0"
+            "--tag {tag:?}: a release tag here is 1 to 100 letters, digits, `.`, `_`, `-`, `+` or `@`, not \
+             starting with `.`, `-` or `@` and without `..` (it is one segment of the download URL), e.g. v1.2.0 \
+             or wine@v1.2.0"
         )))
     }
 }
@@ -554,6 +556,8 @@ mod tests {
         }
         assert!(check_tag("v1.2.0").is_ok());
         assert!(check_tag("wine-1.0.0+build.7").is_ok());
+        assert!(check_tag("wine@v1.2.0").is_ok());
+        assert!(check_tag("@v1").is_err());
         for bad in ["", "a/b", "..x", "-x", ".x", "a b", "v1..2", "x.lock"] {
             assert!(check_tag(bad).is_err(), "{bad}");
         }
