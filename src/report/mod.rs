@@ -5,6 +5,7 @@
 
 mod annotations;
 mod escape;
+mod group;
 mod human;
 mod markdown;
 mod markdown_drift;
@@ -18,6 +19,7 @@ pub use markdown::render_markdown;
 pub use number::people;
 
 pub use escape::{escape, Ctx};
+pub use group::{group, render_groups_markdown, Group};
 
 /// The changes a pull request makes to its own gates (the `gate-change` check's findings), escaped for
 /// markdown, and the ref they were compared with as a code span: what the comment and the summary show first.
@@ -197,6 +199,10 @@ pub struct Finding {
     pub field_number: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// The Table Schema constraint a `constraint-error` breaks (`maximum`, `enum`, `required`, ...): what
+    /// grouped renderings group by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<String>,
     pub message: String,
 }
 
@@ -212,6 +218,7 @@ impl Finding {
             field: None,
             field_number: None,
             value: None,
+            constraint: None,
             message: message.into(),
         }
     }
