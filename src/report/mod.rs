@@ -4,19 +4,26 @@
 //! no check formats itself, and this module knows nothing of GitHub or of the command line.
 
 mod annotations;
+mod charts;
 mod escape;
 mod group;
+mod html;
 mod human;
+mod junit;
 mod markdown;
 mod markdown_drift;
 mod metric_table;
 mod number;
 mod quantize_table;
+mod sarif;
 
 pub use annotations::{annotated_count, render_github};
+pub use html::render_html;
 pub use human::render_human;
+pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use number::people;
+pub use sarif::render_sarif;
 
 pub use escape::{escape, Ctx};
 pub use group::{group, render_groups_markdown, Group};
