@@ -142,6 +142,8 @@ struct View {
     checks: Vec<CheckLine>,
     metrics: Vec<MetricLine>,
     baselines: Vec<BaselineLine>,
+    /// Mermaid charts of the quality metrics against their baselines (markdown, labels made inert by the report).
+    metric_charts: Vec<String>,
     drift: Vec<String>,
     findings: Vec<FindingGroups>,
     details: Vec<Details>,
@@ -398,6 +400,11 @@ fn view(report: &Report, marker: &str, links: &Links) -> View {
         baselines: metric_checks
             .iter()
             .filter_map(|c| baseline_line(c))
+            .collect(),
+        metric_charts: metric_checks
+            .iter()
+            .map(|c| report::metric_chart_markdown(c))
+            .filter(|s| !s.is_empty())
             .collect(),
         drift: report
             .checks

@@ -12,6 +12,7 @@ mod human;
 mod junit;
 mod markdown;
 mod markdown_drift;
+mod mermaid;
 mod metric_table;
 mod number;
 mod quantize_table;
@@ -22,6 +23,7 @@ pub use html::render_html;
 pub use human::render_human;
 pub use junit::render_junit;
 pub use markdown::render_markdown;
+pub use mermaid::metric_chart_markdown;
 pub use number::people;
 pub use sarif::render_sarif;
 
