@@ -99,7 +99,7 @@ impl Group<'_> {
         let rows = self.rows();
         if rows.is_empty() {
             String::new()
-        } else if rows.contains(|c| matches!(c, ',' | '-' | '…')) {
+        } else if rows.contains([',', '-', '…']) {
             format!("in rows {rows}")
         } else {
             format!("in row {rows}")
