@@ -5,7 +5,10 @@
 //! workflow commands. Review changes with `INSTA_UPDATE=always cargo test --test hostile_report`.
 
 use mlgate::github::comment_body::{render_comment, Links};
-use mlgate::report::{render_github, render_markdown, Check, Finding, Report, Severity, Status};
+use mlgate::report::{
+    render_github, render_html, render_junit, render_markdown, Check, Finding, Report, Severity,
+    Status,
+};
 use serde_json::json;
 
 /// Everything a hostile string can try in markdown, HTML and workflow commands.
@@ -252,4 +255,27 @@ fn annotations_cannot_inject_workflow_commands() {
     // One error, one warning and the notice of findings not kept: no line of the hostile text became its own.
     assert_eq!(text.lines().count(), 3, "{text}");
     insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_html_report_is_inert() {
+    let html = render_html(&hostile_report());
+    // Our own markup only: the hostile text's tags, comments and quotes arrive as references.
+    for bad in ["<img", "</code><img", "<!-- x", "\u{202E}"] {
+        assert!(!html.contains(bad), "{bad:?} survived in:\n{html}");
+    }
+    assert!(html.contains("&lt;/details&gt;&lt;/code&gt;&lt;img"));
+    assert!(!html.contains("<details></code>"));
+    assert_eq!(
+        html.matches("<details>").count(),
+        html.matches("</details>").count()
+    );
+}
+
+#[test]
+fn the_junit_xml_is_inert() {
+    let xml = render_junit(&hostile_report());
+    assert!(!xml.contains("<img"), "{xml}");
+    assert!(!xml.contains("</details>"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 5);
 }
