@@ -150,16 +150,28 @@ fn drift_section(out: &mut String, c: &Check) {
         drift_svg(out, d);
     }
     out.push_str("</div>\n");
+    drift_table(out, c);
+}
+
+/// Every column of the drift check (charted or not), in the report's order.
+fn drift_table(out: &mut String, c: &Check) {
+    let cols = c
+        .figures
+        .get("columns")
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     out.push_str("<table>\n<tr><th>Column</th><th>Test</th><th>p-value</th><th>Drift</th></tr>\n");
-    for d in &charts {
+    for col in cols {
+        let drifted = col["drifted"] == serde_json::Value::Bool(true);
         let _ = writeln!(
             out,
             "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td></tr>",
-            h(&d.column),
-            h(&d.test),
-            d.p_value.map(people).unwrap_or_else(|| "–".into()),
-            if d.drifted { "s-fail" } else { "s-pass" },
-            if d.drifted { "drifted" } else { "no drift" }
+            h(col["column"].as_str().unwrap_or("")),
+            h(col["test"].as_str().unwrap_or("")),
+            col["p_value"].as_f64().map(people).unwrap_or_else(|| "–".into()),
+            if drifted { "s-fail" } else { "s-pass" },
+            if drifted { "drifted" } else { "no drift" }
         );
     }
     out.push_str("</table>\n");
@@ -385,5 +397,22 @@ mod tests {
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
         assert!(html.contains("class=\"verdict fail\""), "{html}");
+    }
+
+    #[test]
+    fn at_most_six_drift_charts_and_every_column_in_the_table() {
+        let mut c = Check::new("d", "drift");
+        let cols: Vec<serde_json::Value> = (0..8)
+            .map(|i| {
+                serde_json::json!({"column": format!("c{i}"), "test": "ks", "drifted": i % 2 == 0,
+                    "p_value": 0.01 * i as f64,
+                    "histogram": {"bins": ["a", "b"], "reference": [1, 2], "current": [2, 1]}})
+            })
+            .collect();
+        c.figures.insert("columns".into(), serde_json::json!(cols));
+        let html = render_html(&Report::new(vec![c]));
+        assert_eq!(html.matches("<figure>").count(), 6);
+        assert!(html.contains("The 6 columns that drift most of 8"));
+        assert_eq!(html.matches("<tr><td><code>c").count(), 8);
     }
 }
