@@ -44,6 +44,9 @@ pub enum Command {
     /// Scan model files for pickles that would run code when loaded.
     Scan(ScanArgs),
     #[cfg(feature = "full")]
+    /// Render a report.json (as `check --report-dir` writes it) as one self-contained HTML file.
+    Report(ReportArgs),
+    #[cfg(feature = "full")]
     /// Per-column and dataset drift of CURRENT against REFERENCE (Evidently's tests and thresholds).
     Drift(DriftArgs),
     #[cfg(feature = "full")]
@@ -452,6 +455,10 @@ pub enum OutputFormat {
     Markdown,
     /// GitHub Actions workflow commands (annotations).
     Github,
+    /// JUnit XML: one test case per check, findings as failures.
+    Junit,
+    /// SARIF 2.1.0, for GitHub code scanning (findings that have a file).
+    Sarif,
 }
 
 #[derive(Debug, Args)]
@@ -666,6 +673,18 @@ pub struct AttestArgs {
         value_name = "FILE",
         default_value = "mlgate.intoto.jsonl"
     )]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report.json to render.
+    pub report: PathBuf,
+    /// Render HTML: inline CSS and SVG charts, no script, nothing fetched.
+    #[arg(long, required = true)]
+    pub html: bool,
+    /// Where to write the HTML file.
+    #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 }
 

@@ -5,7 +5,10 @@
 //! workflow commands. Review changes with `INSTA_UPDATE=always cargo test --test hostile_report`.
 
 use mlgate::github::comment_body::{render_comment, Links};
-use mlgate::report::{render_github, render_markdown, Check, Finding, Report, Severity, Status};
+use mlgate::report::{
+    render_github, render_html, render_junit, render_markdown, Check, Finding, Report, Severity,
+    Status,
+};
 use serde_json::json;
 
 /// Everything a hostile string can try in markdown, HTML and workflow commands.
@@ -134,10 +137,49 @@ fn split_code_spans(md: &str) -> (Vec<String>, String) {
     (spans, rest)
 }
 
+/// Takes out the Mermaid charts after checking each: every line inside is one of our statements, quotes pair up on
+/// each line, and no label holds what Mermaid or markdown would act on (directives, HTML, URLs, fences).
+fn without_mermaid(md: &str) -> String {
+    let mut rest = String::new();
+    let mut lines = md.lines();
+    while let Some(line) = lines.next() {
+        if line != "```mermaid" {
+            rest.push_str(line);
+            rest.push('\n');
+            continue;
+        }
+        assert_eq!(lines.next(), Some("xychart-beta"));
+        for inner in lines.by_ref() {
+            if inner == "```" {
+                break;
+            }
+            let statement = [
+                "    title \"",
+                "    x-axis [",
+                "    y-axis \"",
+                "    bar [",
+                "    line [",
+            ];
+            assert!(
+                statement.iter().any(|s| inner.starts_with(s)),
+                "not our statement: {inner:?}"
+            );
+            assert_eq!(inner.matches('"').count() % 2, 0, "{inner:?}");
+            // The y axis's range arrow is ours; nothing else may look like markup.
+            let text = inner.replace(" --> ", " ");
+            for bad in ["%", "<", ">", "`", "{", "}", "'", "#", "@", "://", "&"] {
+                assert!(!text.contains(bad), "{bad:?} in the chart line {inner:?}");
+            }
+        }
+    }
+    rest
+}
+
 /// What must never appear in a markdown rendering of the hostile report, outside code spans (where nothing is
 /// markup); and code spans never hold character references (GitHub would show them literally).
 fn assert_inert_markdown(md: &str, our_details: usize) {
-    let (spans, md) = split_code_spans(md);
+    let md = without_mermaid(md);
+    let (spans, md) = split_code_spans(&md);
     let md = md.as_str();
     for span in &spans {
         assert!(
@@ -213,4 +255,27 @@ fn annotations_cannot_inject_workflow_commands() {
     // One error, one warning and the notice of findings not kept: no line of the hostile text became its own.
     assert_eq!(text.lines().count(), 3, "{text}");
     insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_html_report_is_inert() {
+    let html = render_html(&hostile_report());
+    // Our own markup only: the hostile text's tags, comments and quotes arrive as references.
+    for bad in ["<img", "</code><img", "<!-- x", "\u{202E}"] {
+        assert!(!html.contains(bad), "{bad:?} survived in:\n{html}");
+    }
+    assert!(html.contains("&lt;/details&gt;&lt;/code&gt;&lt;img"));
+    assert!(!html.contains("<details></code>"));
+    assert_eq!(
+        html.matches("<details>").count(),
+        html.matches("</details>").count()
+    );
+}
+
+#[test]
+fn the_junit_xml_is_inert() {
+    let xml = render_junit(&hostile_report());
+    assert!(!xml.contains("<img"), "{xml}");
+    assert!(!xml.contains("</details>"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 5);
 }

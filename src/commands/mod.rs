@@ -23,6 +23,8 @@ mod keygen;
 mod publish;
 #[cfg(feature = "full")]
 mod quantize;
+#[cfg(feature = "full")]
+mod report_html;
 mod run;
 #[cfg(feature = "full")]
 mod scan;
@@ -72,6 +74,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Attest(a) => attest::run(a),
         #[cfg(feature = "full")]
         Command::Scan(a) => scan::run(a),
+        #[cfg(feature = "full")]
+        Command::Report(a) => report_html::run(a),
         #[cfg(feature = "full")]
         Command::Drift(a) => drift::run(a),
         #[cfg(feature = "full")]
@@ -135,6 +139,8 @@ fn render(report: &Report, format: OutputFormat) -> String {
         OutputFormat::Human => report::render_human(report),
         OutputFormat::Json => report.to_json(),
         OutputFormat::Markdown => report::render_markdown(report),
+        OutputFormat::Junit => report::render_junit(report),
+        OutputFormat::Sarif => report::render_sarif(report),
         OutputFormat::Github => {
             // Annotations for the log's margin, then the human text for people reading the log.
             let mut s = report::render_github(report);

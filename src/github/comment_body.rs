@@ -1,18 +1,15 @@
 //! The pull-request comment's markdown, from `templates/comment.md.j2`: the verdict first, one line per check,
-//! the metric table (baseline deltas, intervals), the drift tables, the first findings linked to their lines at
-//! the pull request's head commit, and the details folded. Kept within GitHub's 65,536-character limit.
+//! the metric table (baseline deltas, intervals), the drift tables, the findings grouped by pattern (the first of each group
+//! linked to its line at the pull request's head commit), and the details folded. Kept within GitHub's 65,536-character limit.
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::report::{self, escape, Check, Ctx, Finding, Report, Severity, Status, Verdict};
+use crate::report::{self, escape, Check, Ctx, Finding, Report, Status, Verdict};
 use crate::templates::{self, TemplateError};
 
 /// GitHub's limit for an issue comment's body, in characters.
 pub const COMMENT_LIMIT: usize = 65_536;
-
-/// Findings listed first, across checks, most severe first.
-const FIRST_FINDINGS: usize = 10;
 
 /// Findings per check in its folded details.
 const DETAILS_PER_CHECK: usize = 50;
@@ -116,14 +113,13 @@ struct BaselineLine {
     text: String,
 }
 
+/// One check's findings, grouped by pattern (markdown, escaped by the report).
 #[derive(Serialize)]
-struct FindingLine {
+struct FindingGroups {
     icon: &'static str,
-    /// The location as a code span, linked to the file at the head commit when it is in the repository; else
-    /// the check's id.
-    place: String,
-    code: String,
-    message: String,
+    id: String,
+    title: String,
+    list: String,
 }
 
 #[derive(Serialize)]
@@ -146,9 +142,10 @@ struct View {
     checks: Vec<CheckLine>,
     metrics: Vec<MetricLine>,
     baselines: Vec<BaselineLine>,
+    /// Mermaid charts of the quality metrics against their baselines (markdown, labels made inert by the report).
+    metric_charts: Vec<String>,
     drift: Vec<String>,
-    findings: Vec<FindingLine>,
-    findings_total: u64,
+    findings: Vec<FindingGroups>,
     details: Vec<Details>,
     run_url: Option<String>,
 }
@@ -291,24 +288,18 @@ fn confusion_markdown(c: &Check) -> Option<String> {
     Some(out)
 }
 
-fn finding_line(c: &Check, f: &Finding, links: &Links) -> FindingLine {
-    let url = f
-        .file
-        .as_deref()
-        .and_then(|file| links.file_url(file, f.line));
-    let place = match (f.location(), url) {
-        (Some(loc), Some(url)) => format!("[{}]({url})", escape(&loc, Ctx::Code)),
-        (Some(loc), None) => escape(&loc, Ctx::Code),
-        (None, _) => escape(&c.id, Ctx::Code),
+fn finding_groups(c: &Check, links: &Links) -> FindingGroups {
+    let total = c.total_findings().max(c.findings.len() as u64);
+    let link = |f: &Finding| {
+        f.file
+            .as_deref()
+            .and_then(|file| links.file_url(file, f.line))
     };
-    FindingLine {
-        icon: match f.severity {
-            Severity::Error => "❌",
-            Severity::Warning => "⚠️",
-        },
-        place,
-        code: escape(&f.code, Ctx::Code),
-        message: report_cell(&report::clip(&f.message, 200)),
+    FindingGroups {
+        icon: icon(c.status),
+        id: escape(&c.id, Ctx::Code),
+        title: format!("{total} finding{}", if total == 1 { "" } else { "s" }),
+        list: report::render_groups_markdown(c, &link),
     }
 }
 
@@ -361,13 +352,6 @@ fn view(report: &Report, marker: &str, links: &Links) -> View {
         .iter()
         .filter(|c| c.kind == "metric")
         .collect();
-    let mut all: Vec<(&Check, &Finding)> = report
-        .checks
-        .iter()
-        .flat_map(|c| c.findings.iter().map(move |f| (c, f)))
-        .collect();
-    // Errors first, each in report order (the sort is stable).
-    all.sort_by_key(|(_, f)| std::cmp::Reverse(f.severity));
     let mut details = vec![];
     for c in &metric_checks {
         if let Some(body) = confusion_markdown(c) {
@@ -417,6 +401,11 @@ fn view(report: &Report, marker: &str, links: &Links) -> View {
             .iter()
             .filter_map(|c| baseline_line(c))
             .collect(),
+        metric_charts: metric_checks
+            .iter()
+            .map(|c| report::metric_chart_markdown(c))
+            .filter(|s| !s.is_empty())
+            .collect(),
         drift: report
             .checks
             .iter()
@@ -424,12 +413,12 @@ fn view(report: &Report, marker: &str, links: &Links) -> View {
             .map(report::render_drift_markdown)
             .filter(|s| !s.is_empty())
             .collect(),
-        findings: all
+        findings: report
+            .checks
             .iter()
-            .take(FIRST_FINDINGS)
-            .map(|(c, f)| finding_line(c, f, links))
+            .filter(|c| !c.findings.is_empty())
+            .map(|c| finding_groups(c, links))
             .collect(),
-        findings_total: report.checks.iter().map(|c| c.total_findings()).sum(),
         details,
         run_url: links.run_url(),
     }

@@ -1,4 +1,5 @@
-//! The human rendering: a verdict line, one line per check, the first findings of each failing check.
+//! The human rendering: a verdict line, one line per check, the findings of each failing check grouped by
+//! pattern ([`super::group`]).
 //! Styles are ANSI; callers print through `anstream`, which strips them when NO_COLOR is set or out is no terminal.
 
 use std::fmt::Write;
@@ -7,7 +8,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::{clip, Report, Severity, Status, Verdict};
 
-/// Findings shown per check; the rest are counted.
+/// Finding groups shown per check; the rest are counted.
 const SHOWN_PER_CHECK: usize = 20;
 
 fn style(status: Status) -> Style {
@@ -41,38 +42,46 @@ pub fn render_human(report: &Report) -> String {
         if check.status == Status::Pass || check.status == Status::Skip {
             continue;
         }
-        for f in check.findings.iter().take(SHOWN_PER_CHECK) {
-            let sev = match f.severity {
+        let groups = super::group::group(&check.findings);
+        for g in groups.iter().take(SHOWN_PER_CHECK) {
+            let sev = match g.severity() {
                 Severity::Error => style(Status::Fail),
                 Severity::Warning => style(Status::Warn),
             };
-            let loc = f.location().unwrap_or_default();
-            let mut pos = String::new();
-            if let Some(r) = f.row {
-                let _ = write!(pos, " row {r}");
+            // One finding keeps its exact place; a group names its file (its rows are in the sentence).
+            let loc = match g.findings.as_slice() {
+                [f] => f.location(),
+                fs => fs[0].file.clone(),
             }
-            if let Some(field) = &f.field {
-                let _ = write!(pos, " field {field:?}");
-            }
+            .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "      {dim}{loc}{pos}{dim:#}  {sev}{}{sev:#}: {}",
-                f.code,
-                clip(&f.message, 300)
+                "      {dim}{loc}{dim:#}  {sev}{}{sev:#}: {}",
+                g.code,
+                clip(&g.sentence(), 300)
             );
         }
         let total = check.total_findings() as usize;
-        let shown = check.findings.len().min(SHOWN_PER_CHECK);
-        if total > shown {
+        let kept = check.findings.len();
+        if groups.len() > SHOWN_PER_CHECK || total > kept {
             let by_code: Vec<String> = check
                 .counts
                 .iter()
                 .map(|(c, n)| format!("{c} {n}"))
                 .collect();
+            let mut more = vec![];
+            if groups.len() > SHOWN_PER_CHECK {
+                more.push(format!("{} more groups", groups.len() - SHOWN_PER_CHECK));
+            }
+            if total > kept {
+                let past = total - kept;
+                let s = if past == 1 { "" } else { "s" };
+                more.push(format!("{past} finding{s} past the first {kept}"));
+            }
             let _ = writeln!(
                 out,
-                "      {dim}… {} more ({}); --format json lists the first {}{dim:#}",
-                total - shown,
+                "      {dim}… {} (all {total}: {}); --format json lists the first {}{dim:#}",
+                more.join(", "),
                 by_code.join(", "),
                 super::MAX_FINDINGS_PER_CHECK
             );

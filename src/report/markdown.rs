@@ -78,20 +78,29 @@ pub fn render_markdown(report: &Report) -> String {
     for c in report.checks.iter().filter(|c| c.kind == "quantization") {
         super::quantize_table::render_markdown(&mut out, c);
     }
-    for c in report.checks.iter().filter(|c| !c.findings.is_empty()) {
-        let total = c.total_findings();
-        let open = if c.status == Status::Fail {
-            " open"
-        } else {
-            ""
-        };
+    let with_findings: Vec<_> = report
+        .checks
+        .iter()
+        .filter(|c| !c.findings.is_empty())
+        .collect();
+    if !with_findings.is_empty() {
+        let _ = writeln!(out, "\n### Findings");
+    }
+    for c in &with_findings {
+        let total = c.total_findings().max(c.findings.len() as u64);
         let _ = writeln!(
             out,
-            "\n<details{open}><summary>{} <code>{}</code>: {} finding{}</summary>\n",
+            "\n{} {}: {} finding{}\n",
             icon(c.status),
-            escape(&c.id, Ctx::Html),
+            escape(&c.id, Ctx::Code),
             total,
             if total == 1 { "" } else { "s" }
+        );
+        out.push_str(&super::group::render_groups_markdown(c, &|_| None));
+        let _ = writeln!(
+            out,
+            "\n<details><summary>Every finding of <code>{}</code></summary>\n",
+            escape(&c.id, Ctx::Html),
         );
         let _ = writeln!(
             out,

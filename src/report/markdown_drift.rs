@@ -1,5 +1,5 @@
-//! The markdown of a `drift` check: one compact table, with both distributions as text sparklines so that GitHub
-//! shows them in a comment without any image hosting.
+//! The markdown of a `drift` check: one compact table, with both distributions as text sparklines, then the
+//! histograms as Mermaid charts ([`super::mermaid`]): GitHub shows both in a comment without any image hosting.
 
 use std::fmt::Write;
 
@@ -116,8 +116,10 @@ pub(crate) fn render_drift(out: &mut String, c: &Check) {
     let limit = c.figures.get("drift_share").map(num).unwrap_or_default();
     let _ = writeln!(
         out,
-        "\nDrifted share {share} (the dataset drifts at ≥ {limit}).\n\n</details>"
+        "\nDrifted share {share} (the dataset drifts at ≥ {limit})."
     );
+    out.push_str(&super::mermaid::drift_charts_markdown(c));
+    let _ = writeln!(out, "\n</details>");
 }
 
 #[cfg(test)]

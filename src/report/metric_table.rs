@@ -122,6 +122,7 @@ pub(crate) fn render_markdown(out: &mut String, c: &Check) {
             );
         }
     }
+    out.push_str(&super::mermaid::metric_chart_markdown(c));
     render_confusion(out, c);
     let _ = writeln!(out, "\n</details>");
 }

@@ -4,20 +4,31 @@
 //! no check formats itself, and this module knows nothing of GitHub or of the command line.
 
 mod annotations;
+mod charts;
 mod escape;
+mod group;
+mod html;
 mod human;
+mod junit;
 mod markdown;
 mod markdown_drift;
+mod mermaid;
 mod metric_table;
 mod number;
 mod quantize_table;
+mod sarif;
 
 pub use annotations::{annotated_count, render_github};
+pub use html::render_html;
 pub use human::render_human;
+pub use junit::render_junit;
 pub use markdown::render_markdown;
+pub use mermaid::metric_chart_markdown;
 pub use number::people;
+pub use sarif::render_sarif;
 
 pub use escape::{escape, Ctx};
+pub use group::{group, render_groups_markdown, Group};
 
 /// The changes a pull request makes to its own gates (the `gate-change` check's findings), escaped for
 /// markdown, and the ref they were compared with as a code span: what the comment and the summary show first.
@@ -197,6 +208,10 @@ pub struct Finding {
     pub field_number: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// The Table Schema constraint a `constraint-error` breaks (`maximum`, `enum`, `required`, ...): what
+    /// grouped renderings group by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<String>,
     pub message: String,
 }
 
@@ -212,6 +227,7 @@ impl Finding {
             field: None,
             field_number: None,
             value: None,
+            constraint: None,
             message: message.into(),
         }
     }

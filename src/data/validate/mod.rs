@@ -350,7 +350,10 @@ impl<'s> Validator<'s> {
             .expect("labels() precedes records")
     }
 
-    fn push(&mut self, finding: Finding, field: usize, constraint: usize) {
+    fn push(&mut self, mut finding: Finding, field: usize, constraint: usize) {
+        if finding.code == "constraint-error" {
+            finding.constraint = TOLERABLE.get(constraint).map(|c| c.to_string());
+        }
         let entry = self.counts.entry(finding.code.clone());
         if entry.index() == self.first_rec.len() && self.deferred {
             self.first_rec.push(self.rec);
