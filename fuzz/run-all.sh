@@ -2,6 +2,7 @@
 # Runs every fuzz target (or those named) for SECONDS each on its committed corpus, appends what it did to
 # fuzz/runs.tsv and merges what it found into the corpus, minimized (libFuzzer's -merge=1).
 #   nice -n 19 fuzz/run-all.sh SECONDS [TARGET...]
+# (two at once: run it twice with disjoint TARGET lists; runs.tsv takes lines from both)
 # Built on the stable toolchain: libFuzzer from libfuzzer-sys, coverage instrumentation of mlgate and the targets
 # by fuzz/rustc-sancov.sh (the flags cargo-fuzz passes), in the main target folder so that the dependencies
 # already built there are reused. A crash leaves its input in fuzz/artifacts/TARGET/ and stops the script:
@@ -14,7 +15,8 @@ fuzz=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$fuzz")
 export CARGO_TARGET_DIR="$root/target"
 export RUSTC_WRAPPER="$fuzz/rustc-sancov.sh"
-(cd "$fuzz" && cargo build --locked --bins)
+# FUZZ_NO_BUILD=1: the targets are built already (another cargo holds the target folder).
+[ "${FUZZ_NO_BUILD:-}" = 1 ] || (cd "$fuzz" && cargo build --locked --bins)
 targets=${*:-$(ls "$fuzz/fuzz_targets" | sed 's/\.rs$//')}
 [ -f "$fuzz/runs.tsv" ] || printf 'date\ttarget\tseconds\texecutions\tresult\n' >"$fuzz/runs.tsv"
 for t in $targets; do
