@@ -48,13 +48,19 @@ pub fn csv(data: &[u8]) {
     let Some((&pick, body)) = data.split_first() else {
         return;
     };
-    let format = if pick & 1 == 0 { Format::Csv } else { Format::Tsv };
+    let format = if pick & 1 == 0 {
+        Format::Csv
+    } else {
+        Format::Tsv
+    };
     let dialect = Dialect {
-        delimiter: [None, Some(';'), Some('|'), Some(',')][(pick >> 1 & 3) as usize],
-        quote_char: [None, Some('\'')][(pick >> 3 & 1) as usize],
-        header: pick >> 4 & 1 == 0,
-        header_row: [None, Some(2)][(pick >> 5 & 1) as usize],
-        encoding: [None, None, Some("latin1".into()), Some("utf-16le".into())][(pick >> 6) as usize].clone(),
+        delimiter: [None, Some(';'), Some('|'), Some(',')][((pick >> 1) & 3) as usize],
+        quote_char: [None, Some('\'')][((pick >> 3) & 1) as usize],
+        header: (pick >> 4) & 1 == 0,
+        header_row: [None, Some(2)][((pick >> 5) & 1) as usize],
+        encoding: [None, None, Some("latin1".into()), Some("utf-16le".into())]
+            [(pick >> 6) as usize]
+            .clone(),
     };
     read_table("data.csv", format, dialect, body);
 }
@@ -96,7 +102,11 @@ pub fn model(data: &[u8]) {
     let Some((&pick, body)) = data.split_first() else {
         return;
     };
-    let name = if pick & 1 == 0 { "model.onnx" } else { "model.tflite" };
+    let name = if pick & 1 == 0 {
+        "model.onnx"
+    } else {
+        "model.tflite"
+    };
     if let Some((_dir, path)) = temp_file(name, body) {
         let _ = crate::edge::describe::describe(&path);
     }
@@ -113,7 +123,7 @@ pub fn npy(data: &[u8]) {
     if let Some((_dir, path)) = temp_file("arrays.npz", data) {
         if let Ok(arrays) = crate::model::npy::read_arrays(&path) {
             for (_, a) in arrays {
-                std::hint::black_box(a.to_f64());
+                std::hint::black_box(a.data.to_f64());
             }
         }
     }
@@ -300,17 +310,78 @@ pub mod shapes {
 
     const WORDS: [&[&str]; 6] = [
         // 0: names
-        &["id", "name", "age", "x", "label", "a b", "", "ünï", "people", "wine"],
+        &[
+            "id", "name", "age", "x", "label", "a b", "", "ünï", "people", "wine",
+        ],
         // 1: field types
-        &["string", "number", "integer", "boolean", "date", "datetime", "time", "year", "yearmonth", "duration", "any", "geopoint"],
+        &[
+            "string",
+            "number",
+            "integer",
+            "boolean",
+            "date",
+            "datetime",
+            "time",
+            "year",
+            "yearmonth",
+            "duration",
+            "any",
+            "geopoint",
+        ],
         // 2: paths
-        &["people.csv", "people.schema.json", "data/x.jsonl", "model.onnx", "../outside.csv", "/abs.csv", "a.parquet", "metrics.json", "s.yaml", "*.csv"],
+        &[
+            "people.csv",
+            "people.schema.json",
+            "data/x.jsonl",
+            "model.onnx",
+            "../outside.csv",
+            "/abs.csv",
+            "a.parquet",
+            "metrics.json",
+            "s.yaml",
+            "*.csv",
+        ],
         // 3: formats and tasks
-        &["csv", "tsv", "jsonl", "parquet", "classification", "regression", "xml"],
+        &[
+            "csv",
+            "tsv",
+            "jsonl",
+            "parquet",
+            "classification",
+            "regression",
+            "xml",
+        ],
         // 4: metrics and gate words
-        &["accuracy", "f1", "roc_auc", "rmse", "mae", "r2", "precision", "recall", "log_loss", "higher_is_better", "lower_is_better", "fail", "warn", "skip"],
+        &[
+            "accuracy",
+            "f1",
+            "roc_auc",
+            "rmse",
+            "mae",
+            "r2",
+            "precision",
+            "recall",
+            "log_loss",
+            "higher_is_better",
+            "lower_is_better",
+            "fail",
+            "warn",
+            "skip",
+        ],
         // 5: drift tests, patterns, dates
-        &["ks", "chi2", "psi", "wasserstein", "jensenshannon", "l_infinity", "^[a-z]+$", "(a+)+$", "2024-01-01", "[", "\\d{3}"],
+        &[
+            "ks",
+            "chi2",
+            "psi",
+            "wasserstein",
+            "jensenshannon",
+            "l_infinity",
+            "^[a-z]+$",
+            "(a+)+$",
+            "2024-01-01",
+            "[",
+            "\\d{3}",
+        ],
     ];
 
     impl<'a, const LIST: usize> Arbitrary<'a> for Word<LIST> {
@@ -338,7 +409,9 @@ pub mod shapes {
             match self {
                 Num::Int(i) => json!(i),
                 Num::Big(i) => json!(i),
-                Num::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+                Num::Float(f) => {
+                    serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+                }
                 Num::Text(w) => json!(w.0),
             }
         }
@@ -382,7 +455,9 @@ pub mod shapes {
             m.insert("name".into(), json!(self.name.0));
             put(&mut m, "type", &self.kind, |w| json!(w.0));
             put(&mut m, "format", &self.format, |w| json!(w.0));
-            put(&mut m, "missingValues", &self.missing, |v| json!(v.iter().map(|w| &w.0).collect::<Vec<_>>()));
+            put(&mut m, "missingValues", &self.missing, |v| {
+                json!(v.iter().map(|w| &w.0).collect::<Vec<_>>())
+            });
             let mut c = Map::new();
             put(&mut c, "required", &self.required, |b| json!(b));
             put(&mut c, "unique", &self.unique, |b| json!(b));
@@ -391,7 +466,9 @@ pub mod shapes {
             put(&mut c, "minLength", &self.min_length, Num::value);
             put(&mut c, "maxLength", &self.max_length, Num::value);
             put(&mut c, "pattern", &self.pattern, |w| json!(w.0));
-            put(&mut c, "enum", &self.enumeration, |v| Value::Array(v.iter().map(Num::value).collect()));
+            put(&mut c, "enum", &self.enumeration, |v| {
+                Value::Array(v.iter().map(Num::value).collect())
+            });
             if !c.is_empty() {
                 m.insert("constraints".into(), Value::Object(c));
             }
@@ -403,12 +480,22 @@ pub mod shapes {
         /// The schema's text and the file name that tells its syntax.
         pub fn render(&self) -> (String, &'static str) {
             let mut m = Map::new();
-            m.insert("fields".into(), Value::Array(self.fields.iter().map(Field::value).collect()));
-            put(&mut m, "primaryKey", &self.primary_key, |v| json!(v.iter().map(|w| &w.0).collect::<Vec<_>>()));
-            put(&mut m, "missingValues", &self.missing_values, |v| json!(v.iter().map(|w| &w.0).collect::<Vec<_>>()));
-            put(&mut m, "foreignKeys", &self.foreign_key, |(a, b)| {
-                json!([{"fields": a.0, "reference": {"resource": "", "fields": b.0}}])
+            m.insert(
+                "fields".into(),
+                Value::Array(self.fields.iter().map(Field::value).collect()),
+            );
+            put(&mut m, "primaryKey", &self.primary_key, |v| {
+                json!(v.iter().map(|w| &w.0).collect::<Vec<_>>())
             });
+            put(&mut m, "missingValues", &self.missing_values, |v| {
+                json!(v.iter().map(|w| &w.0).collect::<Vec<_>>())
+            });
+            put(
+                &mut m,
+                "foreignKeys",
+                &self.foreign_key,
+                |(a, b)| json!([{"fields": a.0, "reference": {"resource": "", "fields": b.0}}]),
+            );
             if let Some((k, v)) = &self.extra {
                 m.insert(k.0.clone(), v.value());
             }
@@ -417,13 +504,21 @@ pub mod shapes {
     }
 
     /// YAML (block style, as users write it) or JSON.
-    fn render(v: &Value, yaml: bool, yaml_name: &'static str, json_name: &'static str) -> (String, &'static str) {
+    fn render(
+        v: &Value,
+        yaml: bool,
+        yaml_name: &'static str,
+        json_name: &'static str,
+    ) -> (String, &'static str) {
         if yaml {
             if let Ok(text) = serde_saphyr::to_string(v) {
                 return (text, yaml_name);
             }
         }
-        (serde_json::to_string_pretty(v).unwrap_or_default(), json_name)
+        (
+            serde_json::to_string_pretty(v).unwrap_or_default(),
+            json_name,
+        )
     }
 
     #[derive(Debug, Arbitrary)]
@@ -437,7 +532,11 @@ pub mod shapes {
         header_row: Option<Num>,
         encoding: Option<Word<0>>,
         duplicate_rows: Option<bool>,
-        drift: Option<(Word<2>, Option<Num>, Vec<(Word<0>, Option<Word<5>>, Option<Num>)>)>,
+        drift: Option<(
+            Word<2>,
+            Option<Num>,
+            Vec<(Word<0>, Option<Word<5>>, Option<Num>)>,
+        )>,
     }
 
     #[derive(Debug, Arbitrary)]
@@ -481,31 +580,42 @@ pub mod shapes {
             m.insert("path".into(), json!(self.path.0));
             m.insert("schema".into(), json!(self.schema.0));
             put(&mut m, "format", &self.format, |w| json!(w.0));
-            if self.delimiter.is_some() || self.header.is_some() || self.header_row.is_some() || self.encoding.is_some() {
+            if self.delimiter.is_some()
+                || self.header.is_some()
+                || self.header_row.is_some()
+                || self.encoding.is_some()
+            {
                 let mut d = Map::new();
-                put(&mut d, "delimiter", &self.delimiter, |c| json!(c.to_string()));
+                put(&mut d, "delimiter", &self.delimiter, |c| {
+                    json!(c.to_string())
+                });
                 put(&mut d, "header", &self.header, |b| json!(b));
                 put(&mut d, "header_row", &self.header_row, Num::value);
                 put(&mut d, "encoding", &self.encoding, |w| json!(w.0));
                 m.insert("dialect".into(), Value::Object(d));
             }
             put(&mut m, "duplicate_rows", &self.duplicate_rows, |b| json!(b));
-            put(&mut m, "drift", &self.drift, |(reference, share, columns)| {
-                let mut d = Map::new();
-                d.insert("reference".into(), json!(reference.0));
-                put(&mut d, "drift_share", share, Num::value);
-                let mut cols = Map::new();
-                for (name, test, threshold) in columns {
-                    let mut c = Map::new();
-                    put(&mut c, "test", test, |w| json!(w.0));
-                    put(&mut c, "threshold", threshold, Num::value);
-                    cols.insert(name.0.clone(), Value::Object(c));
-                }
-                if !cols.is_empty() {
-                    d.insert("columns".into(), Value::Object(cols));
-                }
-                Value::Object(d)
-            });
+            put(
+                &mut m,
+                "drift",
+                &self.drift,
+                |(reference, share, columns)| {
+                    let mut d = Map::new();
+                    d.insert("reference".into(), json!(reference.0));
+                    put(&mut d, "drift_share", share, Num::value);
+                    let mut cols = Map::new();
+                    for (name, test, threshold) in columns {
+                        let mut c = Map::new();
+                        put(&mut c, "test", test, |w| json!(w.0));
+                        put(&mut c, "threshold", threshold, Num::value);
+                        cols.insert(name.0.clone(), Value::Object(c));
+                    }
+                    if !cols.is_empty() {
+                        d.insert("columns".into(), Value::Object(cols));
+                    }
+                    Value::Object(d)
+                },
+            );
             Value::Object(m)
         }
     }
@@ -515,14 +625,21 @@ pub mod shapes {
             let mut m = Map::new();
             put(&mut m, "path", &self.path, |w| json!(w.0));
             put(&mut m, "task", &self.task, |w| json!(w.0));
-            put(&mut m, "eval", &self.eval, |(data, label, features, batch)| {
-                let mut e = Map::new();
-                e.insert("data".into(), json!(data.0));
-                e.insert("label".into(), json!(label.0));
-                put(&mut e, "features", features, |v| json!(v.iter().map(|w| &w.0).collect::<Vec<_>>()));
-                put(&mut e, "batch_size", batch, Num::value);
-                Value::Object(e)
-            });
+            put(
+                &mut m,
+                "eval",
+                &self.eval,
+                |(data, label, features, batch)| {
+                    let mut e = Map::new();
+                    e.insert("data".into(), json!(data.0));
+                    e.insert("label".into(), json!(label.0));
+                    put(&mut e, "features", features, |v| {
+                        json!(v.iter().map(|w| &w.0).collect::<Vec<_>>())
+                    });
+                    put(&mut e, "batch_size", batch, Num::value);
+                    Value::Object(e)
+                },
+            );
             put(&mut m, "metrics_file", &self.metrics_file, |w| json!(w.0));
             put(&mut m, "baseline", &self.baseline, |(r, rep)| {
                 let mut b = Map::new();
@@ -536,7 +653,12 @@ pub mod shapes {
                 put(&mut v, "min", &g.min, Num::value);
                 put(&mut v, "max", &g.max, Num::value);
                 put(&mut v, "max_drop", &g.max_drop, Num::value);
-                put(&mut v, "max_relative_drop", &g.max_relative_drop, Num::value);
+                put(
+                    &mut v,
+                    "max_relative_drop",
+                    &g.max_relative_drop,
+                    Num::value,
+                );
                 put(&mut v, "direction", &g.direction, |w| json!(w.0));
                 put(&mut v, "missing", &g.missing, |w| json!(w.0));
                 gates.insert(g.metric.0.clone(), Value::Object(v));
@@ -544,14 +666,21 @@ pub mod shapes {
             if !gates.is_empty() {
                 m.insert("gates".into(), Value::Object(gates));
             }
-            put(&mut m, "require_significance", &self.require_significance, |b| json!(b));
+            put(
+                &mut m,
+                "require_significance",
+                &self.require_significance,
+                |b| json!(b),
+            );
             put(&mut m, "bootstrap", &self.bootstrap, |(r, s)| {
                 let mut b = Map::new();
                 put(&mut b, "resamples", r, Num::value);
                 put(&mut b, "seed", s, Num::value);
                 Value::Object(b)
             });
-            put(&mut m, "class_names", &self.class_names, |v| json!(v.iter().map(|w| &w.0).collect::<Vec<_>>()));
+            put(&mut m, "class_names", &self.class_names, |v| {
+                json!(v.iter().map(|w| &w.0).collect::<Vec<_>>())
+            });
             Value::Object(m)
         }
     }
@@ -561,14 +690,25 @@ pub mod shapes {
         pub fn render(&self) -> (String, &'static str) {
             let mut m = Map::new();
             m.insert("version".into(), self.version.value());
-            let ds: Map<String, Value> = self.datasets.iter().map(|d| (d.name.0.clone(), d.value())).collect();
+            let ds: Map<String, Value> = self
+                .datasets
+                .iter()
+                .map(|d| (d.name.0.clone(), d.value()))
+                .collect();
             if !ds.is_empty() {
                 m.insert("datasets".into(), Value::Object(ds));
             }
             if !self.artifacts.is_empty() {
-                m.insert("artifacts".into(), json!(self.artifacts.iter().map(|w| &w.0).collect::<Vec<_>>()));
+                m.insert(
+                    "artifacts".into(),
+                    json!(self.artifacts.iter().map(|w| &w.0).collect::<Vec<_>>()),
+                );
             }
-            let models: Map<String, Value> = self.models.iter().map(|e| (e.name.0.clone(), e.value())).collect();
+            let models: Map<String, Value> = self
+                .models
+                .iter()
+                .map(|e| (e.name.0.clone(), e.value()))
+                .collect();
             if !models.is_empty() {
                 m.insert("models".into(), Value::Object(models));
             }
@@ -630,7 +770,8 @@ impl RecordSink for Collect {
         }
     }
     fn record(&mut self, record: &Record<'_>) {
-        self.0.push(record.cells.iter().map(|c| c.display()).collect());
+        self.0
+            .push(record.cells.iter().map(|c| c.display()).collect());
     }
 }
 
@@ -658,5 +799,10 @@ pub fn csv_differential(data: &[u8], reference: impl Fn(&[u8]) -> Option<Vec<Vec
         return;
     }
     let got = csv_records(data);
-    assert_eq!(got.as_ref(), Some(&expected), "mlgate's CSV reader and the csv crate differ on {:?}", String::from_utf8_lossy(data));
+    assert_eq!(
+        got.as_ref(),
+        Some(&expected),
+        "mlgate's CSV reader and the csv crate differ on {:?}",
+        String::from_utf8_lossy(data)
+    );
 }

@@ -45,7 +45,10 @@ fn fuzz_dir() -> PathBuf {
 /// The files of `dir`, in name order; none when it does not exist (a target without regressions).
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect(),
+        Ok(rd) => rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect(),
         Err(_) => vec![],
     };
     out.sort();

@@ -64,7 +64,8 @@ fn mutate(rng: &mut Rng, input: &[u8], alphabet: &[u8]) -> Vec<u8> {
     out
 }
 
-const SIG_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n\r :\t";
+const SIG_ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n\r :\t";
 
 #[test]
 fn minisign_and_mlgate_agree_on_mutated_signatures() {
@@ -77,16 +78,30 @@ fn minisign_and_mlgate_agree_on_mutated_signatures() {
     let dir = tempfile::tempdir().unwrap();
     let sig_path = dir.path().join("file.minisig");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let (mut compared, mut valid) = (0, 0);
+    let (mut compared, mut valid, mut not_utf8, mut stricter) = (0, 0, 0, 0);
+    let mut differ = vec![];
     // Signed by Debian's minisign (prehashed and legacy) from the fixture key.
     for name in ["by-minisign.txt", "legacy.txt"] {
         let file = keys.join(name);
         let original = std::fs::read(keys.join(format!("{name}.minisig"))).unwrap();
         for i in 0..1500 {
-            let sig = if i == 0 { original.clone() } else { mutate(&mut rng, &original, SIG_ALPHABET) };
+            let sig = if i == 0 {
+                original.clone()
+            } else {
+                mutate(&mut rng, &original, SIG_ALPHABET)
+            };
+            // mlgate reads a signature file as UTF-8 text and refuses one that is not; minisign reads bytes and
+            // accepts any bytes in the (unsigned) untrusted comment. Fail-closed and intended: left out here.
+            if std::str::from_utf8(&sig).is_err() {
+                not_utf8 += 1;
+                continue;
+            }
             std::fs::write(&sig_path, &sig).unwrap();
-            let ours = verify_minisign(std::slice::from_ref(&key), &[(file.clone(), sig_path.clone())])
-                .is_ok_and(|r| r.verdict == Verdict::Pass);
+            let ours = verify_minisign(
+                std::slice::from_ref(&key),
+                &[(file.clone(), sig_path.clone())],
+            )
+            .is_ok_and(|r| r.verdict == Verdict::Pass);
             let theirs = Command::new(&minisign)
                 .args(["-V", "-q", "-p"])
                 .arg(&public)
@@ -98,12 +113,16 @@ fn minisign_and_mlgate_agree_on_mutated_signatures() {
                 .unwrap()
                 .status
                 .success();
-            assert_eq!(
-                ours,
-                theirs,
-                "{name}, mutation {i}: mlgate says {ours}, minisign says {theirs}, on\n{}",
-                String::from_utf8_lossy(&sig)
-            );
+            if !ours && theirs && non_canonical_base64(&sig) {
+                // minisign ignores the unused low bits of a base64 line's last character; mlgate decodes
+                // strictly and refuses such a line (a signature has one encoding). Fail-closed and intended.
+                stricter += 1;
+            } else if ours != theirs {
+                differ.push(format!(
+                    "{name}, mutation {i}: mlgate says {ours}, minisign says {theirs}, on\n{}",
+                    String::from_utf8_lossy(&sig)
+                ));
+            }
             if i == 0 {
                 assert!(ours, "{name}: the unmutated signature must verify");
             }
@@ -111,13 +130,40 @@ fn minisign_and_mlgate_agree_on_mutated_signatures() {
             valid += usize::from(ours);
         }
     }
-    eprintln!("{compared} signatures compared, {valid} valid for both");
+    assert!(
+        differ.is_empty(),
+        "{} of {compared} verdicts differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+    eprintln!("{compared} signatures compared ({valid} valid for both), {not_utf8} not UTF-8 left out, {stricter} refused by mlgate only for non-canonical base64");
+}
+
+/// A line of the signature file that decodes as base64 only when the unused bits of its last character are
+/// ignored (as minisign's decoder does).
+fn non_canonical_base64(sig: &[u8]) -> bool {
+    use base64::engine::{
+        general_purpose, DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig,
+    };
+    use base64::Engine;
+    let lenient = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    String::from_utf8_lossy(sig).lines().any(|line| {
+        let line = line.trim_end_matches('\r');
+        general_purpose::STANDARD.decode(line).is_err() && lenient.decode(line).is_ok()
+    })
 }
 
 /// The tar stream of a bundle.
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = vec![];
-    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
@@ -139,7 +185,12 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .map(|e| e.unwrap())
         .filter(|e| e.file_type().is_file())
         .map(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             (rel, std::fs::read(e.path()).unwrap())
         })
         .collect()
@@ -150,9 +201,14 @@ fn tar_unpacks_what_mlgate_accepts_to_the_same_files() {
     let Some(tar) = common::tool("tar") else {
         return;
     };
-    let original = std::fs::read(fixtures().join("bundles/plain/wine-1.2.0-linux-aarch64.tar.gz")).unwrap();
+    let original =
+        std::fs::read(fixtures().join("bundles/plain/wine-1.2.0-linux-aarch64.tar.gz")).unwrap();
     let stream = gunzip(&original);
-    assert_eq!(gzip(&stream), original, "the bundle is not compressed as this test recompresses it");
+    assert_eq!(
+        gzip(&stream),
+        original,
+        "the bundle is not compressed as this test recompresses it"
+    );
     let mut rng = Rng(0xD1B5_4A32_D192_ED03);
     let (mut tried, mut accepted) = (0, 0);
     for i in 0..1500 {
@@ -162,7 +218,10 @@ fn tar_unpacks_what_mlgate_accepts_to_the_same_files() {
         } else {
             let mut m = stream.clone();
             for _ in 0..1 + rng.below(2) {
-                let headers: Vec<usize> = (0..m.len() / 512).map(|b| b * 512).filter(|&o| m[o] != 0).collect();
+                let headers: Vec<usize> = (0..m.len() / 512)
+                    .map(|b| b * 512)
+                    .filter(|&o| m[o] != 0)
+                    .collect();
                 let at = match rng.below(3) {
                     0 => rng.below(m.len()),
                     _ => headers[rng.below(headers.len())] + rng.below(512),
@@ -179,7 +238,10 @@ fn tar_unpacks_what_mlgate_accepts_to_the_same_files() {
         let bundle = work.path().join("b.tar.gz");
         std::fs::write(&bundle, gzip(&mutated)).unwrap();
         let ours = work.path().join("mlgate");
-        let opts = CheckOptions { extract: Extract::Everything(ours.clone()), ..Default::default() };
+        let opts = CheckOptions {
+            extract: Extract::Everything(ours.clone()),
+            ..Default::default()
+        };
         tried += 1;
         let Ok(checked) = check_bundle(&bundle, &opts) else {
             continue;
@@ -190,13 +252,23 @@ fn tar_unpacks_what_mlgate_accepts_to_the_same_files() {
         accepted += 1;
         let theirs = work.path().join("tar");
         std::fs::create_dir(&theirs).unwrap();
-        let o = Command::new(&tar).arg("xzf").arg(&bundle).arg("-C").arg(&theirs).output().unwrap();
+        let o = Command::new(&tar)
+            .arg("xzf")
+            .arg(&bundle)
+            .arg("-C")
+            .arg(&theirs)
+            .output()
+            .unwrap();
         assert!(
             o.status.success(),
             "mutation {i}: mlgate accepts a bundle that tar refuses: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        assert_eq!(tree(&ours), tree(&theirs), "mutation {i}: mlgate and tar unpack different files");
+        assert_eq!(
+            tree(&ours),
+            tree(&theirs),
+            "mutation {i}: mlgate and tar unpack different files"
+        );
     }
     assert!(accepted >= 1, "not even the unmutated bundle was accepted");
     eprintln!("{tried} bundles tried, {accepted} accepted by mlgate and unpacked the same by tar");
