@@ -657,7 +657,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.tflite");
         std::fs::write(&path, &found[1..]).unwrap();
-        let err = Model::load(&path).unwrap_err().to_string();
+        let Err(err) = Model::load(&path) else {
+            panic!("the malformed model loaded");
+        };
+        let err = err.to_string();
         assert!(
             err.contains("model.tflite: not a valid TFLite model"),
             "{err}"
