@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every fuzz target (or those named) for SECONDS each on its committed corpus, appends what it did to
-# fuzz/runs.tsv and merges what it found into the corpus, minimized (libFuzzer's -merge=1).
+# fuzz/runs.tsv and merges what it found into the corpus, minimized (libFuzzer's -merge=1) and kept under 80 KiB
+# (trim-corpus.sh).
 #   nice -n 19 fuzz/run-all.sh SECONDS [TARGET...]
 # (two at once: run it twice with disjoint TARGET lists; runs.tsv takes lines from both)
 # Built on the stable toolchain: libFuzzer from libfuzzer-sys, coverage instrumentation of mlgate and the targets
@@ -45,6 +46,7 @@ for t in $targets; do
         rm -rf "$fuzz/corpus/$t"
         mv "$merged" "$fuzz/corpus/$t"
     fi
+    "$fuzz/trim-corpus.sh" "$fuzz/corpus/$t"
     rm -rf "$new" "$merged" "$log"
 done
 "$fuzz/totals.sh"
