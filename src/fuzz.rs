@@ -532,12 +532,18 @@ pub mod shapes {
         header_row: Option<Num>,
         encoding: Option<Word<0>>,
         duplicate_rows: Option<bool>,
-        drift: Option<(
-            Word<2>,
-            Option<Num>,
-            Vec<(Word<0>, Option<Word<5>>, Option<Num>)>,
-        )>,
+        drift: Option<Drift>,
     }
+
+    /// A dataset's `drift:`: reference, drift share, and per column a test and a threshold.
+    type Drift = (
+        Word<2>,
+        Option<Num>,
+        Vec<(Word<0>, Option<Word<5>>, Option<Num>)>,
+    );
+
+    /// A model's `eval:`: data, label, features, batch size.
+    type Eval = (Word<2>, Word<0>, Option<Vec<Word<0>>>, Option<Num>);
 
     #[derive(Debug, Arbitrary)]
     pub struct Gate {
@@ -555,7 +561,7 @@ pub mod shapes {
         name: Word<0>,
         path: Option<Word<2>>,
         task: Option<Word<3>>,
-        eval: Option<(Word<2>, Word<0>, Option<Vec<Word<0>>>, Option<Num>)>,
+        eval: Option<Eval>,
         metrics_file: Option<Word<2>>,
         baseline: Option<(Option<Word<0>>, Option<Word<2>>)>,
         gates: Vec<Gate>,
