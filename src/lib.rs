@@ -29,6 +29,10 @@ pub mod edge;
 pub mod error;
 pub mod exit;
 pub mod fsutil;
+/// Fuzz harnesses (fuzz/, tests/fuzz_corpus.rs); not an API.
+#[cfg(feature = "full")]
+#[doc(hidden)]
+pub mod fuzz;
 #[cfg(feature = "full")]
 pub mod gate;
 #[cfg(feature = "full")]

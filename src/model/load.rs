@@ -246,7 +246,26 @@ impl Model {
         })
     }
 
+    /// [`Model::from_bytes_unguarded`], with a panic of tract's loaders turned into an error: they panic on some
+    /// malformed files (fuzzing found a TFLite flatbuffer whose operator names a tensor index out of range:
+    /// fuzz/regressions/model/), and a malformed model is bad input, not a bug of mlgate's.
     fn from_bytes(path: &Path, display: &str, bytes: &[u8]) -> Result<Model, ModelError> {
+        let load = || Self::from_bytes_unguarded(path, display, bytes);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(ModelError::Corrupt {
+                path: display.to_string(),
+                format: detect(bytes).map_or("model", ModelFormat::as_str),
+                message: format!("tract's loader failed on it ({why})"),
+            })
+        })
+    }
+
+    fn from_bytes_unguarded(path: &Path, display: &str, bytes: &[u8]) -> Result<Model, ModelError> {
         let format = detect(bytes).ok_or_else(|| ModelError::NotAModel {
             path: display.to_string(),
             what: describe_head(bytes),
@@ -625,6 +644,29 @@ fn tflite_model(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The file fuzzing found (fuzz/regressions/model/, after the harness's first byte): a TFLite operator naming a
+    /// tensor out of range made tract's loader panic; it is an error naming the file.
+    #[test]
+    fn a_loader_panic_is_an_error() {
+        let found = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fuzz/regressions/model/tflite-tensor-index-out-of-range"),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.tflite");
+        std::fs::write(&path, &found[1..]).unwrap();
+        let Err(err) = Model::load(&path) else {
+            panic!("the malformed model loaded");
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains("model.tflite: not a valid TFLite model"),
+            "{err}"
+        );
+        assert!(err.contains("tract's loader failed on it"), "{err}");
+    }
 
     #[test]
     fn formats_are_told_by_content() {

@@ -176,3 +176,20 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A program on PATH that an interop test needs (Debian's `minisign`, GNU `tar`). None: skipped with a note; under
+/// MLGATE_REQUIRE_INTEROP=1 or CI=true a missing one fails the test instead.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let required = std::env::var("MLGATE_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
+            || std::env::var("CI").is_ok_and(|v| v == "true");
+        assert!(!required, "{name} is required in CI (.ci/run installs it)");
+        eprintln!("note: {name} not found: skipping this interop test");
+    }
+    found
+}

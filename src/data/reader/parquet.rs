@@ -52,6 +52,29 @@ fn cell_at<'a>(col: &'a ArrayRef, fmt: Option<&ArrayFormatter<'a>>, i: usize) ->
     }
 }
 
+/// Runs a step of the Parquet decoder, turning a panic of the decoder into an error: arrow-rs' decoders panic on
+/// some malformed files (fuzzing found a shift overflow in the delta bit-packing decoder, with overflow checks on;
+/// fuzz/regressions/parquet/), and a malformed file is bad input, not a bug of mlgate's.
+fn no_panic<T>(
+    source: &Source,
+    step: impl FnOnce() -> Result<T, DataError>,
+) -> Result<T, DataError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(DataError::Format {
+            path: source.display.clone(),
+            message: format!(
+                "not a readable Parquet file: the decoder failed on malformed data ({why})"
+            ),
+            help: None,
+        })
+    })
+}
+
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
     let file = File::open(&source.path).map_err(io_err(source))?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -65,7 +88,9 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
         message: format!("not a readable Parquet file: {e}"),
         help: None,
     };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(bad)?;
+    let builder = no_panic(source, || {
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(bad)
+    })?;
     let labels: Vec<String> = builder
         .schema()
         .fields()
@@ -75,11 +100,13 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
     sink.labels(Some(&labels));
     // Progress in bytes on disk, by the share of rows read (Parquet is not read front to back).
     let total_rows = builder.metadata().file_metadata().num_rows().max(1) as u64;
-    let reader = builder.with_batch_size(BATCH).build().map_err(bad)?;
+    let mut reader = no_panic(source, || {
+        builder.with_batch_size(BATCH).build().map_err(bad)
+    })?;
     let opts = FormatOptions::default();
     let mut row = 1u64;
     let mut records = 0u64;
-    for batch in reader {
+    while let Some(batch) = no_panic(source, || Ok(reader.next()))? {
         let batch = batch.map_err(|e| DataError::Format {
             path: source.display.clone(),
             message: format!("cannot decode a record batch: {e}"),
@@ -110,4 +137,28 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
         }
     }
     Ok(ReadStats { bytes, records })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::reader::{Dialect, Format};
+
+    struct Ignore;
+    impl RecordSink for Ignore {
+        fn labels(&mut self, _: Option<&[String]>) {}
+        fn record(&mut self, _: &Record<'_>) {}
+    }
+
+    /// The file fuzzing found (fuzz/regressions/parquet/): a malformed delta-bit-packed column whose decoding
+    /// panicked inside arrow-rs is an error naming the file.
+    #[test]
+    fn a_decoder_panic_is_an_error() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions/parquet/delta-bit-pack-overflow.parquet");
+        let source = Source::new(&path, Some(Format::Parquet), Dialect::default()).unwrap();
+        let err = read(&source, &mut Ignore).unwrap_err().to_string();
+        assert!(err.contains("delta-bit-pack-overflow.parquet"), "{err}");
+        assert!(err.contains("not a readable Parquet file"), "{err}");
+    }
 }
