@@ -6,13 +6,13 @@
 #   bench/pull/run.sh                      # sizes 200 and 50 MB, 3 runs each
 #   SIZES="200 1000" RUNS=5 bench/pull/run.sh
 #
-# MLGATE_DEVICE: the binary measured (default target/release/mlgate, from
-#   `cargo build --release --no-default-features --features device`).
+# MLGATE_DEVICE: the binary measured (default target/device/mlgate, from
+#   `cargo build --profile device --no-default-features --features device`).
 # MLGATE_FULL: a full build, to make keys, the bundle and the channel (default target/debug/mlgate).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-device=${MLGATE_DEVICE:-$root/target/release/mlgate}
+device=${MLGATE_DEVICE:-$root/target/device/mlgate}
 full=${MLGATE_FULL:-$root/target/debug/mlgate}
 sizes=${SIZES:-200 50}
 runs=${RUNS:-3}
