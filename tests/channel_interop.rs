@@ -1,108 +1,14 @@
 //! python-tuf's client (`tuf` on PyPI, `ngclient.Updater`) against a channel mlgate wrote, served over HTTP on
 //! 127.0.0.1: refresh and download, key rotation, a rollback attack, an expired timestamp, a crash mid-publish.
 //! It needs the venv $MLGATE_INTEROP_PYTHON names (`.ci/run` makes it); elsewhere it skips with a note, and under
-//! CI=true it fails instead.
+//! CI=true it fails instead. Setup (the binary, bundles, the HTTP server) is tests/common's.
 
-use std::net::{TcpListener, TcpStream};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 
-fn mlgate() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mlgate"));
-    c.env("NO_COLOR", "1")
-        .env("GITHUB_ACTIONS", "false")
-        .env_remove("MLGATE_SIGNING_KEY")
-        .env_remove("MLGATE_CHANNEL_FAULT")
-        .env_remove("MLGATE_CHANNEL_NOW")
-        .env_remove("GITHUB_SHA")
-        .env("SOURCE_DATE_EPOCH", "1700000000");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let o = mlgate().current_dir(dir).args(args).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{args:?}\n{}", text(&o));
-    o
-}
-
-fn interop_python() -> Option<PathBuf> {
-    let found = std::env::var_os("MLGATE_INTEROP_PYTHON")
-        .map(PathBuf::from)
-        .filter(|p| p.exists())
-        .filter(|p| {
-            Command::new(p)
-                .args(["-c", "import tuf.ngclient"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-    if found.is_none() {
-        let required = std::env::var("MLGATE_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
-            || std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(
-            !required,
-            "$MLGATE_INTEROP_PYTHON with python-tuf (tests/interop/requirements.txt) is required in CI"
-        );
-        eprintln!("note: no $MLGATE_INTEROP_PYTHON with python-tuf installed: skipping the python-tuf interop test");
-    }
-    found
-}
-
-/// `python -m http.server` on a free port of 127.0.0.1, stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(python: &Path, dir: &Path) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(python)
-            .args([
-                "-m",
-                "http.server",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Ready when it accepts connections (a readiness wait, not a timing assertion).
-        for _ in 0..200 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        Server {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{bundle, interop_python, mlgate, ok, text, Server};
 
 /// One run of tests/interop/tuf_client.py with a persistent client folder, as a device keeps one.
 fn client(python: &Path, state: &Path, url: &str, target: Option<&str>) -> serde_json::Value {
@@ -126,40 +32,13 @@ fn new_client(channel: &Path, at: &Path) -> PathBuf {
     at.to_path_buf()
 }
 
-fn bundle(dir: &Path, version: &str) -> PathBuf {
-    let model =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/wine_logreg.onnx");
-    ok(
-        dir,
-        &[
-            "bundle",
-            model.to_str().unwrap(),
-            "--target",
-            "linux-aarch64",
-            "--name",
-            "wine",
-            "--bundle-version",
-            version,
-            "--report",
-            "report.json",
-            "--key",
-            "mlgate.key",
-            "--commit",
-            "c0ffee1234",
-            "-o",
-            "dist",
-        ],
-    );
-    dir.join(format!("dist/wine-{version}-linux-aarch64.tar.gz"))
-}
-
 fn sha256_hex(path: &Path) -> String {
     mlgate::sign::sha256_file(path).unwrap()
 }
 
 #[test]
 fn python_tuf_reads_mlgate_channels() {
-    let Some(python) = interop_python() else {
+    let Some(python) = interop_python("tuf.ngclient") else {
         return;
     };
     let d = tempfile::tempdir().unwrap();
