@@ -14,36 +14,52 @@ const RANGES: usize = 8;
 /// Characters of one example value.
 const EXAMPLE_CHARS: usize = 40;
 
-/// Findings of one check that share a field, a code and the constraint they break.
+/// Findings of one check that share a file, a field, a code and the constraint they break. The file is part of the
+/// key because rows are counted per file: a partitioned dataset's parts each number their rows from 2.
 #[derive(Debug)]
 pub struct Group<'a> {
+    pub file: Option<&'a str>,
     pub field: Option<&'a str>,
     pub code: &'a str,
     pub constraint: Option<&'a str>,
     pub findings: Vec<&'a Finding>,
 }
 
-/// The findings grouped by (field, code, constraint), in the order of each group's first row (groups without
-/// rows last, in report order).
+/// The findings grouped by (file, field, code, constraint): files in the order the report first names them, then
+/// each file's groups in the order of their first row (groups without rows last, in report order).
 pub fn group(findings: &[Finding]) -> Vec<Group<'_>> {
     let mut groups: Vec<Group<'_>> = vec![];
+    let mut files: Vec<Option<&str>> = vec![];
     for f in findings {
-        let key = (f.field.as_deref(), f.code.as_str(), f.constraint.as_deref());
+        let file = f.file.as_deref();
+        if !files.contains(&file) {
+            files.push(file);
+        }
+        let key = (
+            file,
+            f.field.as_deref(),
+            f.code.as_str(),
+            f.constraint.as_deref(),
+        );
         match groups
             .iter_mut()
-            .find(|g| (g.field, g.code, g.constraint) == key)
+            .find(|g| (g.file, g.field, g.code, g.constraint) == key)
         {
             Some(g) => g.findings.push(f),
             None => groups.push(Group {
-                field: key.0,
-                code: key.1,
-                constraint: key.2,
+                file: key.0,
+                field: key.1,
+                code: key.2,
+                constraint: key.3,
                 findings: vec![f],
             }),
         }
     }
-    // Stable: groups with the same first row (or none) keep the report's order.
-    groups.sort_by_key(|g| g.first_row().unwrap_or(u64::MAX));
+    // Stable: groups with the same file and first row (or none) keep the report's order.
+    groups.sort_by_key(|g| {
+        let file = files.iter().position(|f| *f == g.file);
+        (file, g.first_row().unwrap_or(u64::MAX))
+    });
     groups
 }
 
@@ -299,6 +315,30 @@ mod tests {
         assert_eq!(
             groups[0].sentence(),
             "proline: 4 values above the maximum 1800 in rows 41-44 (e.g. 407000, 345000, 564000)"
+        );
+    }
+
+    #[test]
+    fn parts_of_a_dataset_group_apart_in_the_order_the_report_names_them() {
+        let in_part = |file: &str, row| {
+            let mut f = above(row, "2000");
+            f.file = Some(file.into());
+            f
+        };
+        let findings = vec![
+            in_part("sales/region=asia/part-0.csv", 3),
+            in_part("sales/region=us/part-0.csv", 2),
+            in_part("sales/region=asia/part-0.csv", 2),
+            in_part("sales/region=us/part-0.csv", 4),
+        ];
+        let groups = group(&findings);
+        let seen: Vec<(Option<&str>, String)> = groups.iter().map(|g| (g.file, g.rows())).collect();
+        assert_eq!(
+            seen,
+            [
+                (Some("sales/region=asia/part-0.csv"), "2-3".to_string()),
+                (Some("sales/region=us/part-0.csv"), "2, 4".to_string()),
+            ]
         );
     }
 
