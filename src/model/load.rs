@@ -230,10 +230,18 @@ fn unsupported_help(op: &str) -> Option<String> {
 impl Model {
     pub fn load(path: &Path) -> Result<Model, ModelError> {
         let display = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|err| ModelError::Io {
+        // A model in an object store or a DVC remote is fetched whole: tract reads bytes.
+        let remote = crate::data::source::read_whole_if_remote(path).map_err(|e| ModelError::Io {
             path: display.clone(),
-            err,
+            err: std::io::Error::other(e.to_string()),
         })?;
+        let bytes = match remote {
+            Some(b) => b,
+            None => std::fs::read(path).map_err(|err| ModelError::Io {
+                path: display.clone(),
+                err,
+            })?,
+        };
         // tract is a large dependency fed with outside data: a panic inside it is a bad model, not a crash.
         let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             Self::from_bytes(path, &display, &bytes)

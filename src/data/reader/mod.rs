@@ -12,7 +12,6 @@ mod parquet;
 mod parquet;
 mod pipeline;
 
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -102,6 +101,8 @@ pub struct Source {
     pub display: String,
     pub format: Format,
     pub dialect: Dialect,
+    /// Where the bytes are: the local file, an object store, a DVC remote.
+    pub origin: super::source::Origin,
 }
 
 impl Source {
@@ -123,11 +124,13 @@ impl Source {
                 })
             }
         };
+        let origin = super::source::resolve(&path)?;
         Ok(Source {
             path,
             display,
             format,
             dialect,
+            origin,
         })
     }
 }
@@ -255,7 +258,7 @@ pub(crate) fn open_text(
     source: &Source,
     counter: std::rc::Rc<std::cell::Cell<u64>>,
 ) -> Result<Box<dyn Read>, DataError> {
-    let file = File::open(&source.path).map_err(io_err(source))?;
+    let file = super::source::open(source)?;
     let mut raw = BufReader::with_capacity(
         1 << 16,
         Counting {
