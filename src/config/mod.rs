@@ -443,7 +443,10 @@ impl Config {
                     text,
                     l,
                     c,
-                    format!("`{}`: {:?} is not under an allowed remote location", p.key, p.written),
+                    format!(
+                        "`{}`: {:?} is not under an allowed remote location",
+                        p.key, p.written
+                    ),
                     Some(REMOTES_HELP.into()),
                 ));
             }

@@ -231,10 +231,11 @@ impl Model {
     pub fn load(path: &Path) -> Result<Model, ModelError> {
         let display = path.display().to_string();
         // A model in an object store or a DVC remote is fetched whole: tract reads bytes.
-        let remote = crate::data::source::read_whole_if_remote(path).map_err(|e| ModelError::Io {
-            path: display.clone(),
-            err: std::io::Error::other(e.to_string()),
-        })?;
+        let remote =
+            crate::data::source::read_whole_if_remote(path).map_err(|e| ModelError::Io {
+                path: display.clone(),
+                err: std::io::Error::other(e.to_string()),
+            })?;
         let bytes = match remote {
             Some(b) => b,
             None => std::fs::read(path).map_err(|err| ModelError::Io {

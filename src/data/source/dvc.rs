@@ -105,15 +105,23 @@ struct LockFile {
 
 /// The outputs of a `.dvc` file.
 pub fn parse_dvc_file(text: &str, path: &Path) -> Result<Vec<Out>, DataError> {
-    let f: DvcFile = serde_saphyr::from_str(text)
-        .map_err(|e| err(path, format!("not a readable .dvc file: {}", first_line(&e.to_string()))))?;
+    let f: DvcFile = serde_saphyr::from_str(text).map_err(|e| {
+        err(
+            path,
+            format!("not a readable .dvc file: {}", first_line(&e.to_string())),
+        )
+    })?;
     Ok(f.outs)
 }
 
 /// The outputs of every stage of a `dvc.lock`.
 pub fn parse_lock(text: &str, path: &Path) -> Result<Vec<Out>, DataError> {
-    let f: LockFile = serde_saphyr::from_str(text)
-        .map_err(|e| err(path, format!("not a readable dvc.lock: {}", first_line(&e.to_string()))))?;
+    let f: LockFile = serde_saphyr::from_str(text).map_err(|e| {
+        err(
+            path,
+            format!("not a readable dvc.lock: {}", first_line(&e.to_string())),
+        )
+    })?;
     let mut names: Vec<_> = f.stages.into_iter().collect();
     names.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(names.into_iter().flat_map(|(_, s)| s.outs).collect())
@@ -140,7 +148,11 @@ pub fn parse_ini(text: &str) -> HashMap<String, HashMap<String, String>> {
                 .strip_prefix('\'')
                 .and_then(|r| r.strip_suffix('\''))
                 .unwrap_or(inner);
-            section = unquoted.replace('"', "").split_whitespace().collect::<Vec<_>>().join(" ");
+            section = unquoted
+                .replace('"', "")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             continue;
         }
         if let Some((k, v)) = t.split_once('=') {
@@ -191,7 +203,12 @@ pub fn remote(root: &Path, name: Option<&str>) -> Result<RemoteConfig, DataError
             .get("core")
             .and_then(|c| c.get("remote"))
             .cloned()
-            .ok_or_else(|| err(&config, "no default remote (`core.remote`); run `dvc remote add -d NAME URL`"))?,
+            .ok_or_else(|| {
+                err(
+                    &config,
+                    "no default remote (`core.remote`); run `dvc remote add -d NAME URL`",
+                )
+            })?,
     };
     let section = ini
         .get(&format!("remote {name}"))
@@ -209,7 +226,11 @@ pub fn remote(root: &Path, name: Option<&str>) -> Result<RemoteConfig, DataError
     } else {
         // DVC resolves a relative folder against the config file's folder.
         let p = Path::new(url);
-        Store::Folder(if p.is_absolute() { p.to_path_buf() } else { dir.join(p) })
+        Store::Folder(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        })
     };
     Ok(RemoteConfig {
         name,
@@ -335,12 +356,21 @@ pub fn locate(
     let Some(hit) = find_pointer(&root, &target)? else {
         return Ok(None);
     };
-    let shown_pointer = hit.pointer.strip_prefix(&root).unwrap_or(&hit.pointer).display().to_string();
-    let md5 = hit
-        .out
-        .md5
-        .clone()
-        .ok_or_else(|| err(&hit.pointer, format!("output {:?} has no md5 (is it committed: `dvc commit`?)", hit.out.path)))?;
+    let shown_pointer = hit
+        .pointer
+        .strip_prefix(&root)
+        .unwrap_or(&hit.pointer)
+        .display()
+        .to_string();
+    let md5 = hit.out.md5.clone().ok_or_else(|| {
+        err(
+            &hit.pointer,
+            format!(
+                "output {:?} has no md5 (is it committed: `dvc commit`?)",
+                hit.out.path
+            ),
+        )
+    })?;
     let dvc2 = hit.out.hash.as_deref() != Some("md5");
     let remote = remote(&root, hit.out.remote.as_deref())?;
     let md5 = match (&hit.inside, md5.strip_suffix(".dir")) {
@@ -348,13 +378,19 @@ pub fn locate(
         (None, Some(_)) => {
             return Err(err(
                 &hit.pointer,
-                format!("{:?} is a folder output: name a file inside it", hit.out.path),
+                format!(
+                    "{:?} is a folder output: name a file inside it",
+                    hit.out.path
+                ),
             ))
         }
         (Some(inside), None) => {
             return Err(err(
                 &hit.pointer,
-                format!("{:?} is a file, not a folder: there is no {inside:?} in it", hit.out.path),
+                format!(
+                    "{:?} is a file, not a folder: there is no {inside:?} in it",
+                    hit.out.path
+                ),
             ))
         }
         (Some(inside), Some(dir_md5)) => {
@@ -373,7 +409,10 @@ pub fn locate(
             file_in_manifest(&bytes, inside).ok_or_else(|| {
                 err(
                     &hit.pointer,
-                    format!("the folder {:?} (version {md5}) has no file {inside:?}", hit.out.path),
+                    format!(
+                        "the folder {:?} (version {md5}) has no file {inside:?}",
+                        hit.out.path
+                    ),
                 )
             })?
         }
@@ -501,7 +540,10 @@ mod tests {
             object_path("b202f333fba4fd38d4b8e5e693077aab", false),
             "files/md5/b2/02f333fba4fd38d4b8e5e693077aab"
         );
-        assert_eq!(object_path("b202f333fba4fd38d4b8e5e693077aab", true), "b2/02f333fba4fd38d4b8e5e693077aab");
+        assert_eq!(
+            object_path("b202f333fba4fd38d4b8e5e693077aab", true),
+            "b2/02f333fba4fd38d4b8e5e693077aab"
+        );
         assert_eq!(
             object_path("2143b682c62957698d0026d581acaa5d.dir", false),
             "files/md5/21/43b682c62957698d0026d581acaa5d.dir"
@@ -532,7 +574,10 @@ mod tests {
         );
         assert_eq!(ini["core"]["remote"], "storage");
         assert_eq!(ini["remote storage"]["url"], "s3://bucket/dvc");
-        assert_eq!(ini["remote storage"]["endpointurl"], "http://127.0.0.1:9000");
+        assert_eq!(
+            ini["remote storage"]["endpointurl"],
+            "http://127.0.0.1:9000"
+        );
         assert_eq!(ini["remote other"]["url"], "../store");
 
         let dir = tempfile::tempdir().unwrap();
@@ -557,7 +602,10 @@ mod tests {
     #[test]
     fn manifests_name_files_by_relpath() {
         let m = br#"[{"md5": "e6ffa7d44cc21b5cfa06811bc8f2eb75", "relpath": "one.csv"}, {"md5": "f4d5d0c0671be202bc241807c243e80b", "relpath": "sub/two.csv"}]"#;
-        assert_eq!(file_in_manifest(m, "sub/two.csv").as_deref(), Some("f4d5d0c0671be202bc241807c243e80b"));
+        assert_eq!(
+            file_in_manifest(m, "sub/two.csv").as_deref(),
+            Some("f4d5d0c0671be202bc241807c243e80b")
+        );
         assert_eq!(file_in_manifest(m, "three.csv"), None);
     }
 
@@ -571,9 +619,22 @@ mod tests {
     #[test]
     fn md5_is_checked_at_the_end() {
         let data = b"a,b\r\n1,2\r\n".to_vec();
-        assert!(read_all(Md5Check::new(&data[..], "b202f333fba4fd38d4b8e5e693077aab", false)).is_ok());
-        let e = read_all(Md5Check::new(&data[..], "00000000000000000000000000000000", false)).unwrap_err();
-        assert!(e.to_string().contains("b202f333fba4fd38d4b8e5e693077aab"), "{e}");
+        assert!(read_all(Md5Check::new(
+            &data[..],
+            "b202f333fba4fd38d4b8e5e693077aab",
+            false
+        ))
+        .is_ok());
+        let e = read_all(Md5Check::new(
+            &data[..],
+            "00000000000000000000000000000000",
+            false,
+        ))
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("b202f333fba4fd38d4b8e5e693077aab"),
+            "{e}"
+        );
         // DVC 2 named a text file by the MD5 of its LF form.
         let lf = md5_hex(b"a,b\n1,2\n");
         assert!(read_all(Md5Check::new(&data[..], &lf, true)).is_ok());
@@ -595,25 +656,35 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         std::fs::create_dir(root.join(".dvc")).unwrap();
-        std::fs::write(root.join(".dvc/config"), "[core]\n    remote = s\n['remote \"s\"']\n    url = ../store\n").unwrap();
+        std::fs::write(
+            root.join(".dvc/config"),
+            "[core]\n    remote = s\n['remote \"s\"']\n    url = ../store\n",
+        )
+        .unwrap();
         std::fs::create_dir(root.join("data")).unwrap();
         std::fs::write(
             root.join("data/x.csv.dvc"),
             "outs:\n- md5: b202f333fba4fd38d4b8e5e693077aab\n  size: 10\n  hash: md5\n  path: x.csv\n",
         )
         .unwrap();
-        let no_fetch = |_: &Store, _: &RemoteConfig| -> Result<Vec<u8>, DataError> { unreachable!() };
-        let t = locate(&root.join("data/x.csv"), &no_fetch).unwrap().unwrap();
+        let no_fetch =
+            |_: &Store, _: &RemoteConfig| -> Result<Vec<u8>, DataError> { unreachable!() };
+        let t = locate(&root.join("data/x.csv"), &no_fetch)
+            .unwrap()
+            .unwrap();
         assert_eq!(t.pointer, "data/x.csv.dvc");
         assert_eq!(t.md5, "b202f333fba4fd38d4b8e5e693077aab");
         assert_eq!(
             t.object,
             Store::Folder(root.join(".dvc/../store/files/md5/b2/02f333fba4fd38d4b8e5e693077aab"))
         );
-        assert!(locate(&root.join("data/other.csv"), &no_fetch).unwrap().is_none());
+        assert!(locate(&root.join("data/other.csv"), &no_fetch)
+            .unwrap()
+            .is_none());
 
         // A folder output: the manifest is fetched and must match its MD5.
-        let manifest = br#"[{"md5": "e6ffa7d44cc21b5cfa06811bc8f2eb75", "relpath": "one.csv"}]"#.to_vec();
+        let manifest =
+            br#"[{"md5": "e6ffa7d44cc21b5cfa06811bc8f2eb75", "relpath": "one.csv"}]"#.to_vec();
         let dir_md5 = md5_hex(&manifest);
         std::fs::write(
             root.join("data/d.dvc"),
@@ -621,15 +692,19 @@ mod tests {
         )
         .unwrap();
         let m = manifest.clone();
-        let fetch = move |_: &Store, _: &RemoteConfig| -> Result<Vec<u8>, DataError> { Ok(m.clone()) };
-        let t = locate(&root.join("data/d/one.csv"), &fetch).unwrap().unwrap();
+        let fetch =
+            move |_: &Store, _: &RemoteConfig| -> Result<Vec<u8>, DataError> { Ok(m.clone()) };
+        let t = locate(&root.join("data/d/one.csv"), &fetch)
+            .unwrap()
+            .unwrap();
         assert_eq!(t.md5, "e6ffa7d44cc21b5cfa06811bc8f2eb75");
         assert!(t.dvc2, "no `hash: md5`: DVC 2's layout");
         let e = locate(&root.join("data/d/two.csv"), &fetch).unwrap_err();
         assert!(e.to_string().contains("has no file \"two.csv\""), "{e}");
         let e = locate(&root.join("data/d"), &fetch).unwrap_err();
         assert!(e.to_string().contains("folder output"), "{e}");
-        let tampered = |_: &Store, _: &RemoteConfig| -> Result<Vec<u8>, DataError> { Ok(b"[]".to_vec()) };
+        let tampered =
+            |_: &Store, _: &RemoteConfig| -> Result<Vec<u8>, DataError> { Ok(b"[]".to_vec()) };
         let e = locate(&root.join("data/d/one.csv"), &tampered).unwrap_err();
         assert!(e.to_string().contains("folder manifest"), "{e}");
 
@@ -639,7 +714,9 @@ mod tests {
             "schema: '2.0'\nstages:\n  prep:\n    cmd: x\n    outs:\n    - path: out/train.csv\n      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n",
         )
         .unwrap();
-        let t = locate(&root.join("out/train.csv"), &no_fetch).unwrap().unwrap();
+        let t = locate(&root.join("out/train.csv"), &no_fetch)
+            .unwrap()
+            .unwrap();
         assert_eq!(t.pointer, "dvc.lock");
         assert!(!t.dvc2);
     }

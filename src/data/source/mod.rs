@@ -141,7 +141,10 @@ fn dvc_origin(path: &Path) -> Result<Origin, DataError> {
     };
     check_allowed(
         &tracked.object.shown(),
-        &format!("DVC remote {:?} (of {})", tracked.remote.name, tracked.pointer),
+        &format!(
+            "DVC remote {:?} (of {})",
+            tracked.remote.name, tracked.pointer
+        ),
     )?;
     let remote = match &tracked.object {
         dvc::Store::Url(u) => Some(Arc::new(remote::Remote::open(
@@ -156,7 +159,10 @@ fn dvc_origin(path: &Path) -> Result<Origin, DataError> {
 }
 
 #[cfg(feature = "full")]
-fn open_store(store: &dvc::Store, rc: &dvc::RemoteConfig) -> Result<Box<dyn Read + Send>, DataError> {
+fn open_store(
+    store: &dvc::Store,
+    rc: &dvc::RemoteConfig,
+) -> Result<Box<dyn Read + Send>, DataError> {
     match store {
         dvc::Store::Url(u) => remote::Remote::open(
             u,
@@ -310,7 +316,10 @@ mod tests {
 
     #[test]
     fn prefixes_match_whole_segments() {
-        let a = vec!["s3://data".to_string(), "https://h.example/pub/".to_string()];
+        let a = vec![
+            "s3://data".to_string(),
+            "https://h.example/pub/".to_string(),
+        ];
         assert!(allowed("s3://data/x.csv", &a));
         assert!(allowed("s3://data/sub/x.csv", &a));
         assert!(!allowed("s3://data-private/x.csv", &a));

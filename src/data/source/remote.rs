@@ -52,8 +52,8 @@ fn bad_url(url: &str, message: impl Into<String>) -> DataError {
 /// Whether plain `http://` may be used towards `host`: only this machine, unless `MLGATE_REMOTE_ALLOW_HTTP=1`
 /// (credentials and data would otherwise cross the network in clear).
 fn http_allowed(host: &str) -> bool {
-    let loopback = matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]")
-        || host.starts_with("127.");
+    let loopback =
+        matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]") || host.starts_with("127.");
     loopback || std::env::var("MLGATE_REMOTE_ALLOW_HTTP").is_ok_and(|v| v == "1")
 }
 
@@ -121,7 +121,10 @@ impl Remote {
             _ => return Err(bad_url(url, format!("unknown scheme {scheme:?}"))),
         };
         if path.as_ref().is_empty() {
-            return Err(bad_url(url, "the URL names no object (a bucket alone is not a file)"));
+            return Err(bad_url(
+                url,
+                "the URL names no object (a bucket alone is not a file)",
+            ));
         }
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -251,7 +254,8 @@ fn s3(url: &str, opts: &Options) -> Result<Arc<dyn ObjectStore>, DataError> {
                     url: url.to_string(),
                     message: format!("the endpoint {e} is plain http:// to another machine"),
                     help: Some(
-                        "use https://, or set MLGATE_REMOTE_ALLOW_HTTP=1 if the network is trusted".into(),
+                        "use https://, or set MLGATE_REMOTE_ALLOW_HTTP=1 if the network is trusted"
+                            .into(),
                     ),
                 });
             }
@@ -278,7 +282,9 @@ fn http(url: &str, parsed: &url::Url) -> Result<(Arc<dyn ObjectStore>, ObjPath),
         return Err(DataError::Remote {
             url: url.to_string(),
             message: "plain http:// to another machine".into(),
-            help: Some("use https://, or set MLGATE_REMOTE_ALLOW_HTTP=1 if the network is trusted".into()),
+            help: Some(
+                "use https://, or set MLGATE_REMOTE_ALLOW_HTTP=1 if the network is trusted".into(),
+            ),
         });
     }
     if parsed.query().is_some() {
@@ -336,13 +342,20 @@ pub fn store_error(url: &str, e: object_store::Error) -> DataError {
             "set the cloud's credentials in the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a \
              web identity), GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_NAME and a key or token",
         ),
-        _ if lower.contains("timed out") || lower.contains("timeout") => (
+        // Before timeouts: object_store's retry message always names its `retry_timeout`.
+        _ if lower.contains("connection refused")
+            || lower.contains("tcp connect error")
+            || lower.contains("dns error")
+            || lower.contains("failed to lookup") =>
+        {
+            (
+                format!("cannot connect: {detail}"),
+                "check the endpoint (AWS_ENDPOINT_URL, a DVC remote's endpointurl) and the network",
+            )
+        }
+        _ if lower.contains("timed out") || lower.contains("operation timeout") => (
             format!("timed out: {detail}"),
             "the server did not answer in time (MLGATE_REMOTE_TIMEOUT sets the seconds to wait)",
-        ),
-        _ if lower.contains("connect") || lower.contains("dns") || lower.contains("resolve") => (
-            format!("cannot connect: {detail}"),
-            "check the endpoint (AWS_ENDPOINT_URL, a DVC remote's endpointurl) and the network",
         ),
         _ => (detail, "check the URL and the credentials in the environment"),
     };
@@ -395,7 +408,10 @@ impl RemoteChunks {
     fn block(&self, index: u64) -> std::io::Result<Bytes> {
         let start = index * BLOCK;
         {
-            let mut blocks = self.blocks.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+            let mut blocks = self
+                .blocks
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?;
             if let Some(pos) = blocks.iter().position(|(s, _)| *s == start) {
                 let b = blocks.remove(pos);
                 let bytes = b.1.clone();
@@ -408,7 +424,10 @@ impl RemoteChunks {
             .remote
             .range(start..end)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let mut blocks = self.blocks.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+        let mut blocks = self
+            .blocks
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?;
         if blocks.len() >= BLOCKS_KEPT {
             blocks.remove(0);
         }
@@ -498,7 +517,11 @@ mod tests {
 
     #[test]
     fn a_presigned_url_is_refused_clearly() {
-        let e = Remote::open("https://h.example/x.csv?X-Amz-Signature=1", &Options::default()).unwrap_err();
+        let e = Remote::open(
+            "https://h.example/x.csv?X-Amz-Signature=1",
+            &Options::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("query string"), "{e}");
     }
 }
