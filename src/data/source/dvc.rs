@@ -333,11 +333,14 @@ fn read(p: &Path) -> Result<String, DataError> {
     })
 }
 
+/// Reads a small object (a folder manifest) from a remote.
+pub type Fetch<'a> = dyn Fn(&Store, &RemoteConfig) -> Result<Vec<u8>, DataError> + 'a;
+
 /// The tracked file at `path`, when DVC tracks it: its pointer, MD5 and object. A folder output's manifest is
 /// fetched (by `fetch`) to find the file's own MD5. `None` when no pointer names the path.
 pub fn locate(
     path: &Path,
-    fetch: &dyn Fn(&Store, &RemoteConfig) -> Result<Vec<u8>, DataError>,
+    fetch: &Fetch<'_>,
 ) -> Result<Option<Tracked>, DataError> {
     let Some(root) = project_root(path) else {
         return Ok(None);
