@@ -338,10 +338,7 @@ pub type Fetch<'a> = dyn Fn(&Store, &RemoteConfig) -> Result<Vec<u8>, DataError>
 
 /// The tracked file at `path`, when DVC tracks it: its pointer, MD5 and object. A folder output's manifest is
 /// fetched (by `fetch`) to find the file's own MD5. `None` when no pointer names the path.
-pub fn locate(
-    path: &Path,
-    fetch: &Fetch<'_>,
-) -> Result<Option<Tracked>, DataError> {
+pub fn locate(path: &Path, fetch: &Fetch<'_>) -> Result<Option<Tracked>, DataError> {
     let Some(root) = project_root(path) else {
         return Ok(None);
     };
