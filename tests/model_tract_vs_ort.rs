@@ -21,6 +21,18 @@ fn load(rel: &str) -> Value {
 
 const OUTPUT_TOL: f64 = 1e-4;
 
+/// The eval data of a models.json entry.
+fn spec_of(entry: &Value) -> DataSpec {
+    DataSpec {
+        path: fixtures().join(entry["eval_data"].as_str().unwrap()),
+        label: entry["label_column"].as_str().unwrap_or("y").to_string(),
+        features: entry["feature_columns"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect()),
+        format: None,
+    }
+}
+
 #[test]
 fn tract_matches_onnxruntime_on_every_fixture_model() {
     let manifest = load("models.json");
@@ -41,14 +53,7 @@ fn tract_matches_onnxruntime_on_every_fixture_model() {
             continue;
         }
         let model = Model::load(&fixtures().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let spec = DataSpec {
-            path: fixtures().join(entry["eval_data"].as_str().unwrap()),
-            label: entry["label_column"].as_str().unwrap_or("y").to_string(),
-            features: entry["feature_columns"]
-                .as_array()
-                .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect()),
-            format: None,
-        };
+        let spec = spec_of(entry);
         let data = model::input::read(&spec, &model.input.name).unwrap();
         let opts = EvalOptions {
             latency_runs: 0,
@@ -224,14 +229,7 @@ fn several_threads_give_one_threads_outputs_bit_for_bit() {
             continue;
         }
         let model = Model::load(&fixtures().join(file)).unwrap();
-        let spec = DataSpec {
-            path: fixtures().join(entry["eval_data"].as_str().unwrap()),
-            label: entry["label_column"].as_str().unwrap_or("y").to_string(),
-            features: entry["feature_columns"]
-                .as_array()
-                .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect()),
-            format: None,
-        };
+        let spec = spec_of(entry);
         let data = model::input::read(&spec, &model.input.name).unwrap();
         let plan = plan_for(&model, &data, 7).unwrap();
         let (one, _) = run_all_on(&model, &plan, &data, 7, 1).unwrap();
