@@ -44,6 +44,8 @@ pub fn run(config: &Config) -> Result<Report> {
 }
 
 pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
+    // The config (and .dvc/config) may come from a pull request: remote data only from the allowed locations.
+    crate::data::source::restrict_remotes(Some(config.remotes.clone()));
     let mut checks = vec![];
     if let Some(reference) = &run.compare_with {
         checks.extend(gate_changes(config, reference));

@@ -499,6 +499,10 @@ pub struct CheckArgs {
     /// files are not shown. For trusted configs only.
     #[arg(long)]
     pub allow_outside_repo: bool,
+    /// Let mlgate read data and models under this remote location (`s3://bucket/prefix`, `gs://...`,
+    /// `az://...`, `https://host/path`, or a DVC remote's URL), on top of `remotes:` in mlgate.yml. Repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    pub allow_remote: Vec<String>,
 }
 
 /// How to read a data file (the dialect).

@@ -21,3 +21,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }
+
+/// Makes a file mlgate wrote readable by everyone (0644): temporary files are created owner-only, but keys' public
+/// halves, signatures, bundles and generated workflows are meant to be read by other users and tools.
+pub fn make_world_readable(path: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(|source| {
+            Error::Write {
+                path: path.display().to_string(),
+                source,
+            }
+        })?;
+    }
+    let _ = path;
+    Ok(())
+}

@@ -263,6 +263,56 @@ pub fn device_state(data: &[u8]) {
     }
 }
 
+/// What a DVC-tracked path brings: a `.dvc` pointer, a `dvc.lock`, `.dvc/config` (INI), a folder output's `.dir`
+/// manifest, and the whole lookup of a file inside a tracked folder whose pointer is the input (the manifest
+/// fetched from a folder remote that holds the input too). The first byte picks which.
+pub fn dvc(data: &[u8]) {
+    use crate::data::source::dvc;
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(body);
+    let name = std::path::Path::new("data.dvc");
+    match pick % 5 {
+        0 => {
+            let _ = dvc::parse_dvc_file(&text, name);
+        }
+        1 => {
+            let _ = dvc::parse_lock(&text, name);
+        }
+        2 => {
+            std::hint::black_box(dvc::parse_ini(&text));
+        }
+        3 => {
+            std::hint::black_box(dvc::file_in_manifest(body, "part/train.csv"));
+        }
+        _ => dvc_lookup(body),
+    }
+}
+
+/// A DVC project in a temporary folder: a folder remote, `data.dvc` = the input, then the path `data/part/train.csv`
+/// looked up through it; every manifest fetch answers with the input as well.
+fn dvc_lookup(body: &[u8]) {
+    let Ok(dir) = tempfile::tempdir() else {
+        return;
+    };
+    let root = dir.path();
+    let setup = std::fs::create_dir_all(root.join(".dvc")).and_then(|()| {
+        std::fs::write(
+            root.join(".dvc/config"),
+            "[core]\n    remote = store\n['remote \"store\"']\n    url = ../store\n",
+        )?;
+        std::fs::write(root.join("data.dvc"), body)
+    });
+    if setup.is_err() {
+        return;
+    }
+    let fetch = |_: &crate::data::source::dvc::Store,
+                 _: &crate::data::source::dvc::RemoteConfig|
+     -> Result<Vec<u8>, crate::data::DataError> { Ok(body.to_vec()) };
+    let _ = crate::data::source::dvc::locate(&root.join("data/part/train.csv"), &fetch);
+}
+
 /// What `mlgate github publish` reads from the untrusted artifact: `report.json` (then rendered as the comment,
 /// the summary and the annotations), the context file (validated), and the event payload. The first byte picks.
 pub fn publish(data: &[u8]) {

@@ -351,25 +351,9 @@ fn write_files(
             })?;
         }
         write_atomic(&path, text.as_bytes())?;
-        make_readable(&path)?;
+        crate::fsutil::make_world_readable(&path)?;
         outcome.written.push(rel.clone());
     }
-    Ok(())
-}
-
-/// `write_atomic` makes files readable by their owner only; these are ordinary repository files.
-fn make_readable(path: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(
-            |source| Error::Write {
-                path: path.display().to_string(),
-                source,
-            },
-        )?;
-    }
-    let _ = path;
     Ok(())
 }
 

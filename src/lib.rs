@@ -50,6 +50,7 @@ pub mod sign;
 #[cfg(feature = "full")]
 pub mod templates;
 pub mod text;
+pub mod untrusted;
 
 pub use error::{Error, Result};
 pub use exit::Exit;

@@ -22,6 +22,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("csv_differential", csv_differential),
     ("device_state", mlgate::fuzz::device_state),
     ("dsse", mlgate::fuzz::dsse),
+    ("dvc", mlgate::fuzz::dvc),
     ("jsonl", mlgate::fuzz::jsonl),
     ("keys", mlgate::fuzz::keys),
     ("minisign_sig", mlgate::fuzz::minisign_sig),

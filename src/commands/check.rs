@@ -12,6 +12,7 @@ pub fn run(a: CheckArgs) -> Result<Exit> {
         a.config_from.as_deref(),
         LoadOptions {
             allow_outside_repo: a.allow_outside_repo,
+            allow_remote: a.allow_remote.clone(),
         },
     )?;
     let compare_with = a.gates_base.clone().or_else(|| {

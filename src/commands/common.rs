@@ -134,22 +134,7 @@ pub(super) fn passing_report(path: &std::path::Path, what: &str) -> Result<Resul
     Ok(Err(Exit::GateFailed))
 }
 
-/// Public outputs (signatures, public keys, envelopes) are for everyone to read; `write_atomic` makes files
-/// readable by their owner only.
-pub(super) fn make_world_readable(path: &std::path::Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(
-            |source| Error::Write {
-                path: path.display().to_string(),
-                source,
-            },
-        )?;
-    }
-    let _ = path;
-    Ok(())
-}
+pub(super) use crate::fsutil::make_world_readable;
 
 /// The commit artifacts are attested at: `explicit`, else `$GITHUB_SHA`, else `git rev-parse HEAD`.
 pub(super) fn commit(explicit: Option<String>) -> Result<String> {

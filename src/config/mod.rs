@@ -43,6 +43,11 @@ pub struct RawConfig {
     /// bundle contents, the channel and the secrets' names.
     #[serde(default)]
     pub release: Option<release::ReleaseConfig>,
+    /// Remote locations mlgate may read data and models from (`s3://bucket/prefix`, `gs://...`, `az://...`,
+    /// `https://host/path`, and DVC remotes): a URL in this file, or a DVC remote, outside them is refused. Read
+    /// the config with `--config-from` in pull requests, so that a pull request cannot add to this list.
+    #[serde(default)]
+    pub remotes: Vec<String>,
 }
 
 /// One model, evaluated on held-out data and gated on its metrics.
@@ -267,6 +272,9 @@ pub struct Config {
     /// Resolved paths outside the repository that `--allow-outside-repo` let through: their values are not
     /// shown.
     pub outside: Vec<PathBuf>,
+    /// Remote locations (URL prefixes, DVC folder remotes) data may be read from: `remotes:` and
+    /// `--allow-remote`.
+    pub remotes: Vec<String>,
 }
 
 /// One path in the config: where it is (`datasets.train.path`), as written, and resolved.
@@ -280,10 +288,12 @@ pub struct ConfigPath {
 }
 
 /// How [`Config::load_with`] treats the config's paths.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Let paths leave the repository (absolute, `..`, symbolic links): for trusted configs only.
     pub allow_outside_repo: bool,
+    /// Remote locations allowed on top of the config's `remotes:` (`--allow-remote`).
+    pub allow_remote: Vec<String>,
 }
 
 /// One entry of `artifacts:`.
@@ -340,7 +350,20 @@ pub struct InvalidConfig {
 }
 
 const KEYS_HELP: &str =
-    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows, drift.{reference, format, drift_share, exclude, columns}}, artifacts, models.NAME.{path, task, eval.{data, label, features, format, batch_size}, metrics_file, baseline.{ref, report}, gates.METRIC.{min, max, max_drop, max_relative_drop, direction, missing}, require_significance, bootstrap.{resamples, seed}, class_names}, release.{models[].{model, name, targets, quantize.{mode, metric, max_drop, calibration}, labels, preprocessing, selftest}, pubkey, channel.{url, branch, root, pages}, github_release, attest, health_cmd, secrets.{signing_key, channel_key, stable_channel_key}}; mlgate.schema.json describes them all";
+    "mlgate.yml keys: version, datasets.NAME.{path, schema, format, dialect, duplicate_rows, drift.{reference, format, drift_share, exclude, columns}}, artifacts, remotes, models.NAME.{path, task, eval.{data, label, features, format, batch_size}, metrics_file, baseline.{ref, report}, gates.METRIC.{min, max, max_drop, max_relative_drop, direction, missing}, require_significance, bootstrap.{resamples, seed}, class_names}, release.{models[].{model, name, targets, quantize.{mode, metric, max_drop, calibration}, labels, preprocessing, selftest}, pubkey, channel.{url, branch, root, pages}, github_release, attest, health_cmd, secrets.{signing_key, channel_key, stable_channel_key}}; mlgate.schema.json describes them all";
+
+const REMOTES_HELP: &str = "a pull request must not make the gate read any URL with the runner's cloud credentials: \
+list the bucket or prefix under `remotes:` in mlgate.yml (read with --config-from in pull requests) or pass \
+--allow-remote PREFIX";
+
+/// A path as written in the config, resolved against the config's folder; a URL stays as it is.
+fn resolve(base: &Path, written: &str) -> PathBuf {
+    if crate::data::source::is_url(written) {
+        PathBuf::from(written)
+    } else {
+        base.join(written)
+    }
+}
 
 fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
     let start: usize = text
@@ -439,7 +462,25 @@ impl Config {
             .unwrap_or_default();
         self.root = confine::repo_root(&base);
         let shown = self.path.display().to_string();
+        self.remotes.extend(opts.allow_remote.iter().cloned());
         for p in &self.paths {
+            if crate::data::source::is_url(&p.written) {
+                if crate::data::source::allowed(&p.written, &self.remotes) {
+                    continue;
+                }
+                let (l, c) = locate(text, &p.written);
+                return Err(invalid(
+                    &shown,
+                    text,
+                    l,
+                    c,
+                    format!(
+                        "`{}`: {:?} is not under an allowed remote location",
+                        p.key, p.written
+                    ),
+                    Some(REMOTES_HELP.into()),
+                ));
+            }
             let written = if p.glob {
                 confine::glob_prefix(&p.written)
             } else {
@@ -478,6 +519,10 @@ impl Config {
     /// Whether `file` is outside the repository and was let through by `--allow-outside-repo`: its values must
     /// not be shown.
     pub fn is_outside(&self, file: &Path) -> bool {
+        // A URL is not a file of the runner: `remotes:` is what guards it.
+        if crate::data::source::is_url(&file.to_string_lossy()) {
+            return false;
+        }
         self.outside.iter().any(|o| file.starts_with(o))
             || (!self.outside.is_empty() && confine::check_found(&self.root, file).is_err())
     }
@@ -509,7 +554,7 @@ impl Config {
             paths.push(ConfigPath {
                 key,
                 written: written.to_string(),
-                resolved: base.join(written),
+                resolved: resolve(&base, written),
                 glob,
             })
         };
@@ -541,7 +586,7 @@ impl Config {
             };
             datasets.push(Dataset {
                 drift,
-                path: base.join(&d.path),
+                path: resolve(&base, &d.path),
                 schema: base.join(&d.schema),
                 format: d.format,
                 dialect: d.dialect.unwrap_or_default(),
@@ -620,6 +665,7 @@ impl Config {
             paths,
             root: base.clone(),
             outside: vec![],
+            remotes: raw.remotes,
         })
     }
 }
@@ -668,7 +714,7 @@ fn check_drift(
         }
     }
     Ok(DatasetDrift {
-        reference: base.join(&dc.reference),
+        reference: resolve(base, &dc.reference),
         format: dc.format,
         drift_share: share,
         exclude: dc.exclude,
@@ -721,7 +767,7 @@ fn check_model(
                 ));
             }
             Some(ModelEval {
-                data: base.join(&e.data),
+                data: resolve(base, &e.data),
                 label: e.label,
                 features: e.features,
                 format: e.format,
@@ -817,7 +863,7 @@ fn check_model(
     }
     Ok(ModelEntry {
         name: name.to_string(),
-        path: m.path.as_ref().map(|p| base.join(p)),
+        path: m.path.as_ref().map(|p| resolve(base, p)),
         written_path: m.path,
         task: m.task,
         eval,

@@ -64,6 +64,15 @@ pub enum DataError {
         help: Option<String>,
     },
 
+    #[error("{url}: {message}")]
+    #[diagnostic(code(mlgate::data::remote))]
+    Remote {
+        url: String,
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     #[diagnostic(code(mlgate::schema::invalid))]
     Schema {
@@ -99,7 +108,9 @@ impl DataError {
             | DataError::Io { .. }
             | DataError::UnterminatedQuote { .. } => Some("source-error"),
             DataError::Encoding { .. } => Some("encoding-error"),
-            DataError::Parse { .. } | DataError::Format { .. } => Some("source-error"),
+            DataError::Parse { .. } | DataError::Format { .. } | DataError::Remote { .. } => {
+                Some("source-error")
+            }
             DataError::Schema { .. } => Some("schema-error"),
         }
     }

@@ -6,6 +6,7 @@ mod error;
 pub mod infer;
 pub mod reader;
 pub mod schema;
+pub mod source;
 pub mod validate;
 pub mod value;
 

@@ -509,7 +509,7 @@ fn run_batch(model: &Model, plan: &Plan, data: &EvalData, start: usize, end: usi
     let dt = model.input.dtype.unwrap_or(DatumType::F32);
     let run_rows = plan.batch.unwrap_or(end - start);
     let input = batch_tensor(data, dt, start, end, run_rows).map_err(|e| run_err(chain(&e)))?;
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| plan.run(input)))
+    let result = crate::untrusted::catch(|| plan.run(input))
         .map_err(|_| run_err(format!("tract panicked on rows {}..{}", start + 1, end)))?
         .map_err(|e| run_err(format!("rows {}..{}: {}", start + 1, end, chain(&e))))?;
     let mut outputs = Vec::with_capacity(result.len());

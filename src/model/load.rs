@@ -230,20 +230,21 @@ fn unsupported_help(op: &str) -> Option<String> {
 impl Model {
     pub fn load(path: &Path) -> Result<Model, ModelError> {
         let display = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|err| ModelError::Io {
-            path: display.clone(),
-            err,
-        })?;
-        // tract is a large dependency fed with outside data: a panic inside it is a bad model, not a crash.
-        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Self::from_bytes(path, &display, &bytes)
-        }));
-        loaded.unwrap_or_else(|p| {
-            Err(ModelError::Load {
+        // A model in an object store or a DVC remote is fetched whole: tract reads bytes.
+        let remote =
+            crate::data::source::read_whole_if_remote(path).map_err(|e| ModelError::Io {
                 path: display.clone(),
-                message: format!("tract panicked: {}", panic_text(&p)),
-            })
-        })
+                err: std::io::Error::other(e.to_string()),
+            })?;
+        let bytes = match remote {
+            Some(b) => b,
+            None => std::fs::read(path).map_err(|err| ModelError::Io {
+                path: display.clone(),
+                err,
+            })?,
+        };
+        // tract is a large dependency fed with outside data: `from_bytes` turns a panic inside it into an error.
+        Self::from_bytes(path, &display, &bytes)
     }
 
     /// [`Model::from_bytes_unguarded`], with a panic of tract's loaders turned into an error: they panic on some
@@ -251,12 +252,7 @@ impl Model {
     /// fuzz/regressions/model/), and a malformed model is bad input, not a bug of mlgate's.
     fn from_bytes(path: &Path, display: &str, bytes: &[u8]) -> Result<Model, ModelError> {
         let load = || Self::from_bytes_unguarded(path, display, bytes);
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)).unwrap_or_else(|panic| {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
+        crate::untrusted::catch(load).unwrap_or_else(|why| {
             Err(ModelError::Corrupt {
                 path: display.to_string(),
                 format: detect(bytes).map_or("model", ModelFormat::as_str),
@@ -365,18 +361,16 @@ impl Model {
     /// `item` is the shape of one row of data, used where the model leaves a dimension open.
     pub fn plan(&self, batch: Option<usize>, item: &[usize]) -> Result<Plan, ModelError> {
         let display = self.display.clone();
-        let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.plan_inner(batch, item)
-        }));
+        let planned = crate::untrusted::catch(|| self.plan_inner(batch, item));
         match planned {
             Ok(Ok(p)) => Ok(p),
             Ok(Err(e)) => Err(ModelError::Load {
                 path: display,
                 message: chain(&e),
             }),
-            Err(p) => Err(ModelError::Load {
+            Err(why) => Err(ModelError::Load {
                 path: display,
-                message: format!("tract panicked: {}", panic_text(&p)),
+                message: format!("tract panicked: {why}"),
             }),
         }
     }
@@ -388,13 +382,10 @@ impl Model {
             path: self.display.clone(),
             message,
         };
-        let typed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.typed_inner(batch, item)
-        }));
-        match typed {
+        match crate::untrusted::catch(|| self.typed_inner(batch, item)) {
             Ok(Ok(t)) => Ok(t),
             Ok(Err(e)) => Err(load(chain(&e))),
-            Err(p) => Err(load(format!("tract panicked: {}", panic_text(&p)))),
+            Err(why) => Err(load(format!("tract panicked: {why}"))),
         }
     }
 
@@ -447,13 +438,6 @@ impl Model {
             batch: batch_fixed,
         })
     }
-}
-
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// `builtin_code: DEQUANTIZE` out of tract-tflite's debug print of the operator code.

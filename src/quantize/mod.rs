@@ -254,9 +254,9 @@ pub fn fp16_bytes(bytes: &[u8], path: &Path) -> Result<Quantized, QuantizeError>
         });
     };
     // Any batch when the graph allows it, else batch 1 (Keras exports through tf2onnx).
-    let nnef = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let nnef = crate::untrusted::catch(|| {
         fp16::to_nnef(&model, &item, None).or_else(|_| fp16::to_nnef(&model, &item, Some(1)))
-    }));
+    });
     let bytes = match nnef {
         Ok(Ok(b)) => b,
         Ok(Err(e)) => {

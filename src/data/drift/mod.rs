@@ -190,7 +190,14 @@ pub fn drift(
             });
         }
     }
-    Ok(compare(&mut r, &mut c, reference, current, schema, opts))
+    let mut check = compare(&mut r, &mut c, reference, current, schema, opts);
+    // Data from an object store or a DVC remote: the report says from where, for each side.
+    for (origin, prefix) in [(&current.origin, ""), (&reference.origin, "reference_")] {
+        for (k, v) in crate::data::source::figures(origin) {
+            check.figures.insert(format!("{prefix}{k}"), v);
+        }
+    }
+    Ok(check)
 }
 
 fn schema_kind(schema: Option<&Schema>, name: &str) -> Option<ColumnKind> {

@@ -15,7 +15,6 @@ mod pipeline;
 
 pub use parts::Part;
 
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -107,6 +106,8 @@ pub struct Source {
     pub dialect: Dialect,
     /// The files of a partitioned dataset (a folder or a glob), in reading order; empty for one file.
     pub parts: Vec<Part>,
+    /// Where the bytes are: the local file, an object store, a DVC remote.
+    pub origin: super::source::Origin,
 }
 
 impl Source {
@@ -119,7 +120,18 @@ impl Source {
     ) -> Result<Source, DataError> {
         let path = path.into();
         let display = path.display().to_string();
-        if parts::is_partitioned(&path) {
+        let url = super::source::is_url(&display);
+        // In a URL `?` starts a query (refused later, with its own message), so only `*` and `[` mark a glob.
+        if url && display.contains(['*', '[']) {
+            return Err(DataError::Remote {
+                url: display,
+                message: "a glob of objects is not read: object-store prefixes are not listed".into(),
+                help: Some(
+                    "name one object, or check the partitioned dataset from a local copy (a folder or a glob)".into(),
+                ),
+            });
+        }
+        if !url && parts::is_partitioned(&path) {
             let (parts, format) = parts::expand(&path, format)?;
             return Ok(Source {
                 path,
@@ -127,6 +139,8 @@ impl Source {
                 format,
                 dialect,
                 parts,
+                // Partitioned datasets are local folders or globs: object-store prefixes are not listed.
+                origin: super::source::Origin::Local,
             });
         }
         let format = match format.or_else(|| Format::from_path(&path)) {
@@ -139,12 +153,14 @@ impl Source {
                 })
             }
         };
+        let origin = super::source::resolve(&path)?;
         Ok(Source {
             path,
             display,
             format,
             dialect,
             parts: vec![],
+            origin,
         })
     }
 }
@@ -330,7 +346,7 @@ pub(crate) fn open_text(
     source: &Source,
     counter: std::rc::Rc<std::cell::Cell<u64>>,
 ) -> Result<Box<dyn Read>, DataError> {
-    let file = File::open(&source.path).map_err(io_err(source))?;
+    let file = super::source::open(source)?;
     let mut raw = BufReader::with_capacity(
         1 << 16,
         Counting {

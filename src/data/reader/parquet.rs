@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::fs::File;
+use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -16,6 +17,7 @@ use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::{io_err, ReadStats, Record, RecordSink, Source};
+use crate::data::source::remote::{ChunksFrom, RemoteChunks};
 use crate::data::value::Cell;
 use crate::data::DataError;
 
@@ -59,12 +61,7 @@ fn no_panic<T>(
     source: &Source,
     step: impl FnOnce() -> Result<T, DataError>,
 ) -> Result<T, DataError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).unwrap_or_else(|panic| {
-        let why = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+    crate::untrusted::catch(step).unwrap_or_else(|why| {
         Err(DataError::Format {
             path: source.display.clone(),
             message: format!(
@@ -76,8 +73,58 @@ fn no_panic<T>(
 }
 
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
-    let file = File::open(&source.path).map_err(io_err(source))?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    use crate::data::source::Origin;
+    match &source.origin {
+        Origin::Local => {
+            let file = File::open(&source.path).map_err(io_err(source))?;
+            let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+            read_from(source, sink, file, bytes)
+        }
+        Origin::Remote(r) => {
+            let bytes = r.size()?;
+            let chunks = RemoteFile(Arc::new(RemoteChunks::new(r.clone(), bytes)));
+            read_from(source, sink, chunks, bytes)
+        }
+        Origin::Dvc(_) => {
+            // The whole object is needed to check its MD5 anyway: it is copied to a temporary file (checked on
+            // the way) and read from there.
+            let mut tmp = tempfile::tempfile().map_err(io_err(source))?;
+            let mut stream = crate::data::source::open(source)?;
+            let bytes = std::io::copy(&mut stream, &mut tmp).map_err(io_err(source))?;
+            read_from(source, sink, tmp, bytes)
+        }
+    }
+}
+
+/// A remote Parquet file for parquet's synchronous reader.
+struct RemoteFile(Arc<RemoteChunks>);
+
+impl parquet::file::reader::Length for RemoteFile {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+}
+
+impl parquet::file::reader::ChunkReader for RemoteFile {
+    type T = ChunksFrom;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<ChunksFrom> {
+        Ok(ChunksFrom::new(self.0.clone(), start))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        self.0
+            .bytes_at(start, length)
+            .map_err(|e| parquet::errors::ParquetError::External(Box::new(e)))
+    }
+}
+
+fn read_from<T: parquet::file::reader::ChunkReader + 'static>(
+    source: &Source,
+    sink: &mut dyn RecordSink,
+    file: T,
+    bytes: u64,
+) -> Result<ReadStats, DataError> {
     if bytes == 0 {
         return Err(DataError::Empty {
             path: source.display.clone(),

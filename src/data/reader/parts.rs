@@ -217,6 +217,7 @@ pub(super) fn read_all(
             format: source.format,
             dialect: source.dialect.clone(),
             parts: vec![],
+            origin: super::super::source::Origin::Local,
         };
         sink.begin_part(i as u32);
         let mut ps = PartSink {

@@ -78,7 +78,13 @@ pub fn validate(
     let mut v = Validator::new(source, schema, opts);
     let stats = reader::read_parallel(source, &mut v, opts.workers)?;
     let seconds = started.elapsed().as_secs_f64();
-    Ok(v.finish(stats, seconds))
+    let mut validation = v.finish(stats, seconds);
+    // Data read from elsewhere than the work tree: the report says from where (and which DVC version).
+    let origin = crate::data::source::figures(&source.origin);
+    for c in &mut validation.checks {
+        c.figures.extend(origin.iter().cloned());
+    }
+    Ok(validation)
 }
 
 /// Threads that check records (the reading thread and the one that remembers keys come on top): beyond a few,
