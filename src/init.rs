@@ -157,7 +157,7 @@ fn model_entry(root: &Path, name: String, path: String) -> (ModelEntry, Option<S
                 .unwrap_or(&text)
                 .replace('\n', " ");
             let why = format!(
-                "task not told: mlgate could not load it ({})",
+                "task not told, mlgate could not load it: {}",
                 shorten(&reason, MAX_REASON)
             );
             let note = format!(
@@ -187,9 +187,13 @@ fn model_entry(root: &Path, name: String, path: String) -> (ModelEntry, Option<S
             None,
         ),
         None => {
+            let what = if roles.unknown > 0 {
+                "a type or width the graph leaves to the data"
+            } else {
+                "no class labels, probabilities or one value per row for `mlgate eval` to read"
+            };
             let why = format!(
-                "task not told by its outputs ({outputs}): no class labels, probabilities or one value per row \
-                 known; set classification or regression"
+                "task not told by its outputs ({outputs}: {what}); set classification or regression"
             );
             let note = format!("{path}: {why}");
             (None, why, Some(note))
