@@ -540,6 +540,33 @@ mod tests {
     }
 
     #[test]
+    fn long_reasons_are_cut() {
+        assert_eq!(shorten("abcdef", 3), "abc…");
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("ééé", 2), "éé…");
+    }
+
+    #[test]
+    fn the_models_note_names_each_task() {
+        let m = |name: &str, task| ModelEntry {
+            name: name.into(),
+            path: format!("models/{name}.onnx"),
+            task,
+            why: String::new(),
+        };
+        assert_eq!(
+            models_note(&[m("a", Some("regression"))]),
+            "1 model found, a (regression): its `models:` block in mlgate.yml is commented out until you name \
+             the evaluation data"
+        );
+        assert!(
+            models_note(&[m("a", Some("classification")), m("b", None)]).starts_with(
+                "2 models found, a (classification), b (task not told): their `models:` block"
+            )
+        );
+    }
+
+    #[test]
     fn names_are_keys_and_unique() {
         let mut taken = BTreeSet::new();
         assert_eq!(unique_name("a/train data.csv", &mut taken), "train_data");
