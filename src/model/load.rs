@@ -177,7 +177,7 @@ pub fn dtype_name(dt: DatumType) -> &'static str {
     }
 }
 
-/// One of the model's outputs, as the graph declares it.
+/// One of the model's outputs: its name, and its type and shape as far as the graph tells them.
 #[derive(Debug, Clone)]
 pub struct OutputSpec {
     pub name: String,
@@ -188,9 +188,9 @@ pub struct OutputSpec {
 }
 
 impl OutputSpec {
-    /// What the task rule needs ([`OutputRoles`](super::outputs::OutputRoles)): the type, and the values per row when every dimension after
-    /// the batch is fixed. A non-numeric output is known not to be read whatever its shape. `None` when the graph
-    /// leaves the type or a dimension open.
+    /// What the task rule needs ([`OutputRoles`](super::outputs::OutputRoles)): the type, and the values per row
+    /// when every dimension after the batch is fixed. A non-numeric output is known not to be read whatever its
+    /// shape. `None` when the graph leaves the type or a dimension open.
     pub fn fact(&self) -> Option<OutputFact> {
         let dtype = self.dtype?;
         // A run reads these as numbers (an ONNX ArgMax label can type as TDim).
@@ -770,6 +770,42 @@ mod tests {
             "a zip archive (a PyTorch .pt or Keras .keras file?)"
         );
         assert_eq!(describe_head(b"hello\x01"), "it starts with `hello\\x01`");
+    }
+
+    #[test]
+    fn output_facts_need_the_type_and_every_dimension_after_the_batch() {
+        let spec = |dtype, dims: Option<Vec<Dim>>| OutputSpec {
+            name: "y".into(),
+            dtype,
+            dims,
+        };
+        let fact = |dtype, width| Some(OutputFact { dtype, width });
+        let f32 = Some(DatumType::F32);
+        assert_eq!(
+            spec(Some(DatumType::I64), Some(vec![Dim::Unknown])).fact(),
+            fact(DatumType::I64, 1)
+        );
+        assert_eq!(
+            spec(f32, Some(vec![Dim::Symbol("N".into()), Dim::Fixed(2)])).fact(),
+            fact(DatumType::F32, 2)
+        );
+        assert_eq!(
+            spec(f32, Some(vec![Dim::Unknown, Dim::Unknown])).fact(),
+            None
+        );
+        assert_eq!(spec(f32, None).fact(), None);
+        assert_eq!(spec(None, Some(vec![Dim::Unknown])).fact(), None);
+        // A scalar has no batch dimension: eval cannot read it per row either.
+        assert_eq!(spec(f32, Some(vec![])).fact(), None);
+        // Strings are never read, whatever their shape.
+        assert_eq!(
+            spec(Some(DatumType::String), None).fact(),
+            fact(DatumType::String, 0)
+        );
+        assert_eq!(
+            spec(f32, Some(vec![Dim::Unknown, Dim::Fixed(2)])).describe(),
+            "float32 [?, 2]"
+        );
     }
 
     #[test]
