@@ -11,6 +11,8 @@ use crate::data::infer::{infer, InferOptions};
 use crate::data::{Dialect, Source};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
+use crate::model::load::OutputSpec;
+use crate::model::{Model, OutputRoles, Task};
 use crate::templates;
 
 pub mod release;
@@ -134,6 +136,114 @@ fn link_drift(datasets: &mut [DatasetEntry]) -> Vec<String> {
 struct ModelEntry {
     name: String,
     path: String,
+    /// The task its outputs tell, as `mlgate eval` tells it; `None` when they do not (or it did not load).
+    task: Option<&'static str>,
+    /// Its outputs as read (name, type, shape, part), or why the task is not told: the YAML comment.
+    why: String,
+}
+
+/// A found model loaded and its task told from its outputs by the rule `mlgate eval` applies to a run
+/// ([`OutputRoles`]), on the types and shapes the graph gives them. Returns the entry and, when the task is not
+/// told, a note saying why.
+fn model_entry(root: &Path, name: String, path: String) -> (ModelEntry, Option<String>) {
+    let model = match Model::load(&root.join(&path)) {
+        Ok(m) => m,
+        Err(e) => {
+            // The error names the file first; the comment sits under its path already.
+            let text = e.to_string();
+            let display = root.join(&path).display().to_string();
+            let reason = text
+                .strip_prefix(&format!("{display}: "))
+                .unwrap_or(&text)
+                .replace('\n', " ");
+            let why = format!(
+                "task not told, mlgate could not load it: {}",
+                shorten(&reason, MAX_REASON)
+            );
+            let note = format!(
+                "{path}: {why}; `mlgate eval` fails on it the same way, and shows the whole error"
+            );
+            return (
+                ModelEntry {
+                    name,
+                    path,
+                    task: None,
+                    why,
+                },
+                Some(note),
+            );
+        }
+    };
+    let specs = model.typed_outputs();
+    let facts: Vec<_> = specs.iter().map(OutputSpec::fact).collect();
+    let roles = OutputRoles::of(&facts);
+    let outputs = describe_outputs(&specs, &roles);
+    let (task, why, note) = match roles.task() {
+        Some(Task::Classification) => (Some(Task::Classification), format!("its outputs: {outputs}"), None),
+        // A single float column is a regressor's value to eval, and also what a sigmoid classifier gives.
+        Some(Task::Regression) => (
+            Some(Task::Regression),
+            format!("its outputs: {outputs}; a sigmoid classifier gives one too: then set classification"),
+            None,
+        ),
+        None => {
+            let what = if roles.unknown > 0 {
+                "a type or width the graph leaves to the data"
+            } else {
+                "no class labels, probabilities or one value per row for `mlgate eval` to read"
+            };
+            let why = format!(
+                "task not told by its outputs ({outputs}: {what}); set classification or regression"
+            );
+            let note = format!("{path}: {why}");
+            (None, why, Some(note))
+        }
+    };
+    (
+        ModelEntry {
+            name,
+            path,
+            task: task.map(Task::as_str),
+            why,
+        },
+        note,
+    )
+}
+
+/// Characters of a load error kept in mlgate.yml's comment (tract's can be a page of debug output).
+const MAX_REASON: usize = 160;
+
+/// `text` cut to `max` characters, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// `` `label` int64 [?] (labels), `probabilities` float32 [?, 2] (probabilities) ``: each output's declared type
+/// and shape and the part the task rule gives it.
+fn describe_outputs(outputs: &[OutputSpec], roles: &OutputRoles) -> String {
+    if outputs.is_empty() {
+        return "none".into();
+    }
+    outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let part = if roles.label == Some(i) {
+                " (labels)"
+            } else if roles.probabilities == Some(i) {
+                " (probabilities)"
+            } else if roles.value == Some(i) {
+                " (one value per row)"
+            } else {
+                ""
+            };
+            format!("`{}` {}{part}", o.name, o.describe())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Files under `root` with one of `exts` (case-insensitive), as `/`-separated paths relative to `root`, sorted.
@@ -246,14 +356,16 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
     }
     outcome.notes.extend(link_drift(&mut datasets));
     let mut model_names = BTreeSet::new();
-    let models: Vec<ModelEntry> = find_files(root, MODEL_EXTENSIONS)
+    let mut models: Vec<ModelEntry> = vec![];
+    for path in find_files(root, MODEL_EXTENSIONS)
         .into_iter()
         .take(MAX_FOUND)
-        .map(|path| ModelEntry {
-            name: unique_name(&path, &mut model_names),
-            path,
-        })
-        .collect();
+    {
+        let name = unique_name(&path, &mut model_names);
+        let (entry, note) = model_entry(root, name, path);
+        models.push(entry);
+        outcome.notes.extend(note);
+    }
     let artifacts: Vec<String> = find_files(root, PICKLE_EXTENSIONS)
         .into_iter()
         .take(MAX_FOUND)
@@ -290,12 +402,25 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
     files.extend(schemas);
     write_files(root, &files, opts.force, &mut outcome)?;
     if !models.is_empty() {
-        outcome.notes.push(format!(
-            "{} model(s) found: their `models:` block in mlgate.yml is commented out until you name the evaluation data",
-            models.len()
-        ));
+        outcome.notes.push(models_note(&models));
     }
     Ok(outcome)
+}
+
+/// What init found of models: each with its task, and why the block is commented out.
+fn models_note(models: &[ModelEntry]) -> String {
+    let each: Vec<String> = models
+        .iter()
+        .map(|m| format!("{} ({})", m.name, m.task.unwrap_or("task not told")))
+        .collect();
+    let (n, them) = match models.len() {
+        1 => ("1 model".to_string(), "its"),
+        n => (format!("{n} models"), "their"),
+    };
+    format!(
+        "{n} found, {}: {them} `models:` block in mlgate.yml is commented out until you name the evaluation data",
+        each.join(", ")
+    )
 }
 
 /// `mlgate init --release`: the release, deploy and channel-refresh workflows from the `release:` block of the
@@ -396,6 +521,33 @@ mod tests {
         link_drift(&mut d);
         assert_eq!(d[1].drift.as_ref().unwrap().path, "data/may.csv");
         assert!(d[0].drift.is_none());
+    }
+
+    #[test]
+    fn long_reasons_are_cut() {
+        assert_eq!(shorten("abcdef", 3), "abc…");
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("ééé", 2), "éé…");
+    }
+
+    #[test]
+    fn the_models_note_names_each_task() {
+        let m = |name: &str, task| ModelEntry {
+            name: name.into(),
+            path: format!("models/{name}.onnx"),
+            task,
+            why: String::new(),
+        };
+        assert_eq!(
+            models_note(&[m("a", Some("regression"))]),
+            "1 model found, a (regression): its `models:` block in mlgate.yml is commented out until you name \
+             the evaluation data"
+        );
+        assert!(
+            models_note(&[m("a", Some("classification")), m("b", None)]).starts_with(
+                "2 models found, a (classification), b (task not told): their `models:` block"
+            )
+        );
     }
 
     #[test]

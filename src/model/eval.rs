@@ -13,6 +13,7 @@ use super::input::{EvalData, Truth};
 use super::load::{dtype_name, Dim, Model, Plan};
 use super::metrics::{self, Scores};
 use super::npy::NpyData;
+use super::outputs::{OutputFact, OutputRoles};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -71,10 +72,6 @@ pub struct OutputRows {
 impl OutputRows {
     fn row(&self, r: usize) -> &[f64] {
         &self.data[r * self.width..(r + 1) * self.width]
-    }
-
-    fn is_float(&self) -> bool {
-        self.dtype.is_float()
     }
 }
 
@@ -569,6 +566,19 @@ pub fn argmax(row: &[f64]) -> usize {
     best
 }
 
+/// The facts of a run's outputs for [`OutputRoles`]: an output whose values do not fill `rows` rows is not read.
+pub fn run_facts(outs: &[OutputRows], rows: usize) -> Vec<Option<OutputFact>> {
+    outs.iter()
+        .map(|o| {
+            let complete = o.data.len() == rows * o.width;
+            Some(OutputFact {
+                dtype: o.dtype,
+                width: if complete { o.width } else { 0 },
+            })
+        })
+        .collect()
+}
+
 /// Reads the outputs as the task needs them.
 fn interpret(
     model: &Model,
@@ -578,19 +588,14 @@ fn interpret(
     class_names: Option<&[String]>,
 ) -> Result<(Task, Option<Scored>, Vec<usize>), ModelError> {
     let rows = data.rows();
-    let read = outs
-        .iter()
-        .filter(|o| o.width > 0 && o.data.len() == rows * o.width);
-    let label_out = read.clone().find(|o| !o.is_float() && o.width == 1);
-    let prob_out = read.clone().find(|o| o.is_float() && o.width >= 2);
-    let value_out = read.clone().find(|o| o.is_float() && o.width == 1);
+    let roles = OutputRoles::of(&run_facts(outs, rows));
+    let label_out = roles.label.map(|i| &outs[i]);
+    let prob_out = roles.probabilities.map(|i| &outs[i]);
+    let value_out = roles.value.map(|i| &outs[i]);
+    // Without labels, probabilities or a value the regression branch says what is missing.
     let task = opts
         .task
-        .unwrap_or(if label_out.is_some() || prob_out.is_some() {
-            Task::Classification
-        } else {
-            Task::Regression
-        });
+        .unwrap_or(roles.task().unwrap_or(Task::Regression));
     let out_err = |message: String| {
         ModelError::Output {
         path: model.display.clone(),

@@ -10,21 +10,28 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 
 use super::error::{chain, ModelError, TRACT_VERSION};
+use super::outputs::OutputFact;
 
-/// The outputs' names: the ONNX output names (outlet labels), else the node names.
+/// The outputs: their names (the ONNX output names, outlet labels, else the node names) and the type and shape
+/// the graph declares for them, read from each outlet's fact by `$facts`.
 macro_rules! output_specs {
-    ($model:expr) => {{
+    ($model:expr, $facts:expr) => {{
         let m = $model;
-        m.output_outlets().map(|outlets| {
+        m.output_outlets().and_then(|outlets| {
             outlets
                 .iter()
-                .map(|o| OutputSpec {
-                    name: m
-                        .outlet_label(*o)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| m.node(o.node).name.clone()),
+                .map(|o| {
+                    let (dtype, dims) = $facts(m.outlet_fact(*o)?);
+                    Ok(OutputSpec {
+                        name: m
+                            .outlet_label(*o)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| m.node(o.node).name.clone()),
+                        dtype,
+                        dims,
+                    })
                 })
-                .collect::<Vec<_>>()
+                .collect::<TractResult<Vec<_>>>()
         })
     }};
 }
@@ -170,9 +177,46 @@ pub fn dtype_name(dt: DatumType) -> &'static str {
     }
 }
 
+/// One of the model's outputs: its name, and its type and shape as far as the graph tells them.
 #[derive(Debug, Clone)]
 pub struct OutputSpec {
     pub name: String,
+    /// `None` when the graph does not say.
+    pub dtype: Option<DatumType>,
+    /// `None` when the rank is unknown.
+    pub dims: Option<Vec<Dim>>,
+}
+
+impl OutputSpec {
+    /// What the task rule needs ([`OutputRoles`](super::outputs::OutputRoles)): the type, and the values per row
+    /// when every dimension after the batch is fixed. A non-numeric output is known not to be read whatever its
+    /// shape. `None` when the graph leaves the type or a dimension open.
+    pub fn fact(&self) -> Option<OutputFact> {
+        let dtype = self.dtype?;
+        // A run reads these as numbers (an ONNX ArgMax label can type as TDim).
+        if !(dtype.is_float()
+            || dtype.is_integer()
+            || matches!(dtype, DatumType::Bool | DatumType::TDim))
+        {
+            return Some(OutputFact { dtype, width: 0 });
+        }
+        let (_batch, item) = self.dims.as_deref()?.split_first()?;
+        let width = item.iter().try_fold(1usize, |w, d| match d {
+            Dim::Fixed(n) => w.checked_mul(*n),
+            _ => None,
+        })?;
+        Some(OutputFact { dtype, width })
+    }
+
+    /// `float32 [?, 2]`, as [`InputSpec::describe`].
+    pub fn describe(&self) -> String {
+        InputSpec {
+            name: self.name.clone(),
+            dtype: self.dtype,
+            dims: self.dims.clone(),
+        }
+        .describe()
+    }
 }
 
 /// The graph as loaded, before a batch size is chosen.
@@ -389,6 +433,43 @@ impl Model {
         }
     }
 
+    /// The outputs with the type and shape of each, for telling the task without data ([`OutputSpec::fact`]).
+    /// Where the ONNX graph leaves an output open (tract does not take the declared output types; tf2onnx and
+    /// torch exports leave dimensions open), the graph is typed for the input's declared shape, which tells every
+    /// output; what even that does not tell stays open.
+    pub fn typed_outputs(&self) -> Vec<OutputSpec> {
+        if self.outputs.iter().all(|o| o.fact().is_some()) {
+            return self.outputs.clone();
+        }
+        let item: Option<Vec<usize>> = self.input.dims.as_ref().and_then(|d| {
+            d.get(1..)?
+                .iter()
+                .map(|d| match d {
+                    Dim::Fixed(n) => Some(*n),
+                    _ => None,
+                })
+                .collect()
+        });
+        let typed = item.and_then(|item| self.typed(None, &item).ok());
+        let from_typed = typed
+            .and_then(|t| output_specs!(&t, typed_fact).ok())
+            .filter(|t| t.len() == self.outputs.len());
+        let Some(from_typed) = from_typed else {
+            return self.outputs.clone();
+        };
+        self.outputs
+            .iter()
+            .zip(from_typed)
+            .map(|(declared, typed)| match declared.fact() {
+                Some(_) => declared.clone(),
+                None => OutputSpec {
+                    name: declared.name.clone(),
+                    ..typed
+                },
+            })
+            .collect()
+    }
+
     fn typed_inner(&self, batch: Option<usize>, item: &[usize]) -> TractResult<TypedModel> {
         match &self.graph {
             Graph::Onnx(m) => {
@@ -456,6 +537,30 @@ fn dims_of_tdims(dims: &[TDim]) -> Vec<Dim> {
         .collect()
 }
 
+/// The type and dimensions an ONNX graph declares for a tensor, as far as it declares them.
+fn inference_fact(fact: &InferenceFact) -> (Option<DatumType>, Option<Vec<Dim>>) {
+    let dims = if fact.shape.is_open() {
+        None
+    } else {
+        Some(
+            fact.shape
+                .dims()
+                .map(|d| match d.concretize() {
+                    None => Dim::Unknown,
+                    Some(t) => dims_of_tdims(&[t])[0].clone(),
+                })
+                .collect(),
+        )
+    };
+    (fact.datum_type.concretize(), dims)
+}
+
+/// The type and dimensions of a typed graph's tensor (all known; the batch may be a symbol).
+fn typed_fact(fact: &TypedFact) -> (Option<DatumType>, Option<Vec<Dim>>) {
+    let shape: Vec<TDim> = fact.shape.iter().cloned().collect();
+    (Some(fact.datum_type), Some(dims_of_tdims(&shape)))
+}
+
 fn onnx_model(
     path: &Path,
     display: &str,
@@ -478,26 +583,13 @@ fn onnx_model(
             help: Some("concatenate the features into one input when exporting".into()),
         });
     }
-    let fact = model.input_fact(0).map_err(load_err)?;
-    let dims = if fact.shape.is_open() {
-        None
-    } else {
-        Some(
-            fact.shape
-                .dims()
-                .map(|d| match d.concretize() {
-                    None => Dim::Unknown,
-                    Some(t) => dims_of_tdims(&[t])[0].clone(),
-                })
-                .collect(),
-        )
-    };
+    let (dtype, dims) = inference_fact(model.input_fact(0).map_err(load_err)?);
     let input = InputSpec {
         name: model.node(inputs[0].node).name.clone(),
-        dtype: fact.datum_type.concretize(),
+        dtype,
         dims,
     };
-    let outputs = output_specs!(&model).map_err(load_err)?;
+    let outputs = output_specs!(&model, inference_fact).map_err(load_err)?;
     let graph = proto.graph.as_ref();
     let nodes = graph.map(|g| g.node.as_slice()).unwrap_or_default();
     let mut class_labels = None;
@@ -596,14 +688,13 @@ fn tflite_model(
             help: None,
         });
     }
-    let fact = model.input_fact(0).map_err(load_err)?;
-    let shape: Vec<TDim> = fact.shape.iter().cloned().collect();
+    let (dtype, dims) = typed_fact(model.input_fact(0).map_err(load_err)?);
     let input = InputSpec {
         name: model.node(inputs[0].node).name.clone(),
-        dtype: Some(fact.datum_type),
-        dims: Some(dims_of_tdims(&shape)),
+        dtype,
+        dims,
     };
-    let outputs = output_specs!(&model).map_err(load_err)?;
+    let outputs = output_specs!(&model, typed_fact).map_err(load_err)?;
     let parameter_count = model
         .nodes()
         .iter()
@@ -663,6 +754,42 @@ mod tests {
             "a zip archive (a PyTorch .pt or Keras .keras file?)"
         );
         assert_eq!(describe_head(b"hello\x01"), "it starts with `hello\\x01`");
+    }
+
+    #[test]
+    fn output_facts_need_the_type_and_every_dimension_after_the_batch() {
+        let spec = |dtype, dims: Option<Vec<Dim>>| OutputSpec {
+            name: "y".into(),
+            dtype,
+            dims,
+        };
+        let fact = |dtype, width| Some(OutputFact { dtype, width });
+        let f32 = Some(DatumType::F32);
+        assert_eq!(
+            spec(Some(DatumType::I64), Some(vec![Dim::Unknown])).fact(),
+            fact(DatumType::I64, 1)
+        );
+        assert_eq!(
+            spec(f32, Some(vec![Dim::Symbol("N".into()), Dim::Fixed(2)])).fact(),
+            fact(DatumType::F32, 2)
+        );
+        assert_eq!(
+            spec(f32, Some(vec![Dim::Unknown, Dim::Unknown])).fact(),
+            None
+        );
+        assert_eq!(spec(f32, None).fact(), None);
+        assert_eq!(spec(None, Some(vec![Dim::Unknown])).fact(), None);
+        // A scalar has no batch dimension: eval cannot read it per row either.
+        assert_eq!(spec(f32, Some(vec![])).fact(), None);
+        // Strings are never read, whatever their shape.
+        assert_eq!(
+            spec(Some(DatumType::String), None).fact(),
+            fact(DatumType::String, 0)
+        );
+        assert_eq!(
+            spec(f32, Some(vec![Dim::Unknown, Dim::Fixed(2)])).describe(),
+            "float32 [?, 2]"
+        );
     }
 
     #[test]

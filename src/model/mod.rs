@@ -10,11 +10,13 @@ pub mod load;
 pub mod metrics;
 pub mod metrics_file;
 pub mod npy;
+pub mod outputs;
 
 pub use error::ModelError;
 pub use eval::{evaluate, EvalOptions, Evaluation, Scored, Task};
 pub use input::{DataSpec, EvalData};
 pub use load::{Model, ModelFormat};
+pub use outputs::{OutputFact, OutputRoles};
 
 /// Loads a model and its data and evaluates it.
 pub fn evaluate_file(

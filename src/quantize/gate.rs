@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{Mode, QuantizeError, QuantizeOptions, Quantized};
 use crate::model::eval::{self, argmax, OutputRows};
-use crate::model::{input, DataSpec, EvalData, EvalOptions, Model, Task};
+use crate::model::{input, DataSpec, EvalData, EvalOptions, Model, OutputRoles, Task};
 use crate::report::{people, Check, Finding, Severity, Status};
 
 /// The data the variants are judged on, and the gate.
@@ -114,21 +114,14 @@ fn is_higher_better(metric: &str) -> bool {
     HIGHER_IS_BETTER.contains(&metric) || metric == "r2"
 }
 
-/// The predicted class of each row: the integer label output when there is one, else the argmax of the first
-/// float output with two or more columns. `None` for a regressor.
+/// The predicted class of each row: the label output when there is one, else the argmax of the probabilities
+/// (the outputs as `mlgate eval` reads them, [`OutputRoles`]). `None` for a regressor.
 fn predictions(outs: &[OutputRows], rows: usize) -> Option<Vec<i64>> {
-    let usable = |o: &&OutputRows| o.width > 0 && o.data.len() == rows * o.width;
-    if let Some(l) = outs
-        .iter()
-        .filter(usable)
-        .find(|o| !o.dtype.is_float() && o.width == 1)
-    {
+    let roles = OutputRoles::of(&eval::run_facts(outs, rows));
+    if let Some(l) = roles.label.map(|i| &outs[i]) {
         return Some(l.data.iter().map(|&x| x as i64).collect());
     }
-    let p = outs
-        .iter()
-        .filter(usable)
-        .find(|o| o.dtype.is_float() && o.width >= 2)?;
+    let p = &outs[roles.probabilities?];
     Some(
         p.data
             .chunks(p.width)
