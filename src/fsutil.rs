@@ -28,12 +28,12 @@ pub fn make_world_readable(path: &Path) -> Result<(), Error> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(|source| {
-            Error::Write {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(
+            |source| Error::Write {
                 path: path.display().to_string(),
                 source,
-            }
-        })?;
+            },
+        )?;
     }
     let _ = path;
     Ok(())

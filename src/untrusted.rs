@@ -62,7 +62,10 @@ mod tests {
     #[test]
     fn a_value_passes_through_and_nesting_unwinds_the_count() {
         assert_eq!(catch(|| catch(|| 5)), Ok(Ok(5)));
-        assert_eq!(catch(|| catch(|| -> u8 { panic!("inner") })), Ok(Err("inner".into())));
+        assert_eq!(
+            catch(|| catch(|| -> u8 { panic!("inner") })),
+            Ok(Err("inner".into()))
+        );
         assert_eq!(super::INSIDE.with(std::cell::Cell::get), 0);
     }
 }
