@@ -44,6 +44,9 @@ pub enum Command {
     /// Scan model files for pickles that would run code when loaded.
     Scan(ScanArgs),
     #[cfg(feature = "full")]
+    /// Merge the partial reports of `check --shard I/N` into the report one unsharded `check` would have made.
+    Merge(MergeArgs),
+    #[cfg(feature = "full")]
     /// Render a report.json (as `check --report-dir` writes it) as one self-contained HTML file.
     Report(ReportArgs),
     #[cfg(feature = "full")]
@@ -499,6 +502,43 @@ pub struct CheckArgs {
     /// files are not shown. For trusted configs only.
     #[arg(long)]
     pub allow_outside_repo: bool,
+    /// Check only shard I of N (e.g. 2/4) and write DIR/partial-I-of-N.json for `mlgate merge`: each shard
+    /// checks a contiguous run of a partitioned dataset's files, or every Nth block of a file's records; drift,
+    /// model gates and scans run in shard 1. Needs --report-dir.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, requires = "report_dir")]
+    pub shard: Option<(u32, u32)>,
+    /// Records per block when --shard splits a file by records.
+    #[arg(long, value_name = "N", default_value_t = crate::data::DEFAULT_BLOCK_ROWS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_rows: u64,
+}
+
+/// `I/N` with 1 <= I <= N.
+fn parse_shard(s: &str) -> std::result::Result<(u32, u32), String> {
+    let bad = || format!("`{s}` is not a shard: write I/N, e.g. 2/4 (1 <= I <= N)");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u32, u32) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The partial reports of every shard (`check --shard I/N --report-dir DIR` writes DIR/partial-I-of-N.json).
+    #[arg(required = true, value_name = "PARTIAL")]
+    pub partials: Vec<PathBuf>,
+    /// Write the merged report (JSON) to this file.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Also write report.json and report.md to this folder, as `check --report-dir` does.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
 }
 
 /// How to read a data file (the dialect).

@@ -12,4 +12,8 @@ pub mod value;
 pub use error::DataError;
 pub use reader::{Dialect, Format, Source};
 pub use schema::Schema;
+#[cfg(feature = "full")]
+pub use validate::{
+    merge_shards, validate_shard, ShardSpec, ShardState, Split, DEFAULT_BLOCK_ROWS,
+};
 pub use validate::{validate, ValidateOptions, Validation};
