@@ -58,7 +58,7 @@ pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
 /// [`crate::shard`] merges with the other shards' into the checks one run makes.
 pub(crate) enum Slot {
     Check(Check),
-    Dataset(Box<crate::shard::DatasetShard>),
+    Dataset(crate::shard::DatasetShard),
 }
 
 /// Every gate of the config, in report order. With `shard`, datasets are validated in part (a
@@ -102,14 +102,14 @@ pub(crate) fn run_slots(
             }
             Some(spec) => {
                 let state = data::validate_shard(&source, Some(schema), &opts, spec)?;
-                checks.push(Slot::Dataset(Box::new(crate::shard::DatasetShard::new(
+                checks.push(Slot::Dataset(crate::shard::DatasetShard::new(
                     &source,
                     &opts,
                     schema_text,
                     &d.schema.display().to_string(),
                     hide,
                     state,
-                ))));
+                )));
             }
         }
         if let (Some(dr), true) = (&d.drift, whole) {

@@ -439,6 +439,10 @@ pub struct InitArgs {
     /// Write the release, deploy and channel-refresh workflows from the `release:` block of mlgate.yml instead.
     #[arg(long)]
     pub release: bool,
+    /// Write the pull-request gate as N shard jobs (`check --shard I/N`, each uploading a partial report) and one
+    /// job that merges them (`mlgate merge`) and reports.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=256), conflicts_with = "release")]
+    pub shards: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -536,9 +540,13 @@ pub struct MergeArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Also write report.json and report.md to this folder, as `check --report-dir` does.
+    /// Also write report.json and report.md to this folder, as `check --report-dir` does (in GitHub Actions
+    /// with mlgate-context.json for `mlgate github publish`).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+    /// The config the shards checked, as the pull-request comment names it.
+    #[arg(short, long, default_value = "mlgate.yml")]
+    pub config: PathBuf,
 }
 
 /// How to read a data file (the dialect).

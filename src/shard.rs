@@ -151,7 +151,7 @@ pub fn run(config: &Config, run: &RunOptions, spec: ShardSpec) -> Result<Partial
                 checks.push(c);
                 slots.push(SlotState::Check);
             }
-            Slot::Dataset(d) => slots.push(SlotState::Dataset(d)),
+            Slot::Dataset(d) => slots.push(SlotState::Dataset(Box::new(d))),
         }
     }
     let config_digest = std::fs::read(&config.path)

@@ -22,7 +22,15 @@ pub fn run(a: MergeArgs) -> Result<Exit> {
             report::render_markdown(&report).as_bytes(),
         )?;
     }
-    if let Some(env) = &crate::github::ActionsEnv::from_env() {
+    let in_actions = crate::github::ActionsEnv::from_env();
+    // What the workflow_run stage cannot know by itself, as `check` writes it.
+    if let (Some(dir), Some(_)) = (&a.report_dir, &in_actions) {
+        let actions = crate::github::ActionsContext::from_env();
+        if let Err(e) = crate::github::RunContext::new(&a.config, &actions).write(dir) {
+            eprintln!("warning: {e}");
+        }
+    }
+    if let Some(env) = &in_actions {
         if let Err(e) = crate::github::write_actions_files(env, &report, a.report_dir.as_deref()) {
             eprintln!("warning: {e}");
         }
