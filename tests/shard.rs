@@ -51,7 +51,7 @@ fn people_csv() -> String {
     t
 }
 
-fn parquet_file(path: &Path) {
+fn parquet_file(path: &Path, shift: f64) {
     use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
     let props = parquet::file::properties::WriterProperties::builder()
         .set_max_row_group_row_count(Some(23))
@@ -60,7 +60,7 @@ fn parquet_file(path: &Path) {
     let ids: Vec<i64> = (1..=200)
         .map(|i| if i % 41 == 0 { i / 4 } else { i })
         .collect();
-    let xs: Vec<f64> = (1..=200).map(|i| (i % 13) as f64 * 0.25).collect();
+    let xs: Vec<f64> = (1..=200).map(|i| (i % 13) as f64 * 0.25 + shift).collect();
     let id: ArrayRef = Arc::new(Int64Array::from(ids));
     let x: ArrayRef = Arc::new(Float64Array::from(xs));
     let batch = RecordBatch::try_from_iter([("id", id), ("x", x)]).unwrap();
@@ -69,14 +69,16 @@ fn parquet_file(path: &Path) {
     w.close().unwrap();
 }
 
-/// A repository: the CSV, a Parquet file of several row groups, a partitioned folder of seven parts whose keys
+/// A repository: the CSV, a Parquet file of several row groups (drifting from its reference: drift runs whole in
+/// shard 1), a partitioned folder of seven parts whose keys
 /// repeat across parts, and the fixtures' JSON Lines glob.
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(&d.join("people.csv"), &people_csv());
     write(&d.join("people.schema.json"), PEOPLE_SCHEMA);
-    parquet_file(&d.join("points.parquet"));
+    parquet_file(&d.join("points.parquet"), 0.0);
+    parquet_file(&d.join("points-reference.parquet"), 0.5);
     write(
         &d.join("points.schema.json"),
         r#"{"fields": [{"name": "id", "type": "integer"},
@@ -116,7 +118,8 @@ fn repo() -> tempfile::TempDir {
     write(
         &d.join("mlgate.yml"),
         "version: 1\ndatasets:\n  people:\n    path: people.csv\n    schema: people.schema.json\n    \
-         duplicate_rows: true\n  points:\n    path: points.parquet\n    schema: points.schema.json\n  \
+         duplicate_rows: true\n  points:\n    path: points.parquet\n    schema: points.schema.json\n    \
+         drift:\n      reference: points-reference.parquet\n  \
          sales:\n    path: sales\n    schema: sales.schema.json\n  events:\n    path: \"events/day-*.jsonl\"\n    \
          schema: events.schema.json\n",
     );
@@ -188,6 +191,7 @@ fn merged_shards_are_the_unsharded_report_byte_for_byte() {
         "\"type-error\"",
         "of sales/year=",
         "\"field-mean\"",
+        "\"points/drift\"",
     ] {
         assert!(one.contains(needle), "{needle} not in {one}");
     }
