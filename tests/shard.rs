@@ -90,7 +90,7 @@ fn repo() -> tempfile::TempDir {
         let mut t = String::from("id,age\n");
         for _ in 0..30 {
             id += 1;
-            let shown = if id % 17 == 0 { id / 2 } else { id };
+            let shown = if id.is_multiple_of(17) { id / 2 } else { id };
             t.push_str(&format!("{shown},{}\n", (id * 7) % 130));
         }
         write(

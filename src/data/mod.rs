@@ -13,7 +13,5 @@ pub use error::DataError;
 pub use reader::{Dialect, Format, Source};
 pub use schema::Schema;
 #[cfg(feature = "full")]
-pub use validate::{
-    merge_shards, validate_shard, ShardSpec, ShardState, Split, DEFAULT_BLOCK_ROWS,
-};
-pub use validate::{validate, ValidateOptions, Validation};
+pub use validate::{merge_shards, validate_shard, ShardSpec, ShardState, Split};
+pub use validate::{validate, ValidateOptions, Validation, DEFAULT_BLOCK_ROWS};

@@ -47,6 +47,7 @@ impl ExactSum {
     }
 
     /// The exact state as bits (partials, special), for a shard's partial report: JSON has no NaN or infinity.
+    #[cfg(feature = "full")]
     pub(super) fn to_bits(&self) -> (Vec<u64>, u64) {
         (
             self.partials.iter().map(|p| p.to_bits()).collect(),
@@ -54,6 +55,7 @@ impl ExactSum {
         )
     }
 
+    #[cfg(feature = "full")]
     pub(super) fn from_bits(partials: &[u64], special: u64) -> ExactSum {
         ExactSum {
             partials: partials.iter().map(|&p| f64::from_bits(p)).collect(),

@@ -33,7 +33,10 @@ use super::DataError;
 use crate::report::{clip, Check, Finding, Severity, Status, MAX_FINDINGS_PER_CHECK};
 use seen::{Key, SeenRows};
 #[cfg(feature = "full")]
-pub use shard::{merge_shards, validate_shard, ShardSpec, ShardState, Split, DEFAULT_BLOCK_ROWS};
+pub use shard::{merge_shards, validate_shard, ShardSpec, ShardState, Split};
+
+/// Records per block when `check --shard` splits a dataset by records (the CLI's default, in both builds).
+pub const DEFAULT_BLOCK_ROWS: u64 = 65_536;
 
 /// Options of a validation run.
 #[derive(Debug, Clone)]

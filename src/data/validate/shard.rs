@@ -17,9 +17,6 @@ use serde::{Deserialize, Serialize};
 use super::keys::Site;
 use super::*;
 
-/// Records per block when a dataset is split by records.
-pub const DEFAULT_BLOCK_ROWS: u64 = 65_536;
-
 /// The shard `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardSpec {
