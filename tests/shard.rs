@@ -51,6 +51,17 @@ fn people_csv() -> String {
     t
 }
 
+/// More records than the reader's batches (2,048) and the blocks of the default --shard-rows, so blocks and
+/// batches do not line up: ids that repeat far back, values above the maximum.
+fn big_csv() -> String {
+    let mut t = String::from("id,v\n");
+    for i in 1..=9000u64 {
+        let id = if i % 997 == 0 { i / 3 } else { i };
+        t.push_str(&format!("{id},{}\n", i % 97));
+    }
+    t
+}
+
 fn parquet_file(path: &Path, shift: f64) {
     use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
     let props = parquet::file::properties::WriterProperties::builder()
@@ -76,6 +87,12 @@ fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(&d.join("people.csv"), &people_csv());
+    write(&d.join("big.csv"), &big_csv());
+    write(
+        &d.join("big.schema.json"),
+        r#"{"fields": [{"name": "id", "type": "integer"},
+            {"name": "v", "type": "integer", "constraints": {"maximum": 95}}], "primaryKey": "id"}"#,
+    );
     write(&d.join("people.schema.json"), PEOPLE_SCHEMA);
     parquet_file(&d.join("points.parquet"), 0.0);
     parquet_file(&d.join("points-reference.parquet"), 0.5);
@@ -121,7 +138,7 @@ fn repo() -> tempfile::TempDir {
          duplicate_rows: true\n  points:\n    path: points.parquet\n    schema: points.schema.json\n    \
          drift:\n      reference: points-reference.parquet\n  \
          sales:\n    path: sales\n    schema: sales.schema.json\n  events:\n    path: \"events/day-*.jsonl\"\n    \
-         schema: events.schema.json\n",
+         schema: events.schema.json\n  big:\n    path: big.csv\n    schema: big.schema.json\n",
     );
     dir
 }
@@ -172,6 +189,23 @@ fn sharded(d: &Path, n: u32, rows: u64) -> (String, Option<i32>) {
     (written, o.status.code())
 }
 
+/// The records each shard of `n` checked of dataset `name`.
+fn shard_rows(d: &Path, n: u32, rows: u64, name: &str) -> Vec<u64> {
+    (1..=n)
+        .map(|i| {
+            let p = d.join(format!("shards-{n}-{rows}/partial-{i}-of-{n}.json"));
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            let slots = v["shard"]["slots"].as_array().unwrap();
+            let ds = slots
+                .iter()
+                .find(|s| s["dataset"]["subject"] == name)
+                .unwrap();
+            ds["dataset"]["state"]["data_rows"].as_u64().unwrap()
+        })
+        .collect()
+}
+
 #[test]
 fn merged_shards_are_the_unsharded_report_byte_for_byte() {
     let dir = repo();
@@ -195,8 +229,12 @@ fn merged_shards_are_the_unsharded_report_byte_for_byte() {
     ] {
         assert!(one.contains(needle), "{needle} not in {one}");
     }
-    for (n, rows) in [(1, 65_536), (2, 7), (3, 16), (5, 3), (3, 1000)] {
+    for (n, rows) in [(1, 65_536), (2, 7), (3, 16), (5, 3), (3, 1000), (2, 4096)] {
         let (merged, code) = sharded(d, n, rows);
+        if (n, rows) == (2, 4096) {
+            // big.csv's 9,000 records: blocks 1 and 3 in shard 1, block 2 in shard 2, across the reader's batches.
+            assert_eq!(shard_rows(d, n, rows, "big"), [4096 + 808, 4096]);
+        }
         assert_eq!(code, Some(1), "{n} shards");
         if merged != one {
             let a: Vec<&str> = one.lines().collect();

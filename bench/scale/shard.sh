@@ -44,16 +44,18 @@ for layout in file parts; do
   printf 'version: 1\ndatasets:\n  scale:\n    path: %s\n    schema: scale.schema.json\n' "$path" > "$layout.yml"
 done
 
+# GNU time writes "Command exited with non-zero status 1" first when a gate fails: the figures are the last line.
 secs() { /usr/bin/time -f '%e' -o "$1" "${@:2}"; }
+last() { tail -1 "$1"; }
 
 printf '%-6s %-26s %s\n' layout run seconds
 for layout in file parts; do
   secs t "$MLGATE" check -c "$layout.yml" --format json > "$layout-one.json" || [ $? -eq 1 ]
-  printf '%-6s %-26s %s\n' "$layout" "one run" "$(cat t)"
+  printf '%-6s %-26s %s\n' "$layout" "one run" "$(last t)"
   total=0
   for i in $(seq 1 $N); do
     secs t "$MLGATE" check -c "$layout.yml" --shard "$i/$N" --report-dir "$layout-seq" > /dev/null
-    printf '%-6s %-26s %s\n' "$layout" "shard $i/$N (sequential)" "$(cat t)"
+    printf '%-6s %-26s %s\n' "$layout" "shard $i/$N (sequential)" "$(last t)"
   done
   start=$(date +%s.%N)
   for i in $(seq 1 $N); do
@@ -63,7 +65,7 @@ for layout in file parts; do
   printf '%-6s %-26s %.2f\n' "$layout" "$N shards at once" "$(echo "$(date +%s.%N) - $start" | bc)"
   /usr/bin/time -f '%e %M' -o t "$MLGATE" merge "$layout"-seq/partial-*-of-$N.json -o "$layout-merged.json" \
     --format json > /dev/null || [ $? -eq 1 ]
-  read -r merge_s merge_kib < t
+  read -r merge_s merge_kib < <(last t)
   printf '%-6s %-26s %s (peak RSS %d MiB, partials %s)\n' "$layout" "merge" "$merge_s" $((merge_kib / 1024)) \
     "$(du -ch "$layout"-seq/partial-*.json | tail -1 | cut -f1)"
   "$MLGATE" merge "$layout"-par/partial-*-of-$N.json -o "$layout-merged-par.json" --format json > /dev/null || true

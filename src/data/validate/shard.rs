@@ -131,6 +131,8 @@ struct ShardSink<'v, 's> {
     /// The dataset index of this shard's first part.
     part_offset: u32,
     part: u32,
+    /// The part whose records are coming, once one was announced.
+    started: Option<u32>,
     /// Records of the current part so far, checked or not.
     in_part: u64,
     /// Runs of consecutive records checked: (validator's record number, part, index in the part).
@@ -168,8 +170,12 @@ impl RecordSink for ShardSink<'_, '_> {
 
     fn begin_part(&mut self, index: u32) {
         self.v.enter_part(index);
-        self.part = index;
-        self.in_part = 0;
+        // The threaded reader announces the part again with every batch: only a new part counts from 0.
+        if self.started != Some(index) {
+            self.started = Some(index);
+            self.part = index;
+            self.in_part = 0;
+        }
     }
 
     fn record(&mut self, record: &Record<'_>) {
@@ -260,6 +266,7 @@ pub fn validate_shard(
         split,
         part_offset,
         part: 0,
+        started: None,
         in_part: 0,
         runs: vec![],
         labels: None,
