@@ -117,9 +117,10 @@ pub struct Partial {
 }
 
 impl Partial {
+    /// Compact: a partial holds a key check per row and key, and indentation would double its size.
     pub fn to_json(&self) -> String {
         // Plain data with string keys: serialising cannot fail.
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        let mut s = serde_json::to_string(self).unwrap_or_default();
         s.push('\n');
         s
     }

@@ -319,8 +319,8 @@ fn partials_that_do_not_belong_together_are_refused() {
     // A tampered partial: a finding's row changed by hand.
     let text = std::fs::read_to_string(&three[1]).unwrap();
     let tampered = d.join("tampered.json");
-    assert!(text.contains("\"row\": 7"), "{text}");
-    write(&tampered, &text.replacen("\"row\": 7", "\"row\": 8", 1));
+    assert!(text.contains("\"row\":7"), "{text}");
+    write(&tampered, &text.replacen("\"row\":7", "\"row\":8", 1));
     merge_fails(d, &[&three[0], &tampered, &three[2]], "changed after");
     // Not a partial at all: a plain report.
     let report = d.join("report.json");
