@@ -245,6 +245,13 @@ pub fn validate_shard(
     opts: &ValidateOptions,
     spec: ShardSpec,
 ) -> Result<ShardState, DataError> {
+    if spec.index == 0 || spec.index > spec.count {
+        return Err(DataError::Format {
+            path: source.display.clone(),
+            message: format!("there is no shard {}/{}", spec.index, spec.count),
+            help: Some("shards are numbered from 1 to N".into()),
+        });
+    }
     let split = split_of(source, spec.count);
     let (mine, part_offset) = match split {
         Split::Parts => {
@@ -408,6 +415,14 @@ pub fn merge_shards(
             "a shard's statistics do not match the schema's fields".into()
         ));
     }
+    if shards
+        .iter()
+        .any(|s| s.ops.iter().any(|op| !fits(&v, op.kind)))
+    {
+        return Err(bad(
+            "a shard's key checks name keys the schema does not have".into(),
+        ));
+    }
     let bytes = match first.split {
         Split::Parts => shards.iter().map(|s| s.bytes).sum(),
         Split::Records => first.bytes,
@@ -419,6 +434,21 @@ pub fn merge_shards(
     }
     replay(&mut v, &shards);
     Ok(v.finish(ReadStats { bytes, records }, 0.0))
+}
+
+/// Whether a key check names a unique field, unique key or foreign key the schema has: the merge indexes by them.
+fn fits(v: &Validator<'_>, kind: KeyKind) -> bool {
+    match kind {
+        KeyKind::Unique(fi, _) => {
+            v.unique_seen.get(fi).is_some_and(Option::is_some) && fi < v.column_of.len()
+        }
+        KeyKind::PkEmpty | KeyKind::Pk(_) => !v.keys.primary.is_empty(),
+        KeyKind::UniqueKey(k, _) => k < v.uk_seen.len() && k < v.keys.unique.len(),
+        KeyKind::FkRef(k, _) | KeyKind::FkOwn(k, _) => {
+            k < v.fk_refs.len() && k < v.keys.foreign.len()
+        }
+        KeyKind::DuplicateRow(_) => v.opts.duplicate_rows,
+    }
 }
 
 fn show_labels(l: &Option<Vec<String>>) -> String {
@@ -536,6 +566,45 @@ mod tests {
                     assert!(w[0].start < w[0].end);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_key_check_the_schema_does_not_have_is_an_error_not_a_panic() {
+        let schema = Schema::parse(
+            r#"{"fields": [{"name": "id", "type": "integer"}], "primaryKey": "id"}"#,
+            "s.json",
+        )
+        .unwrap();
+        let opts = ValidateOptions::new("t");
+        let state = |kind| ShardState {
+            split: Split::Records,
+            labels: Some(vec!["id".into()]),
+            data_rows: 1,
+            blank_rows: 0,
+            bytes: 4,
+            stats: vec![StatsState::of(&FieldStats::default())],
+            findings: vec![],
+            codes: vec![],
+            tally: vec![],
+            ops: vec![OpState {
+                at: (0, 0),
+                kind,
+                site: Site::default(),
+            }],
+        };
+        let good = state(KeyKind::Pk(Key::Int(1)));
+        assert!(merge_shards("d.csv", &[], Some(&schema), &opts, vec![good]).is_ok());
+        for kind in [
+            KeyKind::Unique(0, Key::Int(1)),
+            KeyKind::UniqueKey(3, Key::Int(1)),
+            KeyKind::FkOwn(0, 7),
+            KeyKind::DuplicateRow(7),
+        ] {
+            let e = merge_shards("d.csv", &[], Some(&schema), &opts, vec![state(kind)])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("key checks name keys"), "{e}");
         }
     }
 
