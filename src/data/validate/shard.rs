@@ -199,14 +199,29 @@ impl RecordSink for ShardSink<'_, '_> {
         }
         let before = self.v.ops.len();
         self.v.record(record);
-        if self.v.ops.len() > before {
-            let vals = self.v.cast_row(record);
-            for k in before..self.v.ops.len() {
-                let of = site_of(self.v.ops[k].kind);
-                let site = self.v.site(of, record, &vals);
-                self.sites.push(site);
-            }
+        // The values are cast again only for a key whose shown text needs them (most rows have none such).
+        let mut vals = None;
+        for k in before..self.v.ops.len() {
+            let kind = self.v.ops[k].kind;
+            let site = match (site_of(kind), shown_by_key(kind)) {
+                (keys::SiteOf::Key(_), Some(_)) => self.v.site(keys::SiteOf::Row, record, &[]),
+                (keys::SiteOf::Key(of), None) => {
+                    let vals = vals.get_or_insert_with(|| self.v.cast_row(record));
+                    self.v.site(keys::SiteOf::Key(of), record, vals)
+                }
+                (of, _) => self.v.site(of, record, &[]),
+            };
+            self.sites.push(site);
         }
+    }
+}
+
+/// The text a finding shows of a primary or unique key that is one integer field: the integer, which the key
+/// check holds already, so a shard need not write it (the merge puts it back).
+fn shown_by_key(kind: KeyKind) -> Option<String> {
+    match kind {
+        KeyKind::Pk(Key::Int(i)) | KeyKind::UniqueKey(_, Key::Int(i)) => Some(i.to_string()),
+        _ => None,
     }
 }
 
@@ -535,7 +550,16 @@ fn replay(v: &mut Validator<'_>, shards: &[ShardState]) {
                 kind: op.kind,
             };
             if let Some(hit) = v.probe(&key_op) {
-                v.report_at(hit, &op.site);
+                match shown_by_key(op.kind) {
+                    Some(shown) => v.report_at(
+                        hit,
+                        &Site {
+                            shown,
+                            ..op.site.clone()
+                        },
+                    ),
+                    None => v.report_at(hit, &op.site),
+                }
             }
             cur.op += 1;
         }
