@@ -308,25 +308,16 @@ pub fn validate_shard(
         sink.labels.take().flatten(),
         std::mem::take(&mut sink.sites),
     );
-    let pos_of = |rec: u32| {
-        let probe = ShardSinkPos { runs: &runs };
-        probe.pos(rec)
-    };
+    let pos_of = |rec: u32| pos_in(&runs, rec);
     Ok(state_of(v, split, labels, stats.bytes, &pos_of, sites))
 }
 
-/// [`ShardSink::pos`] without the sink (which borrows the validator).
-struct ShardSinkPos<'r> {
-    runs: &'r [(u32, u32, u64)],
-}
-
-impl ShardSinkPos<'_> {
-    fn pos(&self, rec: u32) -> Pos {
-        let i = self.runs.partition_point(|r| r.0 <= rec).saturating_sub(1);
-        match self.runs.get(i) {
-            Some(&(start, part, index)) => (part, index + u64::from(rec - start)),
-            None => (0, u64::from(rec)),
-        }
+/// The dataset position of the validator's record number `rec`, from the runs of consecutive records checked.
+fn pos_in(runs: &[(u32, u32, u64)], rec: u32) -> Pos {
+    let i = runs.partition_point(|r| r.0 <= rec).saturating_sub(1);
+    match runs.get(i) {
+        Some(&(start, part, index)) => (part, index + u64::from(rec - start)),
+        None => (0, u64::from(rec)),
     }
 }
 
@@ -630,6 +621,13 @@ mod tests {
                 .to_string();
             assert!(e.contains("key checks name keys"), "{e}");
         }
+    }
+
+    #[test]
+    fn positions_come_from_the_runs_of_records_checked() {
+        let runs = [(0, 0, 0), (3, 0, 10), (5, 2, 0)];
+        let got: Vec<Pos> = [0, 2, 3, 4, 5, 9].map(|r| pos_in(&runs, r)).to_vec();
+        assert_eq!(got, [(0, 0), (0, 2), (0, 10), (0, 11), (2, 0), (2, 4)]);
     }
 
     #[test]
