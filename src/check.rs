@@ -58,7 +58,18 @@ pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
 /// [`crate::shard`] merges with the other shards' into the checks one run makes.
 pub(crate) enum Slot {
     Check(Check),
-    Dataset(crate::shard::DatasetShard),
+    Dataset(DatasetPart),
+}
+
+/// A dataset's share of a sharded check and what its merge needs: the source, the options, the schema's text
+/// and name (every shard must have read the same), whether its values are hidden.
+pub(crate) struct DatasetPart {
+    pub source: Source,
+    pub opts: ValidateOptions,
+    pub schema_text: String,
+    pub schema_name: String,
+    pub hide: bool,
+    pub state: data::ShardState,
 }
 
 /// Every gate of the config, in report order. With `shard`, datasets are validated in part (a
@@ -102,14 +113,14 @@ pub(crate) fn run_slots(
             }
             Some(spec) => {
                 let state = data::validate_shard(&source, Some(schema), &opts, spec)?;
-                checks.push(Slot::Dataset(crate::shard::DatasetShard::new(
-                    &source,
-                    &opts,
-                    schema_text,
-                    &d.schema.display().to_string(),
+                checks.push(Slot::Dataset(DatasetPart {
+                    source: source.clone(),
+                    opts: opts.clone(),
+                    schema_text: schema_text.clone(),
+                    schema_name: d.schema.display().to_string(),
                     hide,
                     state,
-                )));
+                }));
             }
         }
         if let (Some(dr), true) = (&d.drift, whole) {

@@ -38,25 +38,18 @@ pub struct DatasetShard {
 }
 
 impl DatasetShard {
-    pub(crate) fn new(
-        source: &Source,
-        opts: &ValidateOptions,
-        schema: &str,
-        schema_name: &str,
-        hide: bool,
-        state: ShardState,
-    ) -> DatasetShard {
+    fn new(d: check::DatasetPart) -> DatasetShard {
         DatasetShard {
-            subject: opts.subject.clone(),
-            display: source.display.clone(),
-            parts: source.parts.iter().map(|p| p.display.clone()).collect(),
-            schema: schema.to_string(),
-            schema_name: schema_name.to_string(),
-            duplicate_rows: opts.duplicate_rows,
-            max_findings: opts.max_findings,
-            hide,
-            data: data_digest(source),
-            state,
+            subject: d.opts.subject.clone(),
+            display: d.source.display.clone(),
+            parts: d.source.parts.iter().map(|p| p.display.clone()).collect(),
+            schema: d.schema_text,
+            schema_name: d.schema_name,
+            duplicate_rows: d.opts.duplicate_rows,
+            max_findings: d.opts.max_findings,
+            hide: d.hide,
+            data: data_digest(&d.source),
+            state: d.state,
         }
     }
 }
@@ -152,7 +145,7 @@ pub fn run(config: &Config, run: &RunOptions, spec: ShardSpec) -> Result<Partial
                 checks.push(c);
                 slots.push(SlotState::Check);
             }
-            Slot::Dataset(d) => slots.push(SlotState::Dataset(Box::new(d))),
+            Slot::Dataset(d) => slots.push(SlotState::Dataset(Box::new(DatasetShard::new(d)))),
         }
     }
     let config_digest = std::fs::read(&config.path)
