@@ -44,34 +44,99 @@ pub fn run(config: &Config) -> Result<Report> {
 }
 
 pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
+    let checks = run_slots(config, run, None)?
+        .into_iter()
+        .filter_map(|s| match s {
+            Slot::Check(c) => Some(c),
+            Slot::Dataset(_) => None,
+        })
+        .collect();
+    Ok(Report::new(checks))
+}
+
+/// One place in a report: a finished check, or (in a shard) a dataset's share of its validation, which
+/// [`crate::shard`] merges with the other shards' into the checks one run makes.
+// A report holds a few slots: their size does not matter, boxing one variant only moves the warning.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Slot {
+    Check(Check),
+    Dataset(DatasetPart),
+}
+
+/// A dataset's share of a sharded check and what its merge needs: the source, the options, the schema's text
+/// and name (every shard must have read the same), whether its values are hidden.
+pub(crate) struct DatasetPart {
+    pub source: Source,
+    pub opts: ValidateOptions,
+    pub schema_text: String,
+    pub schema_name: String,
+    pub hide: bool,
+    pub state: data::ShardState,
+}
+
+/// Every gate of the config, in report order. With `shard`, datasets are validated in part (a
+/// [`Slot::Dataset`] each) and every other gate runs in shard 1 only: drift reads both datasets whole, model
+/// gates evaluate the whole eval set, and the scan and the gate comparison are cheap.
+pub(crate) fn run_slots(
+    config: &Config,
+    run: &RunOptions,
+    shard: Option<data::ShardSpec>,
+) -> Result<Vec<Slot>> {
     // The config (and .dvc/config) may come from a pull request: remote data only from the allowed locations.
     crate::data::source::restrict_remotes(Some(config.remotes.clone()));
+    let whole = shard.is_none_or(|s| s.index == 1);
     let mut checks = vec![];
-    if let Some(reference) = &run.compare_with {
-        checks.extend(gate_changes(config, reference));
+    if let (Some(reference), true) = (&run.compare_with, whole) {
+        checks.extend(gate_changes(config, reference).map(Slot::Check));
     }
     // Datasets often share a schema: read each schema file once.
-    let mut schemas: HashMap<PathBuf, Schema> = HashMap::new();
+    let mut schemas: HashMap<PathBuf, (Schema, String)> = HashMap::new();
     for d in &config.datasets {
         if !schemas.contains_key(&d.schema) {
-            let schema = match &run.schemas_from {
-                Some(reference) => schema_at_ref(config, &d.schema, reference)?,
-                None => Schema::load(&d.schema)?,
+            let (text, shown) = match &run.schemas_from {
+                Some(reference) => schema_text_at_ref(config, &d.schema, reference)?,
+                None => schema_text(&d.schema)?,
             };
-            schemas.insert(d.schema.clone(), schema);
+            let schema = Schema::parse(&text, &shown)?;
+            schemas.insert(d.schema.clone(), (schema, text));
         }
-        let schema = &schemas[&d.schema];
+        let (schema, schema_text) = &schemas[&d.schema];
         let source = Source::new(&d.path, d.format, d.dialect.clone())?;
         confine_parts(config, &source)?;
         let mut opts = ValidateOptions::new(&d.name);
         opts.duplicate_rows = d.duplicate_rows;
-        let v = data::validate(&source, Some(schema), &opts)?;
         let hide = config.is_outside(&d.path) || config.is_outside(&d.schema);
-        checks.extend(v.checks.into_iter().map(|c| hidden_if(hide, c)));
-        if let Some(dr) = &d.drift {
-            let hide = hide || config.is_outside(&dr.reference);
-            checks.push(hidden_if(hide, run_drift(config, d, dr, &source, schema)?));
+        match shard {
+            None => {
+                let v = data::validate(&source, Some(schema), &opts)?;
+                checks.extend(
+                    v.checks
+                        .into_iter()
+                        .map(|c| Slot::Check(hidden_if(hide, c))),
+                );
+            }
+            Some(spec) => {
+                let state = data::validate_shard(&source, Some(schema), &opts, spec)?;
+                checks.push(Slot::Dataset(DatasetPart {
+                    source: source.clone(),
+                    opts: opts.clone(),
+                    schema_text: schema_text.clone(),
+                    schema_name: d.schema.display().to_string(),
+                    hide,
+                    state,
+                }));
+            }
         }
+        if let (Some(dr), true) = (&d.drift, whole) {
+            let hide = hide || config.is_outside(&dr.reference);
+            checks.push(Slot::Check(hidden_if(
+                hide,
+                run_drift(config, d, dr, &source, schema)?,
+            )));
+        }
+    }
+    if !whole {
+        return Ok(checks);
     }
     let base = config.path.parent().unwrap_or(Path::new(""));
     let mut seen = HashSet::new();
@@ -87,7 +152,7 @@ pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
         }
         let files = artifact_files(a)?;
         if files.is_empty() {
-            checks.push(no_match(a));
+            checks.push(Slot::Check(no_match(a)));
         }
         for f in files {
             if !config.is_outside(&f)
@@ -104,14 +169,24 @@ pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
             }
             if seen.insert(f.clone()) {
                 let subject = sign::display_name(f.strip_prefix(base).unwrap_or(&f));
-                checks.push(sign::scan(&f, &subject, &opts)?);
+                checks.push(Slot::Check(sign::scan(&f, &subject, &opts)?));
             }
         }
     }
     for m in &config.models {
-        checks.push(run_model(config, m)?);
+        checks.push(Slot::Check(run_model(config, m)?));
     }
-    Ok(Report::new(checks))
+    Ok(checks)
+}
+
+/// A schema file's text and the name its errors use.
+fn schema_text(path: &Path) -> Result<(String, String)> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|err| crate::data::DataError::Io {
+        path: shown.clone(),
+        err,
+    })?;
+    Ok((text, shown))
 }
 
 /// `file` relative to the config's folder, as `git show REF:./PATH` wants it.
@@ -137,8 +212,8 @@ fn text_at_ref(dir: &Path, reference: &str, rel: &str, missing: &str) -> Result<
     String::from_utf8(bytes).map_err(|_| usage("not UTF-8 text".into()))
 }
 
-/// The schema as it is at `reference` (`--config-from`).
-fn schema_at_ref(config: &Config, file: &Path, reference: &str) -> Result<Schema> {
+/// The schema's text as it is at `reference` (`--config-from`), and the name its errors use.
+fn schema_text_at_ref(config: &Config, file: &Path, reference: &str) -> Result<(String, String)> {
     let rel = relative_to_config(config, file);
     let text = text_at_ref(
         config_dir(config),
@@ -146,8 +221,7 @@ fn schema_at_ref(config: &Config, file: &Path, reference: &str) -> Result<Schema
         &rel,
         "the schema is not there (--config-from reads the config and its schemas there)",
     )?;
-    let shown = format!("{reference}:{rel}");
-    Ok(Schema::parse(&text, &shown)?)
+    Ok((text, format!("{reference}:{rel}")))
 }
 
 /// What this change does to its own gates against `reference`: the config and every schema it names. A base
@@ -201,7 +275,7 @@ fn gate_changes(config: &Config, reference: &str) -> Option<Check> {
 
 /// A check on a file outside the repository (let through by `--allow-outside-repo`) keeps its verdict and
 /// counts, but shows none of the file's values: no finding values, no value in a message, no drift histograms.
-fn hidden_if(hide: bool, mut check: Check) -> Check {
+pub(crate) fn hidden_if(hide: bool, mut check: Check) -> Check {
     if !hide {
         return check;
     }

@@ -44,6 +44,9 @@ pub enum Command {
     /// Scan model files for pickles that would run code when loaded.
     Scan(ScanArgs),
     #[cfg(feature = "full")]
+    /// Merge the partial reports of `check --shard I/N` into the report one unsharded `check` would have made.
+    Merge(MergeArgs),
+    #[cfg(feature = "full")]
     /// Render a report.json (as `check --report-dir` writes it) as one self-contained HTML file.
     Report(ReportArgs),
     #[cfg(feature = "full")]
@@ -436,6 +439,10 @@ pub struct InitArgs {
     /// Write the release, deploy and channel-refresh workflows from the `release:` block of mlgate.yml instead.
     #[arg(long)]
     pub release: bool,
+    /// Write the pull-request gate as N shard jobs (`check --shard I/N`, each uploading a partial report) and one
+    /// job that merges them (`mlgate merge`) and reports.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=256), conflicts_with = "release")]
+    pub shards: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -503,6 +510,47 @@ pub struct CheckArgs {
     /// `az://...`, `https://host/path`, or a DVC remote's URL), on top of `remotes:` in mlgate.yml. Repeatable.
     #[arg(long, value_name = "PREFIX")]
     pub allow_remote: Vec<String>,
+    /// Check only shard I of N (e.g. 2/4) and write DIR/partial-I-of-N.json for `mlgate merge`: each shard
+    /// checks a contiguous run of a partitioned dataset's files, or every Nth block of a file's records; drift,
+    /// model gates and scans run in shard 1. Needs --report-dir.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, requires = "report_dir")]
+    pub shard: Option<(u32, u32)>,
+    /// Records per block when --shard splits a file by records.
+    #[arg(long, value_name = "N", default_value_t = crate::data::DEFAULT_BLOCK_ROWS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_rows: u64,
+}
+
+/// `I/N` with 1 <= I <= N.
+fn parse_shard(s: &str) -> std::result::Result<(u32, u32), String> {
+    let bad = || format!("`{s}` is not a shard: write I/N, e.g. 2/4 (1 <= I <= N)");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u32, u32) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The partial reports of every shard (`check --shard I/N --report-dir DIR` writes DIR/partial-I-of-N.json).
+    #[arg(required = true, value_name = "PARTIAL")]
+    pub partials: Vec<PathBuf>,
+    /// Write the merged report (JSON) to this file.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Also write report.json and report.md to this folder, as `check --report-dir` does (in GitHub Actions
+    /// with mlgate-context.json for `mlgate github publish`).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// The config the shards checked, as the pull-request comment names it.
+    #[arg(short, long, default_value = "mlgate.yml")]
+    pub config: PathBuf,
 }
 
 /// How to read a data file (the dialect).

@@ -42,6 +42,8 @@ pub struct InitOptions {
     pub action: String,
     /// The branch pushes to which are gated too.
     pub default_branch: String,
+    /// Write the gate as this many shard jobs and a merge job (`check --shard I/N`, `merge`).
+    pub shards: Option<u32>,
 }
 
 /// What `init` wrote, and what it noticed.
@@ -310,6 +312,26 @@ fn render(name: &str, ctx: minijinja::Value) -> Result<String> {
     templates::render(name, ctx, |_| {}).map_err(|e| Error::Usage(format!("bug: {e}")))
 }
 
+/// The pull-request gate: one job, or with `--shards N` a matrix of N shard jobs and the job that merges them.
+fn gate_workflow(opts: &InitOptions, version: &str) -> Result<String> {
+    let (template, shards) = match opts.shards {
+        Some(n) => ("workflow-shards.yml.j2", n),
+        None => ("workflow-gate.yml.j2", 1),
+    };
+    let list: Vec<String> = (1..=shards).map(|i| i.to_string()).collect();
+    render(
+        template,
+        minijinja::context! {
+            mlgate_version => version,
+            action => opts.action.clone(),
+            config => CONFIG,
+            default_branch => opts.default_branch.clone(),
+            shards => shards,
+            shard_list => format!("[{}]", list.join(", ")),
+        },
+    )
+}
+
 /// Writes the workflows and the starter config (and its schemas).
 pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
     let root = &opts.dir;
@@ -371,15 +393,7 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome> {
         .take(MAX_FOUND)
         .collect();
 
-    let gate = render(
-        "workflow-gate.yml.j2",
-        minijinja::context! {
-            mlgate_version => version.clone(),
-            action => opts.action.clone(),
-            config => CONFIG,
-            default_branch => opts.default_branch.clone(),
-        },
-    )?;
+    let gate = gate_workflow(opts, &version)?;
     let comment = render(
         "workflow-comment.yml.j2",
         minijinja::context! { mlgate_version => version.clone(), action => opts.action.clone() },

@@ -46,6 +46,8 @@ pub mod progress;
 #[cfg(feature = "full")]
 pub mod quantize;
 pub mod report;
+#[cfg(feature = "full")]
+pub mod shard;
 pub mod sign;
 #[cfg(feature = "full")]
 pub mod templates;

@@ -16,6 +16,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/workflow-gate.yml.j2"),
     ),
     (
+        "workflow-shards.yml.j2",
+        include_str!("../templates/workflow-shards.yml.j2"),
+    ),
+    (
         "workflow-comment.yml.j2",
         include_str!("../templates/workflow-comment.yml.j2"),
     ),

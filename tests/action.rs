@@ -101,6 +101,14 @@ fn initialised_repo() -> tempfile::TempDir {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
+    // The sharded gate (`init --shards 3`: three shard jobs and a merge job), in a repository of its own.
+    std::fs::create_dir_all(dir.path().join("sharded")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mlgate"))
+        .args(["init", "--shards", "3", "--dir"])
+        .arg(dir.path().join("sharded"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
     dir
 }
 
@@ -181,6 +189,7 @@ fn workflows(dir: &Path) -> Vec<PathBuf> {
     ]
     .iter()
     .map(|f| dir.join(".github/workflows").join(f))
+    .chain([dir.join("sharded/.github/workflows/mlgate.yml")])
     .collect()
 }
 
@@ -376,4 +385,34 @@ fn action_default_version_is_the_crate_version() {
         action["inputs"]["version"]["default"],
         env!("CARGO_PKG_VERSION")
     );
+}
+
+/// `init --shards 3`: the gate as three shard jobs, each checking its share with a read-only token and uploading
+/// its partial report, and one merge job that makes the report and uploads it for mlgate-comment.yml as the
+/// one-job gate does.
+#[test]
+fn sharded_gate_runs_n_shards_then_one_merge_job_with_read_only_permissions() {
+    let dir = initialised_repo();
+    let gate =
+        std::fs::read_to_string(dir.path().join("sharded/.github/workflows/mlgate.yml")).unwrap();
+    for wanted in [
+        "name: mlgate\n",
+        "shard: [1, 2, 3]",
+        "args: --shard ${{ matrix.shard }}/3",
+        "name: mlgate-shard-${{ matrix.shard }}",
+        "needs: shard",
+        "pattern: mlgate-shard-*",
+        "run: mlgate merge mlgate-shards/partial-*-of-3.json --config mlgate.yml --report-dir mlgate-report",
+        "name: mlgate-report\n",
+        "permissions:\n  contents: read\n  pull-requests: read\n",
+    ] {
+        assert!(gate.contains(wanted), "{wanted:?} not in\n{gate}");
+    }
+    assert!(!gate.contains(": write"), "{gate}");
+    let o = Command::new(env!("CARGO_BIN_EXE_mlgate"))
+        .args(["init", "--shards", "1", "--dir"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }

@@ -31,6 +31,7 @@ fn options(dir: &Path) -> InitOptions {
         force: false,
         action: "mlgate/mlgate@v0".into(),
         default_branch: "main".into(),
+        shards: None,
     }
 }
 

@@ -21,24 +21,60 @@ pub fn run(a: CheckArgs) -> Result<Exit> {
             .filter(|b| !b.trim().is_empty())
             .map(|_| crate::gate::baseline::default_ref())
     });
-    let report = crate::check::run_with(
-        &config,
-        &crate::check::RunOptions {
-            schemas_from: a.config_from.clone(),
-            compare_with,
-        },
-    )?;
+    let run = crate::check::RunOptions {
+        schemas_from: a.config_from.clone(),
+        compare_with,
+    };
+    if let (Some((index, count)), Some(dir)) = (a.shard, &a.report_dir) {
+        return shard(&config, &run, (index, count, a.shard_rows), dir);
+    }
+    let report = crate::check::run_with(&config, &run)?;
+    publish(&a, &report)?;
+    super::emit(&report, a.output.format)
+}
+
+/// `check --shard I/N`: this shard's partial report, written to DIR/partial-I-of-N.json. The verdict is the
+/// merge's: a shard that could run exits 0.
+fn shard(
+    config: &crate::config::Config,
+    run: &crate::check::RunOptions,
+    (index, count, block_rows): (u32, u32, u64),
+    dir: &std::path::Path,
+) -> Result<Exit> {
+    let spec = crate::data::ShardSpec {
+        index,
+        count,
+        block_rows,
+    };
+    let partial = crate::shard::run(config, run, spec)?;
+    create_dir(dir)?;
+    let path = dir.join(crate::shard::Partial::file_name(index, count));
+    write_atomic(&path, partial.to_json().as_bytes())?;
+    println!(
+        "shard {index}/{count}: wrote {} (merge every shard's partial with `mlgate merge`)",
+        path.display()
+    );
+    Ok(Exit::Pass)
+}
+
+fn create_dir(dir: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| crate::error::Error::Write {
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+/// The report's files in --report-dir, the Actions summary and outputs, and with a token the comment and the
+/// check run. Only not being able to write the report files is an error.
+fn publish(a: &CheckArgs, report: &crate::report::Report) -> Result<()> {
     let in_actions = crate::github::ActionsEnv::from_env();
     let actions = in_actions.as_ref().map(|_| ActionsContext::from_env());
     if let Some(dir) = &a.report_dir {
-        std::fs::create_dir_all(dir).map_err(|source| crate::error::Error::Write {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        create_dir(dir)?;
         write_atomic(&dir.join("report.json"), report.to_json().as_bytes())?;
         write_atomic(
             &dir.join("report.md"),
-            report::render_markdown(&report).as_bytes(),
+            report::render_markdown(report).as_bytes(),
         )?;
         // What the workflow_run stage cannot know by itself: the pull request, its head commit, the marker.
         if let Some(actions) = &actions {
@@ -49,7 +85,7 @@ pub fn run(a: CheckArgs) -> Result<Exit> {
     }
     // In GitHub Actions: the job summary and step outputs. Failing to write them must not change the verdict.
     if let Some(env) = &in_actions {
-        if let Err(e) = crate::github::write_actions_files(env, &report, a.report_dir.as_deref()) {
+        if let Err(e) = crate::github::write_actions_files(env, report, a.report_dir.as_deref()) {
             eprintln!("warning: {e}");
         }
     }
@@ -68,7 +104,7 @@ pub fn run(a: CheckArgs) -> Result<Exit> {
             token,
             policy: github::RetryPolicy::default(),
         };
-        super::github_publish::print(&github::publish(&report, &target, &opts));
+        super::github_publish::print(&github::publish(report, &target, &opts));
     }
-    super::emit(&report, a.output.format)
+    Ok(())
 }

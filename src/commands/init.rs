@@ -34,6 +34,7 @@ pub fn run(a: InitArgs) -> Result<Exit> {
         force: a.force,
         action: action_ref(a.action.as_deref())?,
         default_branch: "main".into(),
+        shards: a.shards,
     };
     if a.release {
         return run_release(&opts);

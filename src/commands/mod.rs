@@ -20,6 +20,8 @@ mod init;
 #[cfg(feature = "full")]
 mod keygen;
 #[cfg(feature = "full")]
+mod merge;
+#[cfg(feature = "full")]
 mod publish;
 #[cfg(feature = "full")]
 mod quantize;
@@ -75,6 +77,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
         #[cfg(feature = "full")]
         Command::Scan(a) => scan::run(a),
         #[cfg(feature = "full")]
+        Command::Merge(a) => merge::run(a),
+        #[cfg(feature = "full")]
         Command::Report(a) => report_html::run(a),
         #[cfg(feature = "full")]
         Command::Drift(a) => drift::run(a),
@@ -112,6 +116,8 @@ fn json_output(command: &Command) -> bool {
     let format = match command {
         #[cfg(feature = "full")]
         Command::Check(a) => a.output.format,
+        #[cfg(feature = "full")]
+        Command::Merge(a) => a.output.format,
         #[cfg(feature = "full")]
         Command::Validate(a) => a.output.format,
         #[cfg(feature = "full")]

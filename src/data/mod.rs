@@ -13,4 +13,6 @@ pub mod value;
 pub use error::DataError;
 pub use reader::{Dialect, Format, Source};
 pub use schema::Schema;
-pub use validate::{validate, ValidateOptions, Validation};
+#[cfg(feature = "full")]
+pub use validate::{merge_shards, validate_shard, ShardSpec, ShardState, Split};
+pub use validate::{validate, ValidateOptions, Validation, DEFAULT_BLOCK_ROWS};

@@ -46,6 +46,23 @@ impl ExactSum {
         self.special += other.special;
     }
 
+    /// The exact state as bits (partials, special), for a shard's partial report: JSON has no NaN or infinity.
+    #[cfg(feature = "full")]
+    pub(super) fn to_bits(&self) -> (Vec<u64>, u64) {
+        (
+            self.partials.iter().map(|p| p.to_bits()).collect(),
+            self.special.to_bits(),
+        )
+    }
+
+    #[cfg(feature = "full")]
+    pub(super) fn from_bits(partials: &[u64], special: u64) -> ExactSum {
+        ExactSum {
+            partials: partials.iter().map(|&p| f64::from_bits(p)).collect(),
+            special: f64::from_bits(special),
+        }
+    }
+
     /// The correctly rounded sum (round half to even), as `math.fsum` returns it.
     pub(super) fn value(&self) -> f64 {
         if self.special != 0.0 || self.special.is_nan() {

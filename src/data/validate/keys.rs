@@ -8,6 +8,36 @@
 
 use super::*;
 
+/// Which of a record's values a key finding shows.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum SiteOf {
+    /// None: the finding names the row only.
+    Row,
+    /// The cell of a field.
+    Cell(usize),
+    Key(KeyOf),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) enum KeyOf {
+    Primary,
+    Unique(usize),
+    /// A foreign key's own fields.
+    Foreign(usize),
+}
+
+/// The record of a key check, as its finding shows it: row, line, the cell's column, the value or key shown.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Site {
+    pub(super) row: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) line: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) column: Option<u64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(super) shown: String,
+}
+
 /// A key check that found something to report.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Hit {
@@ -202,38 +232,86 @@ impl Validator<'_> {
 
     /// Writes the finding of a key check that hit, from the record and its values.
     pub(super) fn report(&mut self, hit: Hit, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
+        let site = match hit {
+            Hit::Unique(fi, _) => self.site(SiteOf::Cell(fi), record, vals),
+            Hit::PkEmpty | Hit::DuplicateRow(_) => self.site(SiteOf::Row, record, vals),
+            Hit::Pk(_) => self.site(SiteOf::Key(KeyOf::Primary), record, vals),
+            Hit::UniqueKey(k, _) => self.site(SiteOf::Key(KeyOf::Unique(k)), record, vals),
+            Hit::FkPending(k, _) => self.site(SiteOf::Key(KeyOf::Foreign(k)), record, vals),
+        };
+        self.report_at(hit, &site);
+    }
+
+    /// What a key finding needs of its record: positions and the value shown. A shard writes one per key check
+    /// (see [`shard`](super::shard)), since only the merge knows which of them repeat.
+    pub(super) fn site(&self, of: SiteOf, record: &Record<'_>, vals: &[Option<Val<'_>>]) -> Site {
+        let mut site = Site {
+            row: record.row,
+            line: record.line,
+            column: None,
+            shown: String::new(),
+        };
+        match of {
+            SiteOf::Row => {}
+            SiteOf::Cell(fi) => {
+                let ci = self.column_of[fi].unwrap_or(fi);
+                site.shown = record.cells.get(ci).map(Cell::display).unwrap_or_default();
+                site.column = Self::column_number(record, ci);
+            }
+            SiteOf::Key(k) => {
+                let fields = match k {
+                    KeyOf::Primary => &self.keys.primary[..],
+                    KeyOf::Unique(k) => &self.keys.unique[k][..],
+                    KeyOf::Foreign(k) => &self.keys.foreign[k].0[..],
+                };
+                site.shown = self.key_text(fields, vals).1;
+            }
+        }
+        site
+    }
+
+    fn site_finding(&self, code: &str, site: &Site, message: String) -> Finding {
+        let mut f = self.finding(code, message);
+        f.line = site.line;
+        f.row = Some(site.row);
+        f
+    }
+
+    /// Writes the finding of a key check that hit, from what its record left in `site`.
+    pub(super) fn report_at(&mut self, hit: Hit, site: &Site) {
+        let shown = site.shown.clone();
         match hit {
             Hit::Unique(fi, first) => {
                 let ci = self.column_of[fi].unwrap_or(fi);
-                let shown = record.cells.get(ci).map(Cell::display).unwrap_or_default();
                 let name = self.schema().fields[fi].name.clone();
-                let f = self.cell_finding(
+                let mut f = self.site_finding(
                     "unique-error",
-                    record,
-                    fi,
-                    ci,
-                    Some(shown.clone()),
+                    site,
                     format!(
                         "{shown:?} in unique field {name:?} repeats {}",
                         self.row_text(first)
                     ),
                 );
+                f.column = site.column;
+                f.field = Some(name);
+                f.field_number = Some(ci as u64 + 1);
+                f.value = Some(clip(&shown, 200));
                 self.push(f, fi, C_UNIQUE);
             }
             Hit::PkEmpty => {
-                let (names, _) = self.key_text(&self.keys.primary.clone(), vals);
-                let f = self.row_finding(
+                let names = self.key_names(&self.keys.primary);
+                let f = self.site_finding(
                     "primary-key",
-                    record,
+                    site,
                     format!("the primary key ({names}) is empty or not valid"),
                 );
                 self.push(f, NO_FIELD, NO_CONSTRAINT);
             }
             Hit::Pk(first) => {
-                let (names, shown) = self.key_text(&self.keys.primary.clone(), vals);
-                let mut f = self.row_finding(
+                let names = self.key_names(&self.keys.primary);
+                let mut f = self.site_finding(
                     "primary-key",
-                    record,
+                    site,
                     format!(
                         "the primary key ({names}) = ({shown}) repeats {}",
                         self.row_text(first)
@@ -243,11 +321,10 @@ impl Validator<'_> {
                 self.push(f, NO_FIELD, NO_CONSTRAINT);
             }
             Hit::UniqueKey(k, first) => {
-                let key = self.keys.unique[k].clone();
-                let (names, shown) = self.key_text(&key, vals);
-                let mut f = self.row_finding(
+                let names = self.key_names(&self.keys.unique[k]);
+                let mut f = self.site_finding(
                     "unique-error",
-                    record,
+                    site,
                     format!(
                         "the unique key ({names}) = ({shown}) repeats {}",
                         self.row_text(first)
@@ -257,19 +334,25 @@ impl Validator<'_> {
                 self.push(f, NO_FIELD, NO_CONSTRAINT);
             }
             Hit::FkPending(k, fp) => {
-                let own = self.keys.foreign[k].0.clone();
-                let (_, shown) = self.key_text(&own, vals);
-                let row = self.global_row(record.row);
-                self.fk_pending[k].push((fp, row, record.line, shown));
+                let row = self.global_row(site.row);
+                self.fk_pending[k].push((fp, row, site.line, shown));
             }
             Hit::DuplicateRow(first) => {
-                let f = self.row_finding(
+                let f = self.site_finding(
                     "duplicate-row",
-                    record,
+                    site,
                     format!("the row repeats {}", self.row_text(first)),
                 );
                 self.push(f, NO_FIELD, NO_CONSTRAINT);
             }
         }
+    }
+
+    fn key_names(&self, fields: &[usize]) -> String {
+        let names: Vec<&str> = fields
+            .iter()
+            .map(|&i| self.schema().fields[i].name.as_str())
+            .collect();
+        names.join(", ")
     }
 }

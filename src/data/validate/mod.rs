@@ -14,6 +14,8 @@ mod labels;
 mod outcome;
 mod parallel;
 mod seen;
+#[cfg(feature = "full")]
+mod shard;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -30,6 +32,11 @@ use super::value::{Cell, Val};
 use super::DataError;
 use crate::report::{clip, Check, Finding, Severity, Status, MAX_FINDINGS_PER_CHECK};
 use seen::{Key, SeenRows};
+#[cfg(feature = "full")]
+pub use shard::{merge_shards, validate_shard, ShardSpec, ShardState, Split};
+
+/// Records per block when `check --shard` splits a dataset by records (the CLI's default, in both builds).
+pub const DEFAULT_BLOCK_ROWS: u64 = 65_536;
 
 /// Options of a validation run.
 #[derive(Debug, Clone)]
@@ -209,7 +216,7 @@ struct KeyOp {
     kind: KeyKind,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 enum KeyKind {
     /// A value of a `unique` field.
     Unique(usize, Key),

@@ -13,7 +13,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::{Fingerprint, FpMap};
 
 /// What a key check remembers of a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) enum Key {
     /// The value of a key that is one integer field.
     Int(i64),
