@@ -11,6 +11,7 @@ use std::cell::Cell as Shared;
 use std::io::Read;
 use std::rc::Rc;
 
+use super::csv_run::{line_ends, run_len, LineRun, RUN_BYTES};
 use super::{open_text, ReadStats, Record, RecordSink, Source, TextRecord};
 use crate::data::DataError;
 
@@ -181,6 +182,24 @@ impl<R: Read> Input<R> {
     }
 }
 
+impl<R: Read> Input<R> {
+    /// The length of the next run of single-line records (see [`run_len`]), reading more first when little is
+    /// left; 0 when the next line is not one.
+    fn run(&mut self, delimiter: u8, quote: Option<u8>) -> std::io::Result<usize> {
+        while self.end - self.pos < RUN_BYTES && !self.eof {
+            self.fill()?;
+        }
+        let avail = &self.buf[self.pos..self.end];
+        let window = &avail[..avail.len().min(RUN_BYTES)];
+        Ok(run_len(
+            window,
+            self.eof && window.len() == avail.len(),
+            delimiter,
+            quote,
+        ))
+    }
+}
+
 /// A quoted record as `csv-core` writes it: the cells' text, unescaped, and where each cell ends in it.
 #[derive(Default)]
 struct Parsed {
@@ -213,7 +232,7 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
     };
     let mut input = Input {
         src: tracked,
-        buf: vec![0; 1 << 18],
+        buf: vec![0; 1 << 20],
         pos: 0,
         end: 0,
         eof: false,
@@ -240,7 +259,42 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
     // Empty lines are blank records, but only when a record follows: like the `csv` crate, trailing empty lines
     // end the file without rows of their own.
     let mut empty_lines: Vec<u64> = Vec::new();
-    while let Some(eol) = input.line_end().map_err(&io)? {
+    let mut ends: Vec<u32> = Vec::new();
+    let quote_char = quoting.then_some(quote);
+    loop {
+        // After the header, most lines go over as runs of raw text; a line a run does not take (a quoted
+        // newline, unusual quoting, an empty line with no record after it yet) is read on its own below.
+        if labels_sent && empty_lines.is_empty() {
+            let n = input.run(delimiter, quote_char).map_err(&io)?;
+            if n > 0 {
+                let text = &input.buf[input.pos..input.pos + n];
+                let text = std::str::from_utf8(text).map_err(|e| DataError::Encoding {
+                    path: source.display.clone(),
+                    line: line
+                        + memchr::memchr_iter(b'\n', &text[..e.valid_up_to()]).count() as u64,
+                    encoding: encoding_name(source),
+                })?;
+                let empty = line_ends(text.as_bytes(), &mut ends);
+                sink.lines(&LineRun {
+                    row: row + 1,
+                    line,
+                    text,
+                    ends: &ends,
+                    delimiter,
+                    quote: quote_char,
+                });
+                let lines = ends.len() as u64;
+                records += lines - empty;
+                row += lines;
+                last_start_line = line + lines - 1;
+                line += lines;
+                input.pos += n;
+                continue;
+            }
+        }
+        let Some(eol) = input.line_end().map_err(&io)? else {
+            break;
+        };
         let start = input.pos;
         if eol == start {
             empty_lines.push(line);
@@ -340,7 +394,7 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
 
 /// How [`split_line`] took a line apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Split {
+pub(super) enum Split {
     /// No quote character: the ranges are the cells, in the line itself.
     Plain,
     /// Quoted cells, each a whole cell that starts and ends with the quote and doubles the quotes it holds: the
@@ -364,7 +418,7 @@ fn bytes_equal(word: u64, splat: u64) -> u64 {
 /// Splits a line at `delimiter` into cell ranges. A line with the `quote` character is split outside quotes, and
 /// its cells are unquoted into `unquoted`, when every quoted cell is well formed; otherwise the line is for the
 /// full parser (see [`Split`]).
-fn split_line(
+pub(super) fn split_line(
     line: &[u8],
     delimiter: u8,
     quote: Option<u8>,

@@ -4,6 +4,7 @@
 //! skipped before the header count too); `line` is the physical line where the record starts (CSV, JSON Lines).
 
 mod csv;
+mod csv_run;
 mod jsonl;
 #[cfg(feature = "full")]
 mod parquet;
@@ -13,6 +14,7 @@ mod parquet;
 mod parts;
 mod pipeline;
 
+pub use csv_run::LineRun;
 pub use parts::Part;
 
 use std::fs::File;
@@ -197,6 +199,33 @@ pub trait RecordSink {
             cells: &cells,
             plain: meta.plain,
         });
+    }
+
+    /// A run of single-line records as their text (the CSV reader's common case): a sink that stores text (the
+    /// pipeline's batcher) takes the run in one copy and splits its lines where they are used; the others get
+    /// each line's cells through [`RecordSink::text_record`], or [`RecordSink::record`] for an empty line.
+    fn lines(&mut self, run: &LineRun<'_>) {
+        each_line(self, run);
+    }
+}
+
+/// [`RecordSink::lines`] one record at a time.
+pub(crate) fn each_line<S: RecordSink + ?Sized>(sink: &mut S, run: &LineRun<'_>) {
+    let mut split = csv_run::LineSplitter::default();
+    for i in 0..run.ends.len() {
+        let (row, line) = (run.row + i as u64, Some(run.line + i as u64));
+        let text = run.line_text(i);
+        if text.is_empty() {
+            sink.record(&Record {
+                row,
+                line,
+                cells: &[],
+                plain: true,
+            });
+            continue;
+        }
+        let (text, ranges, plain) = split.split(text, run.delimiter, run.quote);
+        sink.text_record(TextRecord { row, line, plain }, text, ranges);
     }
 }
 

@@ -329,6 +329,17 @@ impl RecordSink for PartSink<'_> {
         };
         self.inner.text_record(meta, &self.text, &self.ranges);
     }
+
+    fn lines(&mut self, run: &super::LineRun<'_>) {
+        if self.mismatch.is_some() {
+            return;
+        }
+        if self.part.hive.is_empty() {
+            return self.inner.lines(run);
+        }
+        // The partition values go after each line's cells: one record at a time.
+        super::each_line(self, run);
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 use std::borrow::Cow;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use super::{ReadStats, Record, RecordSink, Source, TextRecord};
+use super::csv_run::{line_of, LineSplitter};
+use super::{LineRun, ReadStats, Record, RecordSink, Source, TextRecord};
 use crate::data::value::Cell;
 use crate::data::DataError;
 
@@ -37,7 +38,8 @@ struct Meta {
     cells: u32,
 }
 
-/// A run of records in one allocation: their text, their cells as slots into it, and their positions.
+/// A run of records in one allocation: their text, their cells as slots into it, and their positions. Or, for
+/// a [`LineRun`], its text and line ends: each line is one record, split into cells where it is used.
 #[derive(Default)]
 pub(crate) struct Batch {
     /// The part of a partitioned source its records come from (0 for a plain file).
@@ -45,6 +47,12 @@ pub(crate) struct Batch {
     text: String,
     slots: Vec<Slot>,
     records: Vec<Meta>,
+    /// A line run's line ends in `text` (then `slots` and `records` are empty), its first row and line, and how
+    /// its lines split.
+    ends: Vec<u32>,
+    first: (u64, u64),
+    delimiter: u8,
+    quote: Option<u8>,
 }
 
 impl Batch {
@@ -103,6 +111,60 @@ impl Batch {
         }));
     }
 
+    fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.ends.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.slots.clear();
+        self.records.clear();
+        self.ends.clear();
+    }
+
+    fn push_lines(&mut self, run: &LineRun<'_>) {
+        self.text.push_str(run.text);
+        self.ends.extend_from_slice(run.ends);
+        self.first = (run.row, run.line);
+        self.delimiter = run.delimiter;
+        self.quote = run.quote;
+    }
+
+    /// Splits line `i` of a line run into `cells`; returns the record's positions.
+    fn line_cells<'c>(
+        &'c self,
+        i: usize,
+        split: &'c mut LineSplitter,
+        cells: &mut Vec<Cell<'c>>,
+    ) -> TextRecord {
+        let line = line_of(&self.text, &self.ends, i);
+        let plain = split.cells(line, self.delimiter, self.quote, cells);
+        TextRecord {
+            row: self.first.0 + i as u64,
+            line: Some(self.first.1 + i as u64),
+            plain,
+        }
+    }
+
+    /// Hands a line run's records to `sink`, each line split as it comes.
+    fn replay_lines(&self, sink: &mut dyn RecordSink) {
+        let mut split = LineSplitter::default();
+        // One allocation for every line's cells: emptied, a vector of cells outlives the line they borrowed.
+        let mut spare: Vec<Cell<'static>> = Vec::new();
+        for i in 0..self.ends.len() {
+            let mut cells = std::mem::take(&mut spare);
+            let meta = self.line_cells(i, &mut split, &mut cells);
+            sink.record(&Record {
+                row: meta.row,
+                line: meta.line,
+                cells: &cells,
+                plain: meta.plain,
+            });
+            cells.clear();
+            spare = cells.into_iter().map(|_| Cell::Null).collect();
+        }
+    }
+
     pub(crate) fn part(&self) -> u32 {
         self.part
     }
@@ -110,6 +172,9 @@ impl Batch {
     /// Hands every record to `sink`, in order.
     pub(crate) fn replay(&self, sink: &mut dyn RecordSink) {
         sink.begin_part(self.part);
+        if !self.ends.is_empty() {
+            return self.replay_lines(sink);
+        }
         let mut cells: Vec<Cell<'_>> = Vec::new();
         for m in &self.records {
             self.cells_into(m, &mut cells);
@@ -124,6 +189,16 @@ impl Batch {
 
     /// Calls `f` with the batch's `i`-th record (none past the end).
     pub(crate) fn with_record<R>(&self, i: usize, f: impl FnOnce(&Record<'_>) -> R) -> Option<R> {
+        if i < self.ends.len() {
+            let (mut split, mut cells) = (LineSplitter::default(), Vec::new());
+            let meta = self.line_cells(i, &mut split, &mut cells);
+            return Some(f(&Record {
+                row: meta.row,
+                line: meta.line,
+                cells: &cells,
+                plain: meta.plain,
+            }));
+        }
         let m = self.records.get(i)?;
         let mut cells = Vec::new();
         self.cells_into(m, &mut cells);
@@ -160,12 +235,10 @@ impl Batcher {
     }
 
     fn flush(&mut self) {
-        if !self.batch.records.is_empty() {
+        if !self.batch.is_empty() {
             let mut fresh = self.spare.try_recv().unwrap_or_default();
             fresh.part = self.batch.part;
-            fresh.text.clear();
-            fresh.slots.clear();
-            fresh.records.clear();
+            fresh.clear();
             let b = std::mem::replace(&mut self.batch, fresh);
             self.send(Message::Batch(b));
         }
@@ -184,6 +257,9 @@ impl RecordSink for Batcher {
     }
 
     fn record(&mut self, record: &Record<'_>) {
+        if !self.batch.ends.is_empty() {
+            self.flush();
+        }
         self.batch.push(record);
         if self.batch.records.len() >= BATCH_RECORDS {
             self.flush();
@@ -191,10 +267,20 @@ impl RecordSink for Batcher {
     }
 
     fn text_record(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
+        if !self.batch.ends.is_empty() {
+            self.flush();
+        }
         self.batch.push_text(meta, text, ranges);
         if self.batch.records.len() >= BATCH_RECORDS {
             self.flush();
         }
+    }
+
+    /// A line run is a batch of its own.
+    fn lines(&mut self, run: &LineRun<'_>) {
+        self.flush();
+        self.batch.push_lines(run);
+        self.flush();
     }
 }
 
