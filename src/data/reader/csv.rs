@@ -1,5 +1,7 @@
 //! CSV and TSV, streamed line by line.
 //!
+//! After the header, runs of lines that are each one whole record go to the sink as their raw text (see
+//! `csv_run`): the lines are split where the records are used, on the validation workers. The rest is read here.
 //! Most lines of most files hold no quote character: such a line is one record, split at the delimiter eight
 //! bytes at a time, with no copy and no state machine. A line whose quoted cells are whole and end on the line
 //! is split outside the quotes and its `""` escapes undone, into a copy. Any other line with a quote character
