@@ -177,6 +177,17 @@ pub enum DeviceCommand {
     /// Write a systemd service and timer that run `mlgate pull` periodically (hardened: ProtectSystem=strict,
     /// ReadWritePaths=DIR, NoNewPrivileges).
     Service(Box<DeviceServiceArgs>),
+    /// The self-test of an installed release's files, in a process of its own: `mlgate pull` runs it so, so that a
+    /// model that crashes the process (the device build aborts on a panic) fails the health check instead of
+    /// killing the updater. Prints one line; exit 0 passed, 1 failed, 2 could not run.
+    #[command(hide = true)]
+    Selftest(DeviceSelftestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceSelftestArgs {
+    /// The release's unpacked files (`releases/VERSION-DIGEST/files`).
+    pub files: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -1127,6 +1127,85 @@ fn a_self_test_that_fails_after_install_rolls_back_and_marks_the_release_bad() {
     assert!(current(p).unwrap().starts_with("releases/1.0.0-"));
 }
 
+#[test]
+fn a_self_test_that_crashes_its_process_rolls_back_and_is_not_retried() {
+    // The device build aborts on a panic (panic = "abort"): a model that panics inside tract kills the process
+    // running it. `MLGATE_DEVICE_FAULT=selftest` aborts the self-test's process the same way.
+    let d = workdir();
+    let p = d.path();
+    let forest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/models/breast_cancer_forest.onnx");
+    let golden = p.join("golden.csv");
+    golden_rows("breast_cancer_test.csv", 6, &golden);
+    let b = bundle_with_selftest(p, &forest, &forest, &golden, "1.0.0");
+    publish_file(p, &b);
+    let url = serve(&p.join("stable"));
+    let o = pull(p, &url, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // 1.1.0: honest, but its self-test's process dies: a failed health check, not a dead updater.
+    let b = bundle_with_selftest(p, &forest, &forest, &golden, "1.1.0");
+    publish_file(p, &b);
+    let args = vec![
+        "pull",
+        "--channel",
+        &url,
+        "--root",
+        "pinned-root.json",
+        "--dir",
+        "device",
+        "--target",
+        "linux-aarch64",
+        "--pubkey",
+        "mlgate.pub",
+    ];
+    let o = mlgate()
+        .current_dir(p)
+        .args(&args)
+        .env("MLGATE_DEVICE_FAULT", "selftest")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let f = flat(&o);
+    assert!(
+        f.contains(
+            "rolled back: wine 1.1.0 failed its health check and is marked bad: self-test failed: the process \
+             running the model ended with signal: 6 (SIGABRT)"
+        ),
+        "{f}"
+    );
+    assert!(f.contains("MLGATE_DEVICE_FAULT: aborting selftest"), "{f}");
+    assert!(current(p).unwrap().starts_with("releases/1.0.0-"), "{f}");
+    let s = status(p);
+    assert_eq!(s["state"]["pending_health"], false, "{s}");
+    let bad = s["state"]["known_bad"].as_array().unwrap();
+    assert_eq!(bad.len(), 1, "{s}");
+    assert!(
+        bad[0]["reason"].as_str().unwrap().contains("SIGABRT"),
+        "{s}"
+    );
+    // The next pull (the fault gone) does not try it again: no crash loop.
+    let o = run(p, &args);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("is marked bad on this device"),
+        "{}",
+        text(&o)
+    );
+    assert!(current(p).unwrap().starts_with("releases/1.0.0-"));
+    // The self-test's own process, as pull runs it: its line and exit code.
+    let files = p.join("device").join(current(p).unwrap()).join("files");
+    let o = run(p, &["device", "selftest", files.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "self-test passed\n");
+    let o = run(p, &["device", "selftest", "no-such-folder"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        flat(&o).contains("the installed manifest cannot be read: no-such-folder/manifest.json"),
+        "{}",
+        text(&o)
+    );
+}
+
 /// Whether process `pid` is gone (or a zombie nobody reaped yet: it runs no more).
 fn process_is_gone(pid: &str) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -1,7 +1,9 @@
 use std::io::Write;
 use std::time::Duration;
 
-use crate::cli::{DeviceRollbackArgs, DeviceServiceArgs, DeviceStatusArgs, PullArgs};
+use crate::cli::{
+    DeviceRollbackArgs, DeviceSelftestArgs, DeviceServiceArgs, DeviceStatusArgs, PullArgs,
+};
 use crate::device::{self, PullOptions};
 use crate::edge::Target;
 use crate::error::{Error, Result};
@@ -81,6 +83,23 @@ pub fn status(a: DeviceStatusArgs) -> Result<Exit> {
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     Ok(Exit::Pass)
+}
+
+/// `mlgate device selftest FILES` (hidden): what `mlgate pull` runs in a process of its own.
+pub fn selftest(a: DeviceSelftestArgs) -> Result<Exit> {
+    let mut out = anstream::stdout();
+    let exit = match device::pull::selftest_here(&a.files) {
+        None => {
+            let _ = writeln!(out, "self-test passed");
+            Exit::Pass
+        }
+        Some(why) => {
+            let _ = writeln!(out, "{why}");
+            Exit::GateFailed
+        }
+    };
+    let _ = out.flush();
+    Ok(exit)
 }
 
 pub fn rollback(a: DeviceRollbackArgs) -> Result<Exit> {

@@ -107,6 +107,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Device(DeviceCommand::Status(a)) => device::status(a),
         Command::Device(DeviceCommand::Rollback(a)) => device::rollback(a),
         Command::Device(DeviceCommand::Service(a)) => device::service(*a),
+        Command::Device(DeviceCommand::Selftest(a)) => device::selftest(a),
         Command::TufClient(a) => tuf_client::run(a),
     }
 }

@@ -663,12 +663,72 @@ fn health(opts: &PullOptions, state: &mut State, release: Release) -> PullOutcom
     }
 }
 
-/// The bundle's self-test on the installed (verified) files; Some(why) when it fails or cannot run.
+/// The bundle's self-test on the installed (verified) files; Some(why) when it fails, cannot run or crashes.
+/// It runs in a process of its own (`mlgate device selftest FILES`, this same executable): the device build
+/// aborts on a panic (`panic = "abort"`, Cargo.toml), and a model that crashed the updater itself would leave the
+/// health check pending, to crash again at every pull. A crashed child is a failed health check: rolled back and
+/// marked bad like any other.
 fn selftest_failure(files: &Path) -> Option<String> {
+    match read_manifest(files) {
+        Ok(m) if m.selftest.is_none() => return None,
+        Ok(_) => {}
+        Err(e) => return Some(format!("the installed manifest cannot be read: {e}")),
+    }
+    // Without /proc (no path to this executable) the self-test runs here, as it did before it had a process.
+    let Ok(exe) = std::env::current_exe() else {
+        return selftest_here(files);
+    };
+    let run = std::process::Command::new(&exe)
+        .args(["device", "selftest"])
+        .arg(files)
+        .stdin(std::process::Stdio::null())
+        .output();
+    match run {
+        Ok(out) => child_failure(&out),
+        Err(e) => Some(format!(
+            "the self-test could not start ({}): {e}",
+            exe.display()
+        )),
+    }
+}
+
+/// The verdict of `mlgate device selftest`: exit 0 passed; exit 1 and its one line, failed; anything else (a
+/// crash: a signal, a panic's exit) is a failure that says how the process ended and what it printed.
+fn child_failure(out: &std::process::Output) -> Option<String> {
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    match out.status.code() {
+        Some(0) => None,
+        Some(1) if !line.is_empty() => Some(line),
+        _ => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let said: Vec<&str> = stderr
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+                .collect();
+            // A panic's message and location are enough; a long backtrace is not kept in state.json.
+            let said: String = said.join(" ").chars().take(400).collect();
+            Some(format!(
+                "self-test failed: the process running the model ended with {}{}",
+                out.status,
+                if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {said}")
+                }
+            ))
+        }
+    }
+}
+
+/// The self-test run in this process (`mlgate device selftest`); Some(why) when it fails or cannot run.
+pub fn selftest_here(files: &Path) -> Option<String> {
     let manifest = match read_manifest(files) {
         Ok(m) => m,
         Err(e) => return Some(format!("the installed manifest cannot be read: {e}")),
     };
+    // A model that crashes the process, as a panic inside tract does in the device build.
+    fault_point("selftest");
     match crate::edge::selftest::run_in_folder(files, &manifest) {
         Ok(None) => None,
         Ok(Some(o)) if o.passed => None,
@@ -745,7 +805,8 @@ fn kill_group(child: &mut std::process::Child) {
 
 /// Test hook: `MLGATE_DEVICE_FAULT=STEP` aborts the process at that step boundary, as a crash or a power cut
 /// would (no destructor runs, nothing is cleaned up). Steps: after-download, after-verify, after-place,
-/// after-previous, after-current, after-state.
+/// after-previous, after-current, after-state; and selftest, in the self-test's own process (a model that
+/// crashes it).
 const FAULT_ENV: &str = "MLGATE_DEVICE_FAULT";
 
 fn fault_point(step: &str) {
@@ -915,6 +976,59 @@ mod tests {
             }),
             ..State::default()
         }
+    }
+
+    #[cfg(unix)]
+    fn ended(raw_status: i32, stdout: &str, stderr: &str) -> Option<String> {
+        use std::os::unix::process::ExitStatusExt;
+        child_failure(&std::process::Output {
+            status: std::process::ExitStatus::from_raw(raw_status),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+        })
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_self_tests_process_is_judged_by_how_it_ended() {
+        // wait(2) statuses: exit code N is N << 8; a signal is its number.
+        assert_eq!(ended(0, "self-test passed\n", ""), None);
+        assert_eq!(
+            ended(1 << 8, "self-test failed: 6 values compared\n", "").as_deref(),
+            Some("self-test failed: 6 values compared")
+        );
+        // A panic in the device build (panic = "abort"): SIGABRT, with the panic's message on stderr.
+        let why = ended(
+            6,
+            "",
+            "\nthread 'main' panicked at tract-core/src/ops.rs:10:5:\nindex out of bounds\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+        )
+        .unwrap();
+        assert_eq!(
+            why,
+            "self-test failed: the process running the model ended with signal: 6 (SIGABRT): thread 'main' \
+             panicked at tract-core/src/ops.rs:10:5: index out of bounds"
+        );
+        // A panic that unwinds (the full build, outside any catch_unwind): exit 101.
+        let why = ended(101 << 8, "", "thread 'main' panicked at x.rs:1:1:\nboom\n").unwrap();
+        assert!(
+            why.ends_with("ended with exit status: 101: thread 'main' panicked at x.rs:1:1: boom"),
+            "{why}"
+        );
+        // Exit 1 without its line (not our child's contract), a usage error, a kill: all failures.
+        assert!(ended(1 << 8, "", "")
+            .unwrap()
+            .ends_with("ended with exit status: 1"));
+        let why = ended(2 << 8, "", "error: unrecognized subcommand 'selftest'\n").unwrap();
+        assert!(
+            why.ends_with("exit status: 2: error: unrecognized subcommand 'selftest'"),
+            "{why}"
+        );
+        assert!(ended(9, "", "")
+            .unwrap()
+            .ends_with("ended with signal: 9 (SIGKILL)"));
+        let long = "x".repeat(5000);
+        assert!(ended(6, "", &long).unwrap().chars().count() < 500);
     }
 
     #[test]

@@ -521,10 +521,23 @@ impl Model {
     }
 }
 
-/// `builtin_code: DEQUANTIZE` out of tract-tflite's debug print of the operator code.
+/// `builtin_code: DEQUANTIZE` out of tract-tflite's debug print of the operator code (not the
+/// `deprecated_builtin_code: 6` before it). Plain string search: this was the device build's only regex, and
+/// without it the regex engine and its Unicode tables stay out of that binary (README "The device build").
 fn tflite_op_name(text: &str) -> String {
-    let re = regex::Regex::new(r"\bbuiltin_code: ([A-Z][A-Z0-9_]*)").ok();
-    re.and_then(|re| re.captures(text).map(|c| c[1].to_string()))
+    const KEY: &str = "builtin_code: ";
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(KEY)
+        .filter(|(at, _)| !text[..*at].ends_with(word))
+        .find_map(|(at, _)| {
+            let rest = &text[at + KEY.len()..];
+            let len = rest
+                .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+                .unwrap_or(rest.len());
+            let name = &rest[..len];
+            name.starts_with(|c: char| c.is_ascii_uppercase())
+                .then(|| name.to_string())
+        })
         .unwrap_or_else(|| "(unnamed TFLite builtin)".into())
 }
 
@@ -804,5 +817,14 @@ mod tests {
             tflite_op_name("Unsupported: OperatorCode { deprecated_builtin_code: 6, builtin_code: DEQUANTIZE }"),
             "DEQUANTIZE"
         );
+        assert_eq!(tflite_op_name("builtin_code: CONV_2D, x"), "CONV_2D");
+        assert_eq!(tflite_op_name("xbuiltin_code: A builtin_code: B2c"), "B2");
+        for none in [
+            "OperatorCode { deprecated_builtin_code: 6 }",
+            "builtin_code: dequantize",
+            "",
+        ] {
+            assert_eq!(tflite_op_name(none), "(unnamed TFLite builtin)", "{none}");
+        }
     }
 }
