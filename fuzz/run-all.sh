@@ -16,6 +16,12 @@ fuzz=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$fuzz")
 export CARGO_TARGET_DIR="$root/target"
 export RUSTC_WRAPPER="$fuzz/rustc-sancov.sh"
+# Harnesses whose entry point takes a path write each input to a temporary file: on a disk that other processes
+# write to, ext4's journal made that 5 ms an execution (200 a second, nearly all of it waiting); in memory (tmpfs)
+# the same targets run 5,000 to 17,000 a second.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    export TMPDIR=/dev/shm
+fi
 # FUZZ_NO_BUILD=1: the targets are built already (another cargo holds the target folder).
 [ "${FUZZ_NO_BUILD:-}" = 1 ] || (cd "$fuzz" && cargo build --locked --bins)
 targets=${*:-$(ls "$fuzz/fuzz_targets" | sed 's/\.rs$//')}
