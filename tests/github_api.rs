@@ -3,64 +3,25 @@
 //! left alone, more than 100 comments paged, a fork's 403, a 500 then success, a secondary rate limit, and a
 //! check run with 120 annotations in three requests. Waits are recorded, not slept.
 
+#[path = "common/fake_server.rs"]
+mod fake_server;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use fake_server::Fake;
 use mlgate::github::{publish, PublishOptions, RetryPolicy, Target, Token};
 use mlgate::report::{Check, Finding, Report, Severity, Status};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
 const REPO: &str = "octo-org/ml-repo";
 const SHA: &str = "ce587453ced02b1526dfb4cb910479d431683101";
 const MARKER: &str = "<!-- mlgate:mlgate.yml:gate -->";
 const FAKE_TOKEN: &str = "ghp_FAKEtoken0123456789abcdefSECRET";
-
-/// A fake GitHub on its own thread; the runtime here only registers mocks and reads what was received, so
-/// mlgate's own (blocking) client runs outside it.
-struct Fake {
-    rt: tokio::runtime::Runtime,
-    server: MockServer,
-}
-
-impl Fake {
-    fn new() -> Fake {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = rt.block_on(MockServer::start());
-        Fake { rt, server }
-    }
-
-    fn mount(&self, mock: Mock) {
-        self.rt.block_on(mock.mount(&self.server));
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.rt
-            .block_on(self.server.received_requests())
-            .unwrap_or_default()
-    }
-
-    fn requests_to(&self, m: &str, p: &str) -> Vec<Request> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.method.as_str() == m && r.url.path() == p)
-            .collect()
-    }
-
-    fn uri(&self) -> String {
-        self.server.uri()
-    }
-
-    fn verify(&self) {
-        self.rt.block_on(self.server.verify());
-    }
-}
 
 fn resource(name: &str) -> Value {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))

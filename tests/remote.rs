@@ -6,15 +6,18 @@
 //! with a note, under MLGATE_REQUIRE_INTEROP=1 (CI) they fail.
 
 mod common;
+#[path = "common/fake_server.rs"]
+mod fake_server;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use common::text;
+use fake_server::Fake;
 use serde_json::Value;
 use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data")
@@ -384,27 +387,6 @@ fn s3_errors_name_the_url_and_what_went_wrong() {
         .output()
         .unwrap();
     assert_exit2_naming(&o, url, "plain http://");
-}
-
-/// A wiremock server on its own thread (the runtime here only registers mocks).
-struct Fake {
-    rt: tokio::runtime::Runtime,
-    server: MockServer,
-}
-
-impl Fake {
-    fn new() -> Fake {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = rt.block_on(MockServer::start());
-        Fake { rt, server }
-    }
-
-    fn mount(&self, mock: Mock) {
-        self.rt.block_on(mock.mount(&self.server));
-    }
 }
 
 const ACCESS_DENIED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
