@@ -500,11 +500,15 @@ async fn download(
     };
     let file = std::fs::File::create(dest).map_err(|e| DeviceError::io(dest, e))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+    let bar =
+        crate::progress::Task::bytes(&format!("downloading {}", offer.name), Some(offer.length));
     while let Some(chunk) = stream.next().await {
         match chunk {
-            Ok(bytes) => out
-                .write_all(&bytes)
-                .map_err(|e| DeviceError::io(dest, e))?,
+            Ok(bytes) => {
+                out.write_all(&bytes)
+                    .map_err(|e| DeviceError::io(dest, e))?;
+                bar.advance(bytes.len() as u64);
+            }
             Err(e) if is_refusal(&e) => return Ok(Err(refused_download(offer, &e))),
             Err(e) => return Err(channel_err(&e)),
         }

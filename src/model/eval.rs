@@ -383,11 +383,13 @@ pub fn run_all_on(
         .collect();
     let threads = thread_count(threads, batches.len());
     let t0 = Instant::now();
+    let bar = crate::progress::Task::rows(&format!("running {}", model.display), rows as u64);
     let results = if threads == 1 {
-        run_batches(model, plan, data, &batches)
+        run_batches(model, plan, data, &batches, &bar)
     } else {
-        run_batches_parallel(model, plan, data, &batches, threads)?
+        run_batches_parallel(model, plan, data, &batches, threads, &bar)?
     };
+    drop(bar);
     let spent = t0.elapsed();
     let mut outs: Vec<OutputRows> = vec![];
     for result in results {
@@ -425,16 +427,19 @@ struct BatchOutput {
 
 type BatchResult = Result<Vec<BatchOutput>, ModelError>;
 
-/// Runs `batches` in order, stopping at the first error (which is returned last).
+/// Runs `batches` in order, stopping at the first error (which is returned last); each batch's rows count on
+/// the progress bar.
 fn run_batches(
     model: &Model,
     plan: &Plan,
     data: &EvalData,
     batches: &[(usize, usize)],
+    bar: &crate::progress::Task,
 ) -> Vec<BatchResult> {
     let mut results = Vec::with_capacity(batches.len());
     for &(start, end) in batches {
         let r = run_batch(model, plan, data, start, end);
+        bar.advance((end - start) as u64);
         let failed = r.is_err();
         results.push(r);
         if failed {
@@ -452,13 +457,14 @@ fn run_batches_parallel(
     data: &EvalData,
     batches: &[(usize, usize)],
     threads: usize,
+    bar: &crate::progress::Task,
 ) -> Result<Vec<BatchResult>, ModelError> {
     let per_thread: Vec<Vec<BatchResult>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let mine: Vec<(usize, usize)> =
                     batches.iter().skip(t).step_by(threads).copied().collect();
-                scope.spawn(move || run_batches(model, plan, data, &mine))
+                scope.spawn(move || run_batches(model, plan, data, &mine, bar))
             })
             .collect();
         handles
