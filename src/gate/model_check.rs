@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 use serde_json::{json, Value};
 
-use super::threshold::{direction_of, evaluate, Direction, GateSpec, Missing};
+use super::threshold::{direction_of, evaluate, Direction, GateOutcome, GateSpec, Missing};
 use super::{paired_bootstrap_many, Interval};
 use crate::model::{Evaluation, Scored};
 use crate::report::{Check, Finding, Severity, Status};
@@ -110,191 +110,45 @@ fn num(x: Option<f64>) -> Value {
 pub fn metric_check(input: &MetricCheckInput<'_>) -> Result<Check, String> {
     let ev = input.evaluation;
     let mut check = Check::new(input.name, KIND);
-    let mut values: IndexMap<String, Option<f64>> = ev.metrics.clone();
-    for (k, v) in &input.extra_metrics {
-        values.insert(k.clone(), *v);
-    }
-    for k in input.gates.keys() {
-        values.entry(k.clone()).or_insert(None);
-    }
-    // Paired bootstrap of every quality metric against a baseline evaluated on the same rows.
-    let mut intervals: IndexMap<String, Interval> = IndexMap::new();
-    if let (Some(cand), Some(b)) = (&ev.scored, input.baseline) {
-        if let Some(base) = &b.scored {
-            if cand.rows() == base.rows() && cand.task() == base.task() {
-                let names: Vec<&'static str> = cand.metrics(None).keys().copied().collect();
-                let found = paired_bootstrap_many(
-                    cand.rows(),
-                    input.bootstrap.resamples,
-                    input.bootstrap.seed,
-                    names.len(),
-                    |rows, which| {
-                        let s = if which == 0 { cand } else { base };
-                        let m = s.metrics(Some(rows));
-                        names.iter().map(|n| m.get(n).copied().flatten()).collect()
-                    },
-                );
-                for (n, i) in names.iter().zip(found) {
-                    if let Some(i) = i {
-                        intervals.insert(n.to_string(), i);
-                    }
-                }
-            }
-        }
-    }
+    let values = metric_values(input);
+    let intervals = bootstrap_intervals(input);
+    let base_label = input.baseline.map(Baseline::label);
     let mut rows_out = vec![];
     let mut summary_parts = vec![];
     let mut status = Status::Pass;
-    let base_label = input.baseline.map(Baseline::label);
     for (name, value) in &values {
-        let baseline_value = input
-            .baseline
-            .and_then(|b| b.metrics.get(name).copied().flatten());
-        let interval = intervals.get(name).copied();
-        let spec = input.gates.get(name);
-        let direction = spec
-            .and_then(|s| s.direction)
-            .or_else(|| direction_of(name));
-        let delta = match (value, baseline_value) {
-            (Some(v), Some(b)) => Some(v - b),
-            _ => None,
-        };
-        let relative = match (delta, baseline_value) {
-            (Some(d), Some(b)) if b != 0.0 => Some(d / b.abs()),
-            _ => None,
+        let m = Metric {
+            name,
+            value: *value,
+            baseline: baseline_value(input, name),
+            interval: intervals.get(name).copied(),
+            spec: input.gates.get(name),
         };
         let mut metric_status = Status::Skip;
-        if let Some(spec) = spec {
-            let outcome = evaluate(name, spec, *value, baseline_value, interval)?;
+        if let Some(spec) = m.spec {
+            let outcome = evaluate(name, spec, m.value, m.baseline, m.interval)?;
             metric_status = outcome.status;
             status = status.max(outcome.status);
-            let mut part = format!(
-                "{name} {}",
-                value.map(short).unwrap_or_else(|| "missing".into())
-            );
-            if let Some(v) = value {
-                match outcome.status {
-                    Status::Pass => {
-                        if let Some(m) = spec.min {
-                            part.push_str(&format!(" ≥ {}", short(m)));
-                        }
-                        if let Some(m) = spec.max {
-                            part.push_str(&format!(" ≤ {}", short(m)));
-                        }
-                    }
-                    _ => {
-                        if let Some(m) = spec.min.filter(|m| *v < *m) {
-                            part.push_str(&format!(" < {}", short(m)));
-                        }
-                        if let Some(m) = spec.max.filter(|m| *v > *m) {
-                            part.push_str(&format!(" > {}", short(m)));
-                        }
-                    }
-                }
-            }
-            if let (Some(d), Some(l)) = (delta, &base_label) {
-                let sign = if d > 0.0 { "+" } else { "" };
-                part.push_str(&format!(" ({sign}{} vs {l}", short(d)));
-                if let Some(i) = interval {
-                    part.push_str(&format!(", 95% CI [{}, {}]", short(i.low), short(i.high)));
-                }
-                part.push(')');
-            }
             if outcome.status != Status::Pass {
-                let missing = outcome.value.is_none();
-                let mut f = Finding::new(
-                    if missing {
-                        "metric-missing"
-                    } else {
-                        "metric-gate"
-                    },
-                    if outcome.status == Status::Fail {
-                        Severity::Error
-                    } else {
-                        Severity::Warning
-                    },
-                    outcome.reasons.join("; "),
-                );
-                f.file = input.config_file.clone();
-                f.field = Some(name.clone());
-                f.value = value.map(|v| v.to_string());
+                let f = gate_finding(&m, &outcome, input.config_file.clone());
                 *check.counts.entry(f.code.clone()).or_insert(0) += 1;
                 check.findings.push(f);
             }
             if outcome.status != Status::Skip {
-                summary_parts.push((outcome.status, part));
+                summary_parts.push((outcome.status, m.summary(spec, outcome.status, &base_label)));
             }
         }
-        rows_out.push(json!({
-            "name": name,
-            "value": num(*value),
-            "baseline": num(baseline_value),
-            "delta": num(delta),
-            "relative_delta": num(relative),
-            "interval": interval.map(|i| json!([i.low, i.high])).unwrap_or(Value::Null),
-            "gate": spec.map(|s| Value::String(gate_text(s))).unwrap_or(Value::Null),
-            "direction": match direction {
-                Some(Direction::HigherIsBetter) => json!("higher_is_better"),
-                Some(Direction::LowerIsBetter) => json!("lower_is_better"),
-                None => Value::Null,
-            },
-            "status": metric_status.as_str(),
-        }));
+        rows_out.push(m.row(metric_status));
     }
     if !ev.nan_rows.is_empty() {
         status = Status::Fail;
-        let first: Vec<String> = ev
-            .nan_rows
-            .iter()
-            .take(10)
-            .map(|r| (r + 1).to_string())
-            .collect();
-        let mut f = Finding::new(
-            "nan-output",
-            Severity::Error,
-            format!(
-                "the model's output is NaN on {} of {} rows (data rows {}{}); no quality metric can be computed",
-                ev.nan_rows.len(),
-                ev.rows,
-                first.join(", "),
-                if ev.nan_rows.len() > 10 { ", …" } else { "" }
-            ),
-        );
-        f.file = Some(ev.model.clone());
-        f.value = Some("NaN".into());
+        let (f, part) = nan_finding(ev);
         *check.counts.entry(f.code.clone()).or_insert(0) += 1;
         check.findings.insert(0, f);
-        summary_parts.insert(
-            0,
-            (
-                Status::Fail,
-                format!("output NaN on {} of {} rows", ev.nan_rows.len(), ev.rows),
-            ),
-        );
+        summary_parts.insert(0, (Status::Fail, part));
     }
     if summary_parts.is_empty() {
-        // No gate: the headline metrics.
-        let headline: &[&str] = match ev.task {
-            crate::model::Task::Classification => &["accuracy", "f1_macro"],
-            crate::model::Task::Regression => &["r2", "rmse"],
-        };
-        for h in headline {
-            if let Some(Some(v)) = values.get(*h) {
-                let mut part = format!("{h} {}", short(*v));
-                if let (Some(b), Some(l)) = (
-                    input
-                        .baseline
-                        .and_then(|b| b.metrics.get(*h).copied().flatten()),
-                    &base_label,
-                ) {
-                    let d = v - b;
-                    let sign = if d > 0.0 { "+" } else { "" };
-                    part.push_str(&format!(" ({sign}{} vs {l})", short(d)));
-                }
-                summary_parts.push((Status::Pass, part));
-            }
-        }
-        summary_parts.push((Status::Pass, format!("{} rows", ev.rows)));
+        summary_parts = headline_parts(input, &values, &base_label);
     }
     // What failed first, then what warned, then the rest, each in config order.
     summary_parts.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
@@ -304,40 +158,251 @@ pub fn metric_check(input: &MetricCheckInput<'_>) -> Result<Check, String> {
     check.figures.insert("model".into(), json!(ev.model));
     check.figures.insert("task".into(), json!(ev.task.as_str()));
     check.figures.insert("rows".into(), json!(ev.rows));
-    check.figures.insert(
-        "baseline".into(),
-        match input.baseline {
-            None => Value::Null,
-            Some(b) => match &b.source {
-                BaselineSource::Git { reference, path } => {
-                    json!({"source": "git", "ref": reference, "path": path, "rows": b.rows})
-                }
-                BaselineSource::Report { path } => {
-                    json!({"source": "report", "path": path, "rows": b.rows})
-                }
-            },
-        },
-    );
+    check
+        .figures
+        .insert("baseline".into(), baseline_figure(input.baseline));
     check
         .figures
         .insert("metrics".into(), Value::Array(rows_out));
-    if let Some((labels, matrix)) = ev.scored.as_ref().and_then(Scored::confusion) {
-        let names = ev.class_names.as_ref();
-        let label_values: Vec<Value> = labels
-            .iter()
-            .map(|&l| {
-                names
-                    .and_then(|n| usize::try_from(l).ok().and_then(|i| n.get(i)))
-                    .map(|s| json!(s))
-                    .unwrap_or_else(|| json!(l))
-            })
-            .collect();
-        check.figures.insert(
-            "confusion_matrix".into(),
-            json!({"labels": label_values, "matrix": matrix}),
-        );
+    if let Some(confusion) = confusion_figure(ev) {
+        check.figures.insert("confusion_matrix".into(), confusion);
     }
     Ok(check)
+}
+
+/// The evaluated metrics, then a metrics file's (which override), then every gated metric (missing ones as None).
+fn metric_values(input: &MetricCheckInput<'_>) -> IndexMap<String, Option<f64>> {
+    let mut values: IndexMap<String, Option<f64>> = input.evaluation.metrics.clone();
+    for (k, v) in &input.extra_metrics {
+        values.insert(k.clone(), *v);
+    }
+    for k in input.gates.keys() {
+        values.entry(k.clone()).or_insert(None);
+    }
+    values
+}
+
+fn baseline_value(input: &MetricCheckInput<'_>, name: &str) -> Option<f64> {
+    input
+        .baseline
+        .and_then(|b| b.metrics.get(name).copied().flatten())
+}
+
+/// Paired bootstrap of every quality metric against a baseline evaluated on the same rows (none otherwise).
+fn bootstrap_intervals(input: &MetricCheckInput<'_>) -> IndexMap<String, Interval> {
+    let mut intervals = IndexMap::new();
+    let (Some(cand), Some(base)) = (
+        &input.evaluation.scored,
+        input.baseline.and_then(|b| b.scored.as_ref()),
+    ) else {
+        return intervals;
+    };
+    if cand.rows() != base.rows() || cand.task() != base.task() {
+        return intervals;
+    }
+    let names: Vec<&'static str> = cand.metrics(None).keys().copied().collect();
+    let found = paired_bootstrap_many(
+        cand.rows(),
+        input.bootstrap.resamples,
+        input.bootstrap.seed,
+        names.len(),
+        |rows, which| {
+            let s = if which == 0 { cand } else { base };
+            let m = s.metrics(Some(rows));
+            names.iter().map(|n| m.get(n).copied().flatten()).collect()
+        },
+    );
+    for (n, i) in names.iter().zip(found) {
+        if let Some(i) = i {
+            intervals.insert(n.to_string(), i);
+        }
+    }
+    intervals
+}
+
+/// One metric with what it is judged against.
+struct Metric<'a> {
+    name: &'a str,
+    value: Option<f64>,
+    baseline: Option<f64>,
+    interval: Option<Interval>,
+    spec: Option<&'a GateSpec>,
+}
+
+impl Metric<'_> {
+    fn delta(&self) -> Option<f64> {
+        Some(self.value? - self.baseline?)
+    }
+
+    /// The summary's part: `accuracy 0.91 ≥ 0.9 (+0.01 vs origin/main, 95% CI [...])`.
+    fn summary(&self, spec: &GateSpec, status: Status, base_label: &Option<String>) -> String {
+        let mut part = format!(
+            "{} {}",
+            self.name,
+            self.value.map(short).unwrap_or_else(|| "missing".into())
+        );
+        if let Some(v) = self.value {
+            part.push_str(&bounds_text(spec, status, v));
+        }
+        if let (Some(d), Some(l)) = (self.delta(), base_label) {
+            let sign = if d > 0.0 { "+" } else { "" };
+            part.push_str(&format!(" ({sign}{} vs {l}", short(d)));
+            if let Some(i) = self.interval {
+                part.push_str(&format!(", 95% CI [{}, {}]", short(i.low), short(i.high)));
+            }
+            part.push(')');
+        }
+        part
+    }
+
+    /// The metric's row in the check's `metrics` figure.
+    fn row(&self, status: Status) -> Value {
+        let delta = self.delta();
+        let relative = match (delta, self.baseline) {
+            (Some(d), Some(b)) if b != 0.0 => Some(d / b.abs()),
+            _ => None,
+        };
+        let direction = self
+            .spec
+            .and_then(|s| s.direction)
+            .or_else(|| direction_of(self.name));
+        json!({
+            "name": self.name,
+            "value": num(self.value),
+            "baseline": num(self.baseline),
+            "delta": num(delta),
+            "relative_delta": num(relative),
+            "interval": self.interval.map(|i| json!([i.low, i.high])).unwrap_or(Value::Null),
+            "gate": self.spec.map(|s| Value::String(gate_text(s))).unwrap_or(Value::Null),
+            "direction": match direction {
+                Some(Direction::HigherIsBetter) => json!("higher_is_better"),
+                Some(Direction::LowerIsBetter) => json!("lower_is_better"),
+                None => Value::Null,
+            },
+            "status": status.as_str(),
+        })
+    }
+}
+
+/// The bounds a value met (` ≥ 0.9`) or, when it did not pass, the ones it broke (` < 0.9`).
+fn bounds_text(spec: &GateSpec, status: Status, v: f64) -> String {
+    let mut out = String::new();
+    if status == Status::Pass {
+        if let Some(m) = spec.min {
+            out.push_str(&format!(" ≥ {}", short(m)));
+        }
+        if let Some(m) = spec.max {
+            out.push_str(&format!(" ≤ {}", short(m)));
+        }
+    } else {
+        if let Some(m) = spec.min.filter(|m| v < *m) {
+            out.push_str(&format!(" < {}", short(m)));
+        }
+        if let Some(m) = spec.max.filter(|m| v > *m) {
+            out.push_str(&format!(" > {}", short(m)));
+        }
+    }
+    out
+}
+
+/// The finding of a gate that did not pass: `metric-missing` when there was no value, else `metric-gate`.
+fn gate_finding(m: &Metric<'_>, outcome: &GateOutcome, config_file: Option<String>) -> Finding {
+    let code = if outcome.value.is_none() {
+        "metric-missing"
+    } else {
+        "metric-gate"
+    };
+    let severity = if outcome.status == Status::Fail {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let mut f = Finding::new(code, severity, outcome.reasons.join("; "));
+    f.file = config_file;
+    f.field = Some(m.name.to_string());
+    f.value = m.value.map(|v| v.to_string());
+    f
+}
+
+/// The finding and summary part of a model whose output was NaN on some rows.
+fn nan_finding(ev: &Evaluation) -> (Finding, String) {
+    let first: Vec<String> = ev
+        .nan_rows
+        .iter()
+        .take(10)
+        .map(|r| (r + 1).to_string())
+        .collect();
+    let mut f = Finding::new(
+        "nan-output",
+        Severity::Error,
+        format!(
+            "the model's output is NaN on {} of {} rows (data rows {}{}); no quality metric can be computed",
+            ev.nan_rows.len(),
+            ev.rows,
+            first.join(", "),
+            if ev.nan_rows.len() > 10 { ", …" } else { "" }
+        ),
+    );
+    f.file = Some(ev.model.clone());
+    f.value = Some("NaN".into());
+    let part = format!("output NaN on {} of {} rows", ev.nan_rows.len(), ev.rows);
+    (f, part)
+}
+
+/// The summary when no gate is set: the task's headline metrics (with the delta to the baseline) and the rows.
+fn headline_parts(
+    input: &MetricCheckInput<'_>,
+    values: &IndexMap<String, Option<f64>>,
+    base_label: &Option<String>,
+) -> Vec<(Status, String)> {
+    let headline: &[&str] = match input.evaluation.task {
+        crate::model::Task::Classification => &["accuracy", "f1_macro"],
+        crate::model::Task::Regression => &["r2", "rmse"],
+    };
+    let mut parts = vec![];
+    for h in headline {
+        if let Some(Some(v)) = values.get(*h) {
+            let mut part = format!("{h} {}", short(*v));
+            if let (Some(b), Some(l)) = (baseline_value(input, h), base_label) {
+                let d = v - b;
+                let sign = if d > 0.0 { "+" } else { "" };
+                part.push_str(&format!(" ({sign}{} vs {l})", short(d)));
+            }
+            parts.push((Status::Pass, part));
+        }
+    }
+    parts.push((Status::Pass, format!("{} rows", input.evaluation.rows)));
+    parts
+}
+
+fn baseline_figure(baseline: Option<&Baseline>) -> Value {
+    match baseline {
+        None => Value::Null,
+        Some(b) => match &b.source {
+            BaselineSource::Git { reference, path } => {
+                json!({"source": "git", "ref": reference, "path": path, "rows": b.rows})
+            }
+            BaselineSource::Report { path } => {
+                json!({"source": "report", "path": path, "rows": b.rows})
+            }
+        },
+    }
+}
+
+/// The confusion matrix of a classifier, its labels named by the class names when the model has them.
+fn confusion_figure(ev: &Evaluation) -> Option<Value> {
+    let (labels, matrix) = ev.scored.as_ref().and_then(Scored::confusion)?;
+    let names = ev.class_names.as_ref();
+    let label_values: Vec<Value> = labels
+        .iter()
+        .map(|&l| {
+            names
+                .and_then(|n| usize::try_from(l).ok().and_then(|i| n.get(i)))
+                .map(|s| json!(s))
+                .unwrap_or_else(|| json!(l))
+        })
+        .collect();
+    Some(json!({"labels": label_values, "matrix": matrix}))
 }
 
 #[cfg(test)]
