@@ -229,6 +229,8 @@ fn finding(code: &str, sev: Severity, file: &str, field: &str, msg: String) -> F
     f
 }
 
+/// Every column of the reference against the same column of the current data: the tested columns' results, and
+/// the findings (columns on one side only, untestable columns, drifted columns).
 fn compare(
     r: &mut Table,
     c: &mut Table,
@@ -237,21 +239,63 @@ fn compare(
     schema: Option<&Schema>,
     opts: &DriftOptions,
 ) -> Check {
-    let mut findings = vec![];
-    let mut results: Vec<ColumnDrift> = vec![];
     let cur_index: HashMap<String, usize> = c
         .columns
         .iter()
         .enumerate()
         .map(|(i, col)| (col.name.clone(), i))
         .collect();
+    let mut findings = column_set_findings(r, c, &reference.display, opts);
+    let mut results: Vec<ColumnDrift> = vec![];
+    let sides = Sides {
+        reference: &reference.display,
+        current: &current.display,
+    };
+    for rc in r.columns.iter_mut() {
+        if opts.exclude.contains(&rc.name) {
+            continue;
+        }
+        let Some(&ci) = cur_index.get(&rc.name) else {
+            findings.push(finding(
+                "missing-column",
+                Severity::Error,
+                sides.current,
+                &rc.name,
+                format!(
+                    "column {:?} is in the reference but not in the current data",
+                    rc.name
+                ),
+            ));
+            continue;
+        };
+        match compare_column(rc, &mut c.columns[ci], &sides, schema, opts) {
+            Ok((result, drift_finding)) => {
+                findings.extend(drift_finding);
+                results.push(result);
+            }
+            Err(untestable) => findings.push(*untestable),
+        }
+    }
+    build_check(r, c, results, findings, opts)
+}
+
+/// The two files' names, for findings.
+struct Sides<'a> {
+    reference: &'a str,
+    current: &'a str,
+}
+
+/// Names in the options that neither table has, and columns that only the current data has.
+fn column_set_findings(r: &Table, c: &Table, reference: &str, opts: &DriftOptions) -> Vec<Finding> {
+    let mut findings = vec![];
     let ref_names: BTreeSet<&str> = r.columns.iter().map(|x| x.name.as_str()).collect();
+    let cur_names: BTreeSet<&str> = c.columns.iter().map(|x| x.name.as_str()).collect();
     for name in &opts.exclude {
-        if !ref_names.contains(name.as_str()) && !cur_index.contains_key(name) {
+        if !ref_names.contains(name.as_str()) && !cur_names.contains(name.as_str()) {
             findings.push(finding(
                 "unknown-column",
                 Severity::Warning,
-                &reference.display,
+                reference,
                 name,
                 format!("`exclude` names column {name:?}, which neither table has"),
             ));
@@ -262,7 +306,7 @@ fn compare(
             findings.push(finding(
                 "unknown-column",
                 Severity::Warning,
-                &reference.display,
+                reference,
                 name,
                 format!(
                     "drift options name column {name:?}, which the reference table does not have"
@@ -275,7 +319,7 @@ fn compare(
             findings.push(finding(
                 "missing-column",
                 Severity::Error,
-                &reference.display,
+                reference,
                 &col.name,
                 format!(
                     "column {:?} is in the current data but not in the reference",
@@ -284,139 +328,133 @@ fn compare(
             ));
         }
     }
-    for rc in r.columns.iter_mut() {
-        if opts.exclude.contains(&rc.name) {
-            continue;
-        }
-        let Some(&ci) = cur_index.get(&rc.name) else {
-            findings.push(finding(
-                "missing-column",
-                Severity::Error,
-                &current.display,
-                &rc.name,
-                format!(
-                    "column {:?} is in the reference but not in the current data",
-                    rc.name
-                ),
-            ));
-            continue;
-        };
-        let cc = &mut c.columns[ci];
-        if rc.present() == 0 || cc.present() == 0 {
-            let (file, side) = if rc.present() == 0 {
-                (&reference.display, "reference")
-            } else {
-                (&current.display, "current")
-            };
-            findings.push(finding(
-                "empty-column",
-                Severity::Error,
-                file,
-                &rc.name,
-                format!(
-                    "column {:?} has no values in the {side} data (every cell is missing, NaN or infinite)",
-                    rc.name
-                ),
-            ));
-            continue;
-        }
-        let (rk, ck) = (value_class(rc), value_class(cc));
-        if rk != ck {
-            findings.push(finding(
-                "type-mismatch",
-                Severity::Error,
-                &current.display,
-                &rc.name,
-                format!(
-                    "column {:?} holds {rk} values in the reference but {ck} values in the current data",
-                    rc.name
-                ),
-            ));
-            continue;
-        }
-        let kind = schema_kind(schema, &rc.name).unwrap_or_else(|| infer_kind(rc));
-        if kind == ColumnKind::Numerical && !rc.is_numeric() {
-            findings.push(finding(
-                "type-mismatch",
-                Severity::Error,
-                &reference.display,
-                &rc.name,
-                format!(
-                    "column {:?} is numerical in the schema but holds non-numeric values",
-                    rc.name
-                ),
-            ));
-            continue;
-        }
-        if (rc.overflow || cc.overflow) && kind == ColumnKind::Categorical {
-            findings.push(finding(
-                "too-many-categories",
-                Severity::Warning,
-                &reference.display,
-                &rc.name,
-                format!(
-                    "column {:?} has more than {} distinct values: not tested as categorical (exclude it, or declare it a number in the schema)",
-                    rc.name,
-                    columns::MAX_DISTINCT
-                ),
-            ));
-            continue;
-        }
-        let copts = opts.columns.get(&rc.name).cloned().unwrap_or_default();
-        let unique = union_count(rc, cc);
-        let test = copts
-            .test
-            .unwrap_or_else(|| default_test(kind, rc.present(), unique));
-        if test.numerical_only() && kind != ColumnKind::Numerical {
-            findings.push(finding(
-                "invalid-test",
-                Severity::Error,
-                &reference.display,
-                &rc.name,
-                format!(
-                    "test `{}` needs a numerical column, and {:?} is categorical",
-                    test.name(),
-                    rc.name
-                ),
-            ));
-            continue;
-        }
-        let threshold = copts.threshold.unwrap_or(test.default_threshold());
-        let sketched = rc.sketch_error().is_some() || cc.sketch_error().is_some();
-        let sketch_error =
-            sketched.then(|| rc.sketch_error().unwrap_or(0.0) + cc.sketch_error().unwrap_or(0.0));
-        let score = run_test(test, kind, rc, cc);
-        let drifted = decide(test, score, threshold);
-        let histogram = histogram(kind, rc, cc);
-        if drifted {
-            let mut f = finding(
-                "column-drift",
-                Severity::Warning,
-                &current.display,
-                &rc.name,
-                describe(test, score, threshold, &rc.name),
-            );
-            f.value = Some(fmt_num(score_value(test, score)));
-            findings.push(f);
-        }
-        results.push(ColumnDrift {
-            column: rc.name.clone(),
-            kind,
-            test: test.name().to_string(),
-            // Non-finite numbers become JSON null (a chi-square with a category new in current is infinite).
-            statistic: Some(score.statistic),
-            p_value: score.p_value,
-            threshold,
-            drifted,
-            method: if sketched { "sketch" } else { "exact" }.to_string(),
-            sketch_error,
-            reference_count: rc.present(),
-            current_count: cc.present(),
-            unique_values: unique as u64,
-            histogram,
-        });
+    findings
+}
+
+/// One column on both sides: its test, score and decision, with a `column-drift` finding when it drifted;
+/// `Err` is the finding of a column that cannot be tested.
+fn compare_column(
+    rc: &mut Column,
+    cc: &mut Column,
+    sides: &Sides<'_>,
+    schema: Option<&Schema>,
+    opts: &DriftOptions,
+) -> Result<(ColumnDrift, Option<Finding>), Box<Finding>> {
+    let kind = testable_kind(rc, cc, sides, schema)?;
+    let copts = opts.columns.get(&rc.name).cloned().unwrap_or_default();
+    let unique = union_count(rc, cc);
+    let test = copts
+        .test
+        .unwrap_or_else(|| default_test(kind, rc.present(), unique));
+    if test.numerical_only() && kind != ColumnKind::Numerical {
+        return Err(Box::new(finding(
+            "invalid-test",
+            Severity::Error,
+            sides.reference,
+            &rc.name,
+            format!(
+                "test `{}` needs a numerical column, and {:?} is categorical",
+                test.name(),
+                rc.name
+            ),
+        )));
     }
-    build_check(r, c, results, findings, opts)
+    let threshold = copts.threshold.unwrap_or(test.default_threshold());
+    let sketched = rc.sketch_error().is_some() || cc.sketch_error().is_some();
+    let sketch_error =
+        sketched.then(|| rc.sketch_error().unwrap_or(0.0) + cc.sketch_error().unwrap_or(0.0));
+    let score = run_test(test, kind, rc, cc);
+    let drifted = decide(test, score, threshold);
+    let drift_finding = drifted.then(|| {
+        let mut f = finding(
+            "column-drift",
+            Severity::Warning,
+            sides.current,
+            &rc.name,
+            describe(test, score, threshold, &rc.name),
+        );
+        f.value = Some(fmt_num(score_value(test, score)));
+        f
+    });
+    let result = ColumnDrift {
+        column: rc.name.clone(),
+        kind,
+        test: test.name().to_string(),
+        // Non-finite numbers become JSON null (a chi-square with a category new in current is infinite).
+        statistic: Some(score.statistic),
+        p_value: score.p_value,
+        threshold,
+        drifted,
+        method: if sketched { "sketch" } else { "exact" }.to_string(),
+        sketch_error,
+        reference_count: rc.present(),
+        current_count: cc.present(),
+        unique_values: unique as u64,
+        histogram: histogram(kind, rc, cc),
+    };
+    Ok((result, drift_finding))
+}
+
+/// The column's kind when it can be tested at all: values on both sides, of one class, numeric when the schema
+/// says numerical, and not too many categories; else the finding that says why not.
+fn testable_kind(
+    rc: &Column,
+    cc: &Column,
+    sides: &Sides<'_>,
+    schema: Option<&Schema>,
+) -> Result<ColumnKind, Box<Finding>> {
+    let name = &rc.name;
+    if rc.present() == 0 || cc.present() == 0 {
+        let (file, side) = if rc.present() == 0 {
+            (sides.reference, "reference")
+        } else {
+            (sides.current, "current")
+        };
+        return Err(Box::new(finding(
+            "empty-column",
+            Severity::Error,
+            file,
+            name,
+            format!(
+                "column {name:?} has no values in the {side} data (every cell is missing, NaN or infinite)"
+            ),
+        )));
+    }
+    let (rk, ck) = (value_class(rc), value_class(cc));
+    if rk != ck {
+        return Err(Box::new(finding(
+            "type-mismatch",
+            Severity::Error,
+            sides.current,
+            name,
+            format!(
+                "column {name:?} holds {rk} values in the reference but {ck} values in the current data"
+            ),
+        )));
+    }
+    let kind = schema_kind(schema, name).unwrap_or_else(|| infer_kind(rc));
+    if kind == ColumnKind::Numerical && !rc.is_numeric() {
+        return Err(Box::new(finding(
+            "type-mismatch",
+            Severity::Error,
+            sides.reference,
+            name,
+            format!("column {name:?} is numerical in the schema but holds non-numeric values"),
+        )));
+    }
+    if (rc.overflow || cc.overflow) && kind == ColumnKind::Categorical {
+        return Err(Box::new(finding(
+            "too-many-categories",
+            Severity::Warning,
+            sides.reference,
+            name,
+            format!(
+                "column {name:?} has more than {} distinct values: not tested as categorical (exclude it, or declare it a number in the schema)",
+                columns::MAX_DISTINCT
+            ),
+        )));
+    }
+    Ok(kind)
 }
 
 /// Evidently's column type inference for pandas columns: floats are numerical; integers are categorical when
