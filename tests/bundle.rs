@@ -7,39 +7,8 @@ use mlgate::edge::archive::{read_tar_gz, Limits};
 use mlgate::edge::{check_bundle, CheckOptions};
 use mlgate::sign::PublicKey;
 
-fn mlgate() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mlgate"));
-    c.env("NO_COLOR", "1")
-        .env("GITHUB_ACTIONS", "false")
-        .env_remove("MLGATE_SIGNING_KEY")
-        .env_remove("GITHUB_SHA")
-        .env_remove("GITHUB_RUN_ID")
-        .env_remove("GITHUB_REPOSITORY")
-        .env("SOURCE_DATE_EPOCH", "1700000000");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// The output with miette's line wrapping undone: words separated by single spaces.
-fn flat(o: &Output) -> String {
-    text(o)
-        .split(|c: char| c.is_whitespace() || c == '│')
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn model() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/wine_logreg.onnx")
-}
+mod common;
+use common::{flat, mlgate, model, text};
 
 /// A folder with a key pair and a passing report.
 fn workdir() -> tempfile::TempDir {

@@ -8,36 +8,8 @@ use std::process::{Command, Output};
 
 use mlgate::edge::archive::{read_tar_gz, Limits};
 
-fn mlgate() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mlgate"));
-    c.env("NO_COLOR", "1")
-        .env("GITHUB_ACTIONS", "false")
-        .env_remove("MLGATE_SIGNING_KEY")
-        .env_remove("MLGATE_REQUIRE_SIGNATURE")
-        .env_remove("GITHUB_SHA")
-        .env_remove("GITHUB_RUN_ID")
-        .env_remove("GITHUB_REPOSITORY")
-        .env("SOURCE_DATE_EPOCH", "1700000000");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// The output with miette's line wrapping undone: words separated by single spaces.
-fn flat(o: &Output) -> String {
-    text(o)
-        .split(|c: char| c.is_whitespace() || c == '│')
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+mod common;
+use common::{flat, mlgate, text};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models")

@@ -7,48 +7,8 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn mlgate() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mlgate"));
-    c.env("NO_COLOR", "1")
-        .env("GITHUB_ACTIONS", "false")
-        .env_remove("MLGATE_SIGNING_KEY")
-        .env_remove("MLGATE_CHANNEL_FAULT")
-        .env_remove("MLGATE_CHANNEL_NOW")
-        .env("SOURCE_DATE_EPOCH", "1700000000");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// The output with line wrapping undone: words separated by single spaces.
-fn flat(o: &Output) -> String {
-    text(o)
-        .split(|c: char| c.is_whitespace() || c == '│')
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    mlgate().current_dir(dir).args(args).output().unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let o = run(dir, args);
-    assert_eq!(o.status.code(), Some(0), "{args:?}\n{}", text(&o));
-    o
-}
-
-fn model() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/wine_logreg.onnx")
-}
+mod common;
+use common::{flat, mlgate, model, ok, run, text};
 
 /// Keys (mlgate: bundles, channel: TUF roles, other: not pinned anywhere), a passing report, a channel `stable`.
 fn workdir() -> tempfile::TempDir {

@@ -1,5 +1,5 @@
-//! Setup shared by integration tests: the mlgate binary, keys, a passing report, signed bundles, a channel.
-//! (tests/channel.rs, device.rs and others still carry their own copies of these.)
+//! Setup shared by integration tests: the mlgate binary, its output as text, keys, a passing report, signed
+//! bundles, a channel.
 #![allow(dead_code)]
 
 use std::net::{TcpListener, TcpStream};
@@ -12,6 +12,7 @@ pub fn mlgate() -> Command {
     c.env("NO_COLOR", "1")
         .env("GITHUB_ACTIONS", "false")
         .env_remove("MLGATE_SIGNING_KEY")
+        .env_remove("MLGATE_REQUIRE_SIGNATURE")
         .env_remove("MLGATE_CHANNEL_FAULT")
         .env_remove("MLGATE_CHANNEL_NOW")
         .env_remove("GITHUB_SHA")
@@ -31,6 +32,15 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// The output with miette's line wrapping undone: words separated by single spaces.
+pub fn flat(o: &Output) -> String {
+    text(o)
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn run(dir: &Path, args: &[&str]) -> Output {
