@@ -405,51 +405,17 @@ impl walk::NodeRewriter for Rewriter<'_> {
     }
 }
 
-/// Every tensor name in the graph (inputs, outputs, initializers, node outputs, value_info) and node name.
-pub(super) fn used_names(g: &onnx::GraphProto) -> BTreeSet<String> {
-    let mut used = BTreeSet::new();
-    used.extend(g.input.iter().map(|v| v.name.clone()));
-    used.extend(g.output.iter().map(|v| v.name.clone()));
-    used.extend(g.value_info.iter().map(|v| v.name.clone()));
-    used.extend(g.initializer.iter().map(|t| t.name.clone()));
-    for n in &g.node {
-        used.extend(n.input.iter().cloned());
-        used.extend(n.output.iter().cloned());
-        used.insert(n.name.clone());
-    }
-    used
-}
-
 /// Quantizes `model` in place. `path` names the file in errors.
 pub fn quantize(model: &mut ModelProto, path: &str) -> Result<DynamicSummary, QuantizeError> {
-    let opset = onnx::default_opset(model).unwrap_or(0);
-    if opset < 11 {
-        return Err(QuantizeError::Unsupported {
-            path: path.into(),
-            message: format!(
-                "the model imports ai.onnx opset {opset}; DynamicQuantizeLinear needs opset 11 or later"
-            ),
-            help: "re-export the model with opset 13 or later (torch.onnx.export(..., opset_version=17), tf2onnx --opset 17)".into(),
-        });
-    }
-    let Some(graph) = model.graph.as_mut() else {
-        return Err(QuantizeError::Unsupported {
-            path: path.into(),
-            message: "the model has no graph".into(),
-            help: "export the model again".into(),
-        });
-    };
-    // Every name in the graph is taken, tensors and initializers included, so that no new name shadows one.
-    let used = used_names(graph);
-    let old_nodes = std::mem::take(&mut graph.node);
-    let old_inits = std::mem::take(&mut graph.initializer);
+    let graph = walk::graph_at_opset(model, path, 11, "DynamicQuantizeLinear needs")?;
+    let taken = walk::take(graph);
     let mut rw = Rewriter {
-        names: Names { used },
-        initializers: walk::constant_initializers(graph, &old_inits),
+        names: Names { used: taken.used },
+        initializers: walk::constant_initializers(graph, &taken.initializers),
         activations: BTreeMap::new(),
         new_initializers: vec![],
     };
-    walk::rewrite_graph(graph, &old_nodes, &old_inits, &mut rw, path)
+    walk::rewrite_graph(graph, &taken.nodes, &taken.initializers, &mut rw, path)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::dynamic::{quantize_per_channel, transpose, used_names, DynamicSummary, Names};
+use super::dynamic::{quantize_per_channel, transpose, DynamicSummary, Names};
 use super::onnx::{
     self, attr_float, attr_int, float_tensor, float_values, int8_tensor, node, DataType,
     ModelProto, NodeProto, TensorProto,
@@ -141,7 +141,7 @@ pub fn ranges(
         });
     };
     let mut names = Names {
-        used: used_names(graph),
+        used: walk::used_names(graph),
     };
     let first_extra = graph.output.len();
     for t in &tensors {
@@ -526,36 +526,17 @@ pub fn quantize(
     path: &str,
     ranges: &BTreeMap<String, f32>,
 ) -> Result<DynamicSummary, QuantizeError> {
-    let opset = onnx::default_opset(model).unwrap_or(0);
-    if opset < 10 {
-        return Err(QuantizeError::Unsupported {
-            path: path.into(),
-            message: format!(
-                "the model imports ai.onnx opset {opset}; QLinearMatMul and QLinearConv need opset 10 or later"
-            ),
-            help: "re-export the model with opset 13 or later (torch.onnx.export(..., opset_version=17), tf2onnx --opset 17)".into(),
-        });
-    }
-    let Some(graph) = model.graph.as_mut() else {
-        return Err(QuantizeError::Unsupported {
-            path: path.into(),
-            message: "the model has no graph".into(),
-            help: "export the model again".into(),
-        });
-    };
-    // Every name in the graph is taken, tensors and initializers included, so that no new name shadows one.
-    let used = used_names(graph);
-    let old_nodes = std::mem::take(&mut graph.node);
-    let old_inits = std::mem::take(&mut graph.initializer);
+    let graph = walk::graph_at_opset(model, path, 10, "QLinearMatMul and QLinearConv need")?;
+    let taken = walk::take(graph);
     let mut rw = Rewriter {
-        names: Names { used },
-        initializers: walk::constant_initializers(graph, &old_inits),
+        names: Names { used: taken.used },
+        initializers: walk::constant_initializers(graph, &taken.initializers),
         ranges,
         activations: BTreeMap::new(),
         chained: BTreeSet::new(),
         new_initializers: vec![],
     };
-    let summary = walk::rewrite_graph(graph, &old_nodes, &old_inits, &mut rw, path)?;
+    let summary = walk::rewrite_graph(graph, &taken.nodes, &taken.initializers, &mut rw, path)?;
     drop_unread_dequantize(graph, &rw.chained);
     Ok(summary)
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::dynamic::DynamicSummary;
-use super::onnx::{GraphProto, NodeProto, TensorProto};
+use super::onnx::{self, GraphProto, ModelProto, NodeProto, TensorProto};
 use super::QuantizeError;
 
 /// What a quantization mode puts in place of one node.
@@ -14,6 +14,50 @@ pub(super) trait NodeRewriter {
     fn rewrite(&mut self, n: &NodeProto, out: &mut Vec<NodeProto>) -> Result<(), String>;
     /// The initializers the rewrites added, in the order they were made.
     fn take_new_initializers(&mut self) -> Vec<TensorProto>;
+}
+
+/// The model's graph, once its default opset is at least `min_opset` (`needs`: "X needs", "X and Y need").
+pub(super) fn graph_at_opset<'a>(
+    model: &'a mut ModelProto,
+    path: &str,
+    min_opset: i64,
+    needs: &str,
+) -> Result<&'a mut GraphProto, QuantizeError> {
+    let opset = onnx::default_opset(model).unwrap_or(0);
+    if opset < min_opset {
+        return Err(QuantizeError::Unsupported {
+            path: path.into(),
+            message: format!(
+                "the model imports ai.onnx opset {opset}; {needs} opset {min_opset} or later"
+            ),
+            help: "re-export the model with opset 13 or later (torch.onnx.export(..., opset_version=17), tf2onnx --opset 17)".into(),
+        });
+    }
+    model
+        .graph
+        .as_mut()
+        .ok_or_else(|| QuantizeError::Unsupported {
+            path: path.into(),
+            message: "the model has no graph".into(),
+            help: "export the model again".into(),
+        })
+}
+
+/// What a rewrite starts from: the graph's nodes and initializers, taken out of it to be written anew, and every
+/// name already used in it (tensors and initializers included), so that no new name shadows one.
+pub(super) struct Taken {
+    pub nodes: Vec<NodeProto>,
+    pub initializers: Vec<TensorProto>,
+    pub used: BTreeSet<String>,
+}
+
+pub(super) fn take(graph: &mut GraphProto) -> Taken {
+    let used = used_names(graph);
+    Taken {
+        nodes: std::mem::take(&mut graph.node),
+        initializers: std::mem::take(&mut graph.initializer),
+        used,
+    }
 }
 
 /// The graph's constant initializers by name. Graph inputs may shadow initializers (IR < 4 models): such a
@@ -109,4 +153,19 @@ pub(super) fn collect_subgraph_inputs<'a>(n: &'a NodeProto, read: &mut BTreeSet<
             }
         }
     }
+}
+
+/// Every tensor name in the graph (inputs, outputs, initializers, node outputs, value_info) and node name.
+pub(super) fn used_names(g: &GraphProto) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    used.extend(g.input.iter().map(|v| v.name.clone()));
+    used.extend(g.output.iter().map(|v| v.name.clone()));
+    used.extend(g.value_info.iter().map(|v| v.name.clone()));
+    used.extend(g.initializer.iter().map(|t| t.name.clone()));
+    for n in &g.node {
+        used.extend(n.input.iter().cloned());
+        used.extend(n.output.iter().cloned());
+        used.insert(n.name.clone());
+    }
+    used
 }
