@@ -33,6 +33,9 @@ pub(super) type Pos = (u32, u64);
 /// foreign keys, the duplicate row.
 pub(super) type Rank = (u8, u32);
 
+/// What the side file sorts by: the check, the key, the record.
+type Order = (Rank, (u8, u128), Pos);
+
 pub(super) fn rank(kind: &KeyKind) -> Rank {
     match *kind {
         KeyKind::Unique(fi, _) => (0, fi as u32),
@@ -67,7 +70,7 @@ pub(super) struct Entry {
 }
 
 impl Entry {
-    fn order(&self) -> (Rank, (u8, u128), Pos) {
+    fn order(&self) -> Order {
         (self.rank, self.key, self.at)
     }
 
@@ -114,7 +117,7 @@ pub(super) fn write_section(
     out: &mut dyn Write,
     offset: u64,
 ) -> std::io::Result<Section> {
-    entries.sort_by(|a, b| a.order().cmp(&b.order()));
+    entries.sort_by_key(Entry::order);
     let mut h = Sha256::new();
     let mut buf = Vec::with_capacity(1 << 16);
     let mut len = 0u64;
@@ -149,7 +152,7 @@ struct Run {
     left: u64,
     want: String,
     shown: String,
-    last: Option<(Rank, (u8, u128), Pos)>,
+    last: Option<Order>,
     /// The section was read to its end and its digest checked.
     done: bool,
 }
@@ -306,7 +309,7 @@ pub(super) fn merge_runs(
     for (p, s) in paths.iter().zip(sections) {
         runs.push(Run::open(p, s)?);
     }
-    let mut heads: BinaryHeap<Reverse<((Rank, (u8, u128), Pos), usize)>> = BinaryHeap::new();
+    let mut heads: BinaryHeap<Reverse<(Order, usize)>> = BinaryHeap::new();
     let mut current: Vec<Option<Entry>> = vec![None; runs.len()];
     for (i, r) in runs.iter_mut().enumerate() {
         if let Some(e) = r.next()? {
@@ -318,7 +321,8 @@ pub(super) fn merge_runs(
     let mut kept: BinaryHeap<Repeat> = BinaryHeap::new();
     let mut firsts: HashMap<Rank, Repeat> = HashMap::new();
     let mut totals: HashMap<Rank, u64> = HashMap::new();
-    let mut group: Option<((Rank, (u8, u128)), u64)> = None;
+    // The check and key of the entries coming out, and the row where it was first seen.
+    let mut group: Option<(Rank, (u8, u128), u64)> = None;
     while let Some(Reverse((_, i))) = heads.pop() {
         let Some(e) = current[i].take() else { break };
         if let Some(next) = runs[i].next()? {
@@ -326,9 +330,9 @@ pub(super) fn merge_runs(
             current[i] = Some(next);
         }
         let first = match group {
-            Some((g, first)) if g == (e.rank, e.key) => first,
+            Some((rank, key, first)) if (rank, key) == (e.rank, e.key) => first,
             _ => {
-                group = Some(((e.rank, e.key), global_row(e.at, e.site.row)));
+                group = Some((e.rank, e.key, global_row(e.at, e.site.row)));
                 continue;
             }
         };

@@ -803,7 +803,7 @@ mod tests {
             Some(&schema),
             &opts,
             vec![good],
-            &[keys.clone()]
+            std::slice::from_ref(&keys)
         )
         .is_ok());
         for kind in [
@@ -818,7 +818,7 @@ mod tests {
                 Some(&schema),
                 &opts,
                 vec![state(kind)],
-                &[keys.clone()],
+                std::slice::from_ref(&keys),
             )
             .unwrap_err()
             .to_string();
@@ -870,7 +870,7 @@ mod tests {
                 Some(&schema),
                 &opts,
                 vec![state],
-                &[keys.clone()],
+                std::slice::from_ref(&keys),
             )
             .unwrap_err()
             .to_string();
