@@ -461,6 +461,16 @@ fn ranges_repo() -> tempfile::TempDir {
             {"name": "city", "type": "string", "constraints": {"enum": ["Lyon"]}}]}"#,
     );
     write(&d.join("tiny.csv"), "id,code,note\n1,a,x\n1,b,\"y\nz\"\n");
+    // A UTF-8 BOM before a quoted first cell, no header; TSV, where a quote is text.
+    let mut bom = String::from("\u{feff}");
+    let mut tabs = String::from("id\tcode\tnote\n");
+    for i in 1..=50u64 {
+        let id = if i % 17 == 0 { i / 2 } else { i };
+        bom.push_str(&format!("\"{id}\",b{i},\"n\n{i}\"\n"));
+        tabs.push_str(&format!("{id}\tt{i}\t\"open {i}\n"));
+    }
+    write(&d.join("bom.csv"), &bom);
+    write(&d.join("tabs.tsv"), &tabs);
     // UTF-16LE with its BOM, and gzip: every shard reads these whole.
     let mut utf16 = vec![0xff, 0xfe];
     for u in "id,code,note\n1,a,x\n2,a,y\n3,b,z\n".encode_utf16() {
@@ -479,6 +489,8 @@ fn ranges_repo() -> tempfile::TempDir {
          latin:\n    path: latin.csv\n    schema: latin.schema.json\n    dialect:\n      encoding: latin1\n      \
          header_row: 3\n  \
          tiny:\n    path: tiny.csv\n    schema: quoted.schema.json\n  \
+         bom:\n    path: bom.csv\n    schema: quoted.schema.json\n    dialect:\n      header: false\n  \
+         tabs:\n    path: tabs.tsv\n    schema: quoted.schema.json\n  \
          wide:\n    path: wide.csv\n    schema: quoted.schema.json\n  \
          packed:\n    path: packed.csv.gz\n    schema: quoted.schema.json\n",
     );
@@ -581,6 +593,9 @@ fn shards_parse_only_their_bytes_and_row_groups_and_merge_to_one_run() {
             size("latin.csv"),
         );
         assert_tiled(&states(d, n, 4, "tiny"), "tiny.csv", 13, size("tiny.csv"));
+        // No header: the first shard starts after the BOM (the header's place).
+        assert_tiled(&states(d, n, 4, "bom"), "bom.csv", 3, size("bom.csv"));
+        assert_tiled(&states(d, n, 4, "tabs"), "tabs.tsv", 13, size("tabs.tsv"));
         // 200 rows in row groups of 23: 9 groups.
         assert_tiled(&states(d, n, 4, "groups"), "groups.parquet", 0, 9);
         for name in ["quoted", "keyed", "groups"] {
@@ -610,5 +625,58 @@ fn shards_parse_only_their_bytes_and_row_groups_and_merge_to_one_run() {
                 assert!(s.get("window").is_none(), "{name}");
             }
         }
+    }
+}
+
+/// Bad input in one shard's share is the error one run gives, with the same line: invalid UTF-8 in the middle of
+/// a file, an unterminated quote at its end. The other shards, which do not read those bytes, run.
+#[test]
+fn a_shard_reports_bad_input_in_its_share_as_one_run_does() {
+    for (name, tail) in [("utf8", &b"77,\xff\xfe,x\n"[..]), ("quote", &b"78,\"open,x\n"[..])] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut data = b"id,code,note\n".to_vec();
+        for i in 1..=120u64 {
+            if i == 77 && name == "utf8" {
+                data.extend_from_slice(tail);
+                continue;
+            }
+            data.extend_from_slice(format!("{i},c{i},\"n\n{i}\"\n").as_bytes());
+        }
+        if name == "quote" {
+            data.extend_from_slice(tail);
+            data.extend_from_slice(b"79,c79,x\n");
+        }
+        std::fs::write(d.join("bad.csv"), &data).unwrap();
+        write(
+            &d.join("bad.schema.json"),
+            r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "code", "type": "string"},
+                {"name": "note", "type": "string"}]}"#,
+        );
+        write(
+            &d.join("mlgate.yml"),
+            "version: 1\ndatasets:\n  bad:\n    path: bad.csv\n    schema: bad.schema.json\n",
+        );
+        let one = run(d, &["check"]);
+        assert_eq!(one.status.code(), Some(2), "{name}: {}", text(&one));
+        let wanted = String::from_utf8_lossy(&one.stderr).into_owned();
+        // Rows of two lines each: row 77 (with the header, line 154), or the open quote of row 78 (line 242).
+        let at = if name == "quote" { "bad.csv:242" } else { "bad.csv:154" };
+        assert!(wanted.contains(at), "{name}: {wanted}");
+        let mut failed = vec![];
+        for i in 1..=3 {
+            let o = run(d, &["check", "--shard", &format!("{i}/3"), "--report-dir", "out"]);
+            match o.status.code() {
+                Some(0) => {}
+                Some(2) => {
+                    assert_eq!(String::from_utf8_lossy(&o.stderr), wanted, "{name}: shard {i}");
+                    failed.push(i);
+                }
+                _ => panic!("{name}: shard {i}: {}", text(&o)),
+            }
+        }
+        // Invalid UTF-8 two thirds in: shard 2 or 3 (by bytes); the open quote reads to the end: the last shard.
+        let want: &[u32] = if name == "quote" { &[3] } else { &[2] };
+        assert_eq!(failed, want, "{name}");
     }
 }
