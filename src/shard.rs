@@ -36,6 +36,9 @@ pub struct DatasetShard {
     pub hide: bool,
     /// SHA-256 of the data's file names and sizes.
     pub data: String,
+    /// Where the data was read from, as one run's figures name it (an object store's URL, a DVC version).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origin: Vec<(String, serde_json::Value)>,
     pub state: ShardState,
 }
 
@@ -51,6 +54,7 @@ impl DatasetShard {
             max_findings: d.opts.max_findings,
             hide: d.hide,
             data: data_digest(&d.source),
+            origin: data::source::figures(&d.source.origin),
             state: d.state,
         }
     }
@@ -332,7 +336,8 @@ fn merge_dataset(
             && o.schema == first.schema
             && o.duplicate_rows == first.duplicate_rows
             && o.max_findings == first.max_findings
-            && o.hide == first.hide;
+            && o.hide == first.hide
+            && o.origin == first.origin;
         if !same {
             return Err(Error::Usage(format!(
                 "{}: dataset `{}` was checked otherwise than in {} (another config or schema): merge the partials \
@@ -366,8 +371,12 @@ fn merge_dataset(
         states,
         keys,
     )?;
+    // As one run's validation: data read from elsewhere than the work tree says from where.
     Ok(v.checks
         .into_iter()
-        .map(|c| check::hidden_if(first.hide, c))
+        .map(|mut c| {
+            c.figures.extend(first.origin.iter().cloned());
+            check::hidden_if(first.hide, c)
+        })
         .collect())
 }

@@ -632,7 +632,10 @@ fn shards_parse_only_their_bytes_and_row_groups_and_merge_to_one_run() {
 /// a file, an unterminated quote at its end. The other shards, which do not read those bytes, run.
 #[test]
 fn a_shard_reports_bad_input_in_its_share_as_one_run_does() {
-    for (name, tail) in [("utf8", &b"77,\xff\xfe,x\n"[..]), ("quote", &b"78,\"open,x\n"[..])] {
+    for (name, tail) in [
+        ("utf8", &b"77,\xff\xfe,x\n"[..]),
+        ("quote", &b"78,\"open,x\n"[..]),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let mut data = b"id,code,note\n".to_vec();
@@ -661,15 +664,26 @@ fn a_shard_reports_bad_input_in_its_share_as_one_run_does() {
         assert_eq!(one.status.code(), Some(2), "{name}: {}", text(&one));
         let wanted = String::from_utf8_lossy(&one.stderr).into_owned();
         // Rows of two lines each: row 77 (with the header, line 154), or the open quote of row 78 (line 242).
-        let at = if name == "quote" { "bad.csv:242" } else { "bad.csv:154" };
+        let at = if name == "quote" {
+            "bad.csv:242"
+        } else {
+            "bad.csv:154"
+        };
         assert!(wanted.contains(at), "{name}: {wanted}");
         let mut failed = vec![];
         for i in 1..=3 {
-            let o = run(d, &["check", "--shard", &format!("{i}/3"), "--report-dir", "out"]);
+            let o = run(
+                d,
+                &["check", "--shard", &format!("{i}/3"), "--report-dir", "out"],
+            );
             match o.status.code() {
                 Some(0) => {}
                 Some(2) => {
-                    assert_eq!(String::from_utf8_lossy(&o.stderr), wanted, "{name}: shard {i}");
+                    assert_eq!(
+                        String::from_utf8_lossy(&o.stderr),
+                        wanted,
+                        "{name}: shard {i}"
+                    );
                     failed.push(i);
                 }
                 _ => panic!("{name}: shard {i}: {}", text(&o)),

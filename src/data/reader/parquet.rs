@@ -72,21 +72,23 @@ fn no_panic<T>(
     })
 }
 
-/// The row groups shard `index` (1-based) of `count` reads of a local file: a contiguous run, by the footer
-/// (no data page is read). `None` when the footer cannot be read: then every shard reads the file whole, and the
-/// reader says what is wrong with it, as one run does.
+/// The row groups shard `index` (1-based) of `count` reads: a contiguous run, by the footer (no data page is
+/// read; of a remote file only the footer's byte ranges). `None` when the footer cannot be read, and for
+/// DVC-tracked data (checked whole against its MD5): then every shard reads the file whole, and the reader says
+/// what is wrong with it, as one run does.
 pub fn plan(source: &Source, index: u32, count: u32) -> Option<super::Window> {
-    let file = File::open(&source.path).ok()?;
-    let meta = no_panic(source, || {
-        parquet::file::metadata::ParquetMetaDataReader::new()
-            .parse_and_finish(&file)
-            .map_err(|e| DataError::Format {
-                path: source.display.clone(),
-                message: e.to_string(),
-                help: None,
-            })
-    })
-    .ok()?;
+    use crate::data::source::Origin;
+    let meta = match &source.origin {
+        Origin::Local => footer(source, &File::open(&source.path).ok()?)?,
+        Origin::Remote(r) => {
+            let bytes = r.size().ok()?;
+            footer(
+                source,
+                &RemoteFile(Arc::new(RemoteChunks::new(r.clone(), bytes))),
+            )?
+        }
+        Origin::Dvc(_) => return None,
+    };
     let groups: Vec<u64> = meta
         .row_groups()
         .iter()
@@ -97,6 +99,22 @@ pub fn plan(source: &Source, index: u32, count: u32) -> Option<super::Window> {
     let (start, end) = (n * i / count, n * (i + 1) / count);
     let rows = groups[..start as usize].iter().sum();
     Some(super::Window::RowGroups { start, end, rows })
+}
+
+fn footer<T: parquet::file::reader::ChunkReader>(
+    source: &Source,
+    file: &T,
+) -> Option<parquet::file::metadata::ParquetMetaData> {
+    no_panic(source, || {
+        parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(file)
+            .map_err(|e| DataError::Format {
+                path: source.display.clone(),
+                message: e.to_string(),
+                help: None,
+            })
+    })
+    .ok()
 }
 
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {

@@ -9,8 +9,9 @@
 //! cut, so findings name the line and row one run names.
 //!
 //! A file that cannot be cut this way is read whole by every shard, which then checks every Nth block of
-//! records: gzip, UTF-16 and other encodings whose line ends are not the ASCII byte, remote and DVC-tracked data,
-//! a header row that is blank.
+//! records: gzip, UTF-16 and other encodings whose line ends are not the ASCII byte, remote text (its cut would
+//! need every byte before it) and DVC-tracked data, a header row that is blank. Remote Parquet is cut by row
+//! groups: a shard fetches the footer and its groups' byte ranges.
 
 use std::io::Read;
 
@@ -20,11 +21,13 @@ use crate::data::DataError;
 
 /// The share of `source` that shard `index` (1-based) of `count` reads, or `None` when every shard reads it whole.
 pub fn plan_window(source: &Source, index: u32, count: u32) -> Result<Option<Window>, DataError> {
-    if !source.parts.is_empty() || !matches!(source.origin, Origin::Local) || index == 0 {
+    if !source.parts.is_empty() || index == 0 {
         return Ok(None);
     }
     match source.format {
         Format::Parquet => Ok(super::parquet::plan(source, index, count)),
+        // Remote text is read whole: the cut needs the quoting of every byte before it.
+        _ if !matches!(source.origin, Origin::Local) => Ok(None),
         Format::Csv | Format::Tsv | Format::Jsonl => text_window(source, index, count),
     }
 }
