@@ -4,7 +4,9 @@
 //! A partial report is a report (the checks that shard 1 runs whole: gate changes, drift, scans, model gates;
 //! none in the other shards) plus a `shard` object: its index and count, the digest of the config, and for each
 //! dataset the state of its validation ([`data::ShardState`]) with the digest of the data's file names and
-//! sizes. A digest over the checks and states lets the merge refuse a partial changed after it was written.
+//! sizes. The key checks that find repeats are in a side file, sorted by key (`partial-I-of-N.keys`), which the
+//! merge reads as a stream. A digest over the checks and states (with each side file section's SHA-256) lets
+//! the merge refuse a partial or side file changed after it was written.
 //! Partials of another config, another N, other data, a missing or a repeated shard: refused, naming the files.
 
 use std::path::{Path, PathBuf};
@@ -34,6 +36,9 @@ pub struct DatasetShard {
     pub hide: bool,
     /// SHA-256 of the data's file names and sizes.
     pub data: String,
+    /// Where the data was read from, as one run's figures name it (an object store's URL, a DVC version).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origin: Vec<(String, serde_json::Value)>,
     pub state: ShardState,
 }
 
@@ -49,6 +54,7 @@ impl DatasetShard {
             max_findings: d.opts.max_findings,
             hide: d.hide,
             data: data_digest(&d.source),
+            origin: data::source::figures(&d.source.origin),
             state: d.state,
         }
     }
@@ -122,6 +128,32 @@ impl Partial {
     pub fn file_name(index: u32, count: u32) -> String {
         format!("partial-{index}-of-{count}.json")
     }
+
+    /// Writes the partial to `dir`: first its side file of key checks (`partial-I-of-N.keys`, sorted by key, see
+    /// [`data::write_key_runs`]), then the report, whose digest covers the side file's. Both are written to a
+    /// temporary file, then renamed. Returns the report's path.
+    pub fn write(mut self, dir: &Path) -> Result<PathBuf> {
+        let path = dir.join(Self::file_name(self.shard.index, self.shard.count));
+        let keys = keys_path(&path);
+        let mut states: Vec<&mut ShardState> = self
+            .shard
+            .slots
+            .iter_mut()
+            .filter_map(|s| match s {
+                SlotState::Dataset(d) => Some(&mut d.state),
+                SlotState::Check => None,
+            })
+            .collect();
+        crate::fsutil::write_atomic_with(&keys, |out| data::write_key_runs(&mut states, out))?;
+        self.shard.digest = digest_of(&self.report.checks, &self.shard.slots);
+        crate::fsutil::write_atomic(&path, self.to_json().as_bytes())?;
+        Ok(path)
+    }
+}
+
+/// The side file of key checks beside a partial report.
+pub fn keys_path(partial: &Path) -> PathBuf {
+    partial.with_extension("keys")
 }
 
 fn digest_of(checks: &[Check], slots: &[SlotState]) -> String {
@@ -193,6 +225,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report> {
     check_set(&mut partials)?;
     let owned: Vec<String> = partials.iter().map(|(n, _)| n.clone()).collect();
     let names: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let keys: Vec<PathBuf> = owned.iter().map(|n| keys_path(Path::new(n))).collect();
     let mut per_shard: Vec<std::vec::IntoIter<SlotState>> = partials
         .iter_mut()
         .map(|(_, p)| std::mem::take(&mut p.shard.slots).into_iter())
@@ -223,7 +256,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report> {
                         }
                     }
                 }
-                checks.extend(merge_dataset(*d, rest, &names)?);
+                checks.extend(merge_dataset(*d, rest, &names, &keys)?);
             }
         }
     }
@@ -294,6 +327,7 @@ fn merge_dataset(
     first: DatasetShard,
     rest: Vec<DatasetShard>,
     names: &[&str],
+    keys: &[PathBuf],
 ) -> Result<Vec<Check>> {
     for (i, o) in rest.iter().enumerate() {
         let same = o.subject == first.subject
@@ -302,7 +336,8 @@ fn merge_dataset(
             && o.schema == first.schema
             && o.duplicate_rows == first.duplicate_rows
             && o.max_findings == first.max_findings
-            && o.hide == first.hide;
+            && o.hide == first.hide
+            && o.origin == first.origin;
         if !same {
             return Err(Error::Usage(format!(
                 "{}: dataset `{}` was checked otherwise than in {} (another config or schema): merge the partials \
@@ -328,9 +363,20 @@ fn merge_dataset(
     opts.max_findings = first.max_findings;
     let mut states = vec![first.state];
     states.extend(rest.into_iter().map(|d| d.state));
-    let v = data::merge_shards(&first.display, &first.parts, Some(&schema), &opts, states)?;
+    let v = data::merge_shards(
+        &first.display,
+        &first.parts,
+        Some(&schema),
+        &opts,
+        states,
+        keys,
+    )?;
+    // As one run's validation: data read from elsewhere than the work tree says from where.
     Ok(v.checks
         .into_iter()
-        .map(|c| check::hidden_if(first.hide, c))
+        .map(|mut c| {
+            c.figures.extend(first.origin.iter().cloned());
+            check::hidden_if(first.hide, c)
+        })
         .collect())
 }

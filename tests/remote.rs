@@ -593,3 +593,67 @@ fn dvc_pushed_data_is_read_from_the_remote_and_its_version_reported() {
         .unwrap();
     assert_exit2_naming(&o, "data/train.csv", &md5);
 }
+
+/// A sharded check of a Parquet object cuts it by row groups (each shard fetches the footer and its own groups'
+/// byte ranges): the merged report is one run's, byte for byte, with the primary key repeating across shards.
+#[test]
+fn a_remote_parquet_file_is_sharded_by_row_groups() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join(".git")).unwrap();
+    write_parquet(&d.join("people.parquet"));
+    moto.put(
+        "data",
+        &[("people.parquet", d.join("people.parquet").as_path())],
+    );
+    std::fs::copy(
+        fixtures().join("people.schema.json"),
+        d.join("people.schema.json"),
+    )
+    .unwrap();
+    let config = "version: 1\nremotes:\n  - s3://data\ndatasets:\n  people:\n    path: s3://data/people.parquet\n    \
+                  schema: people.schema.json\n";
+    std::fs::write(d.join("mlgate.yml"), config).unwrap();
+    let one = moto
+        .mlgate(d)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(1), "{}", text(&one));
+    assert!(
+        String::from_utf8_lossy(&one.stdout).contains("primary-key"),
+        "{}",
+        text(&one)
+    );
+    let mut partials = vec![];
+    for i in 1..=2 {
+        let o = moto
+            .mlgate(d)
+            .args(["check", "--shard", &format!("{i}/2"), "--report-dir", "out"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let p = d.join(format!("out/partial-{i}-of-2.json"));
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let state = &v["shard"]["slots"][0]["dataset"]["state"];
+        assert_eq!(state["split"], "range");
+        let groups = &state["window"]["row_groups"];
+        assert_eq!(
+            (groups["start"].as_u64(), groups["end"].as_u64()),
+            (Some(i - 1), Some(i))
+        );
+        assert_eq!(state["data_rows"], 2);
+        partials.push(p.display().to_string());
+    }
+    let merged = moto
+        .mlgate(d)
+        .args(["merge", &partials[0], &partials[1], "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(merged.status.code(), Some(1), "{}", text(&merged));
+    assert_eq!(
+        String::from_utf8_lossy(&merged.stdout),
+        String::from_utf8_lossy(&one.stdout)
+    );
+}

@@ -9,6 +9,10 @@ use std::sync::Arc;
 
 use common::{run, text};
 
+fn write_bytes(path: &Path, bytes: &[u8]) {
+    std::fs::write(path, bytes).unwrap();
+}
+
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
@@ -232,8 +236,11 @@ fn merged_shards_are_the_unsharded_report_byte_for_byte() {
     for (n, rows) in [(1, 65_536), (2, 7), (3, 16), (5, 3), (3, 1000), (2, 4096)] {
         let (merged, code) = sharded(d, n, rows);
         if (n, rows) == (2, 4096) {
-            // big.csv's 9,000 records: blocks 1 and 3 in shard 1, block 2 in shard 2, across the reader's batches.
-            assert_eq!(shard_rows(d, n, rows, "big"), [4096 + 808, 4096]);
+            // big.csv's 9,000 records: each shard parses its half of the bytes (the records are of 5 to 10
+            // bytes, so the later half holds fewer), not blocks of --shard-rows.
+            let got = shard_rows(d, n, rows, "big");
+            assert_eq!(got.iter().sum::<u64>(), 9000, "{got:?}");
+            assert!(got[0] > 4096 && got[1] > 3000, "{got:?}");
         }
         assert_eq!(code, Some(1), "{n} shards");
         if merged != one {
@@ -322,6 +329,22 @@ fn partials_that_do_not_belong_together_are_refused() {
     assert!(text.contains("\"row\":7"), "{text}");
     write(&tampered, &text.replacen("\"row\":7", "\"row\":8", 1));
     merge_fails(d, &[&three[0], &tampered, &three[2]], "changed after");
+    // The side file of key checks beside a partial: one byte changed, or missing.
+    let keys = three[1].with_extension("keys");
+    let saved = std::fs::read(&keys).unwrap();
+    assert!(!saved.is_empty());
+    let mut changed = saved.clone();
+    let i = changed.len() / 2;
+    changed[i] ^= 1;
+    write_bytes(&keys, &changed);
+    merge_fails(
+        d,
+        &[&three[0], &three[1], &three[2]],
+        "the side file of key checks does not match its partial report",
+    );
+    std::fs::remove_file(&keys).unwrap();
+    merge_fails(d, &[&three[0], &three[1], &three[2]], "could not read");
+    write_bytes(&keys, &saved);
     // Not a partial at all: a plain report.
     let report = d.join("report.json");
     write(&report, &whole(d).0);
@@ -344,5 +367,331 @@ fn a_shard_needs_a_report_dir_and_a_valid_index() {
             "{bad}: {}",
             text(&o)
         );
+    }
+}
+
+/// A CSV whose every line is a cut candidate near some N's target: quoted newlines (some doubled-quote escapes
+/// right before them), blank lines, CRLF and a quote inside an unquoted field; ids and codes that repeat far back.
+fn quoted_csv() -> String {
+    let mut t = String::from("id,code,note\r\n");
+    for i in 1..=300u64 {
+        let id = if i % 29 == 0 { i / 7 } else { i };
+        let code = if i % 31 == 0 {
+            format!("k{}", i / 5)
+        } else {
+            format!("k{i}")
+        };
+        let note = match i % 6 {
+            0 => "\"a\nb\"".to_string(),
+            1 => "\"say \"\"hi\"\"\n,\nthere\"".to_string(),
+            2 => "plain".to_string(),
+            3 => "\"\n\"".to_string(),
+            4 => "x\"y".to_string(),
+            _ => "\"\"".to_string(),
+        };
+        t.push_str(&format!("{id},{code},{note}"));
+        t.push_str(if i % 4 == 0 { "\r\n" } else { "\n" });
+        if i % 11 == 0 {
+            t.push('\n');
+        }
+        if i % 23 == 0 {
+            t.push_str("\n\n");
+        }
+    }
+    // Row 10 again: a duplicate row, its id and code repeated.
+    t.push_str("10,k10,x\"y\n");
+    t
+}
+
+/// JSON Lines of keyed objects with blank lines, a repeating primary key and a bad value.
+fn keyed_jsonl() -> String {
+    let mut t = String::new();
+    for i in 1..=120u64 {
+        let id = if i % 19 == 0 { i / 3 } else { i };
+        if i % 10 == 0 {
+            t.push('\n');
+        }
+        if i == 77 {
+            t.push_str(&format!("{{\"id\": {id}, \"score\": \"high\"}}\n"));
+        } else {
+            t.push_str(&format!("{{\"id\": {id}, \"score\": {}}}\n", i % 13));
+        }
+    }
+    t
+}
+
+/// A repository of single files that each shard cuts into ranges: quoted newlines, JSON Lines, Parquet row
+/// groups, latin1, rows before the header, fewer records than shards; and files every shard reads whole
+/// (gzip, UTF-16).
+fn ranges_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(&d.join("quoted.csv"), &quoted_csv());
+    write(
+        &d.join("quoted.schema.json"),
+        r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "code", "type": "string",
+            "constraints": {"unique": true}}, {"name": "note", "type": "string", "constraints": {"maxLength": 12}}],
+            "primaryKey": "id"}"#,
+    );
+    write(&d.join("keyed.jsonl"), &keyed_jsonl());
+    write(
+        &d.join("keyed.schema.json"),
+        r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "score", "type": "integer",
+            "constraints": {"maximum": 11}}], "primaryKey": "id"}"#,
+    );
+    parquet_file(&d.join("groups.parquet"), 0.0);
+    write(
+        &d.join("groups.schema.json"),
+        r#"{"fields": [{"name": "id", "type": "integer"},
+            {"name": "x", "type": "number", "constraints": {"maximum": 2.5}}], "primaryKey": "id"}"#,
+    );
+    // latin1: "é" is one byte, 0xe9; rows before the header (header_row 3).
+    let mut latin = b"exported by a tool\nversion 2\nname,city\n".to_vec();
+    for i in 1..=60u64 {
+        let city: &[u8] = if i % 7 == 0 { b"Orl\xe9ans" } else { b"Lyon" };
+        let name = if i % 16 == 0 { i / 4 } else { i };
+        latin.extend_from_slice(format!("n{name},").as_bytes());
+        latin.extend_from_slice(city);
+        latin.push(b'\n');
+    }
+    std::fs::write(d.join("latin.csv"), &latin).unwrap();
+    write(
+        &d.join("latin.schema.json"),
+        r#"{"fields": [{"name": "name", "type": "string", "constraints": {"unique": true}},
+            {"name": "city", "type": "string", "constraints": {"enum": ["Lyon"]}}]}"#,
+    );
+    write(&d.join("tiny.csv"), "id,code,note\n1,a,x\n1,b,\"y\nz\"\n");
+    // A UTF-8 BOM before a quoted first cell, no header; TSV, where a quote is text.
+    let mut bom = String::from("\u{feff}");
+    let mut tabs = String::from("id\tcode\tnote\n");
+    for i in 1..=50u64 {
+        let id = if i % 17 == 0 { i / 2 } else { i };
+        bom.push_str(&format!("\"{id}\",b{i},\"n\n{i}\"\n"));
+        tabs.push_str(&format!("{id}\tt{i}\t\"open {i}\n"));
+    }
+    write(&d.join("bom.csv"), &bom);
+    write(&d.join("tabs.tsv"), &tabs);
+    // UTF-16LE with its BOM, and gzip: every shard reads these whole.
+    let mut utf16 = vec![0xff, 0xfe];
+    for u in "id,code,note\n1,a,x\n2,a,y\n3,b,z\n".encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(d.join("wide.csv"), &utf16).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, quoted_csv().as_bytes()).unwrap();
+    std::fs::write(d.join("packed.csv.gz"), gz.finish().unwrap()).unwrap();
+    write(
+        &d.join("mlgate.yml"),
+        "version: 1\ndatasets:\n  \
+         quoted:\n    path: quoted.csv\n    schema: quoted.schema.json\n    duplicate_rows: true\n  \
+         keyed:\n    path: keyed.jsonl\n    schema: keyed.schema.json\n  \
+         groups:\n    path: groups.parquet\n    schema: groups.schema.json\n  \
+         latin:\n    path: latin.csv\n    schema: latin.schema.json\n    dialect:\n      encoding: latin1\n      \
+         header_row: 3\n  \
+         tiny:\n    path: tiny.csv\n    schema: quoted.schema.json\n  \
+         bom:\n    path: bom.csv\n    schema: quoted.schema.json\n    dialect:\n      header: false\n  \
+         tabs:\n    path: tabs.tsv\n    schema: quoted.schema.json\n  \
+         wide:\n    path: wide.csv\n    schema: quoted.schema.json\n  \
+         packed:\n    path: packed.csv.gz\n    schema: quoted.schema.json\n",
+    );
+    dir
+}
+
+/// A dataset's state in each partial of a sharded run.
+fn states(d: &Path, n: u32, rows: u64, name: &str) -> Vec<serde_json::Value> {
+    (1..=n)
+        .map(|i| {
+            let p = d.join(format!("shards-{n}-{rows}/partial-{i}-of-{n}.json"));
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            let slots = v["shard"]["slots"].as_array().unwrap();
+            let ds = slots
+                .iter()
+                .find(|s| s["dataset"]["subject"] == name)
+                .unwrap();
+            ds["dataset"]["state"].clone()
+        })
+        .collect()
+}
+
+/// The shares the shards read of a file: contiguous, from the header's end (or the first record) to the end.
+fn assert_tiled(states: &[serde_json::Value], what: &str, first: u64, last: u64) {
+    let mut next = first;
+    for (i, s) in states.iter().enumerate() {
+        assert_eq!(s["split"], "range", "{what}: shard {}", i + 1);
+        let w = s["window"].as_object().unwrap();
+        let w = w.get("bytes").or(w.get("row_groups")).unwrap();
+        assert_eq!(
+            w["start"].as_u64(),
+            Some(next),
+            "{what}: shard {} {w}",
+            i + 1
+        );
+        next = w["end"].as_u64().unwrap();
+    }
+    assert_eq!(next, last, "{what}");
+}
+
+fn assert_same(one: &str, merged: &str, n: u32) {
+    if merged != one {
+        let a: Vec<&str> = one.lines().collect();
+        let b: Vec<&str> = merged.lines().collect();
+        let at = a
+            .iter()
+            .zip(&b)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.len().min(b.len()));
+        panic!(
+            "{n} shards: first difference at line {}:\n  one run: {:?}\n  merged:  {:?}",
+            at + 1,
+            a.get(at),
+            b.get(at)
+        );
+    }
+}
+
+#[test]
+fn shards_parse_only_their_bytes_and_row_groups_and_merge_to_one_run() {
+    let dir = ranges_repo();
+    let d = dir.path();
+    let (one, code) = whole(d);
+    assert_eq!(code, Some(1), "{one}");
+    for needle in [
+        "\"primary-key\"",
+        "\"unique-error\"",
+        "\"duplicate-row\"",
+        "\"blank-row\"",
+        "\"type-error\"",
+        "Orléans",
+        "\"line\":",
+    ] {
+        assert!(one.contains(needle), "{needle} not in {one}");
+    }
+    let size = |f: &str| std::fs::metadata(d.join(f)).unwrap().len();
+    // 11 shards: more than the Parquet file's 9 row groups.
+    for n in [1u32, 2, 3, 5, 7, 11] {
+        let (merged, code) = sharded(d, n, 4);
+        assert_eq!(code, Some(1), "{n} shards");
+        assert_same(&one, &merged, n);
+        // The header's 14 bytes (with its CRLF) are every shard's prefix; the first shard's share starts after.
+        assert_tiled(
+            &states(d, n, 4, "quoted"),
+            "quoted.csv",
+            14,
+            size("quoted.csv"),
+        );
+        assert_tiled(
+            &states(d, n, 4, "keyed"),
+            "keyed.jsonl",
+            0,
+            size("keyed.jsonl"),
+        );
+        let latin_head = "exported by a tool\nversion 2\nname,city\n".len() as u64;
+        assert_tiled(
+            &states(d, n, 4, "latin"),
+            "latin.csv",
+            latin_head,
+            size("latin.csv"),
+        );
+        assert_tiled(&states(d, n, 4, "tiny"), "tiny.csv", 13, size("tiny.csv"));
+        // No header: the first shard starts after the BOM (the header's place).
+        assert_tiled(&states(d, n, 4, "bom"), "bom.csv", 3, size("bom.csv"));
+        assert_tiled(&states(d, n, 4, "tabs"), "tabs.tsv", 13, size("tabs.tsv"));
+        // 200 rows in row groups of 23: 9 groups.
+        assert_tiled(&states(d, n, 4, "groups"), "groups.parquet", 0, 9);
+        for name in ["quoted", "keyed", "groups"] {
+            let rows: u64 = states(d, n, 4, name)
+                .iter()
+                .map(|s| s["data_rows"].as_u64().unwrap())
+                .sum();
+            let want = match name {
+                "quoted" => 301 + 27 + 2 * 13,
+                "keyed" => 120,
+                _ => 200,
+            };
+            assert_eq!(rows, want, "{name}: {n} shards");
+        }
+        // Fewer records than shards: the later shards of tiny.csv have none.
+        if n >= 3 {
+            let tiny = states(d, n, 4, "tiny");
+            assert_eq!(
+                tiny.iter().filter(|s| s["data_rows"] == 0).count() as u32,
+                n - 2
+            );
+        }
+        // Compressed and UTF-16 files cannot be cut: every shard parses them, and checks its blocks of records.
+        for name in ["wide", "packed"] {
+            for s in states(d, n, 4, name) {
+                assert_eq!(s["split"], "records", "{name}");
+                assert!(s.get("window").is_none(), "{name}");
+            }
+        }
+    }
+}
+
+/// Bad input in one shard's share is the error one run gives, with the same line: invalid UTF-8 in the middle of
+/// a file, an unterminated quote at its end. The other shards, which do not read those bytes, run.
+#[test]
+fn a_shard_reports_bad_input_in_its_share_as_one_run_does() {
+    for (name, tail) in [
+        ("utf8", &b"77,\xff\xfe,x\n"[..]),
+        ("quote", &b"78,\"open,x\n"[..]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut data = b"id,code,note\n".to_vec();
+        for i in 1..=120u64 {
+            if i == 77 && name == "utf8" {
+                data.extend_from_slice(tail);
+                continue;
+            }
+            data.extend_from_slice(format!("{i},c{i},\"n\n{i}\"\n").as_bytes());
+        }
+        if name == "quote" {
+            data.extend_from_slice(tail);
+            data.extend_from_slice(b"79,c79,x\n");
+        }
+        std::fs::write(d.join("bad.csv"), &data).unwrap();
+        write(
+            &d.join("bad.schema.json"),
+            r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "code", "type": "string"},
+                {"name": "note", "type": "string"}]}"#,
+        );
+        write(
+            &d.join("mlgate.yml"),
+            "version: 1\ndatasets:\n  bad:\n    path: bad.csv\n    schema: bad.schema.json\n",
+        );
+        let one = run(d, &["check"]);
+        assert_eq!(one.status.code(), Some(2), "{name}: {}", text(&one));
+        let wanted = String::from_utf8_lossy(&one.stderr).into_owned();
+        // Rows of two lines each: row 77 (with the header, line 154), or the open quote of row 78 (line 242).
+        let at = if name == "quote" {
+            "bad.csv:242"
+        } else {
+            "bad.csv:154"
+        };
+        assert!(wanted.contains(at), "{name}: {wanted}");
+        let mut failed = vec![];
+        for i in 1..=3 {
+            let o = run(
+                d,
+                &["check", "--shard", &format!("{i}/3"), "--report-dir", "out"],
+            );
+            match o.status.code() {
+                Some(0) => {}
+                Some(2) => {
+                    assert_eq!(
+                        String::from_utf8_lossy(&o.stderr),
+                        wanted,
+                        "{name}: shard {i}"
+                    );
+                    failed.push(i);
+                }
+                _ => panic!("{name}: shard {i}: {}", text(&o)),
+            }
+        }
+        // Invalid UTF-8 two thirds in: shard 2 or 3 (by bytes); the open quote reads to the end: the last shard.
+        let want: &[u32] = if name == "quote" { &[3] } else { &[2] };
+        assert_eq!(failed, want, "{name}");
     }
 }

@@ -6,7 +6,7 @@
 #   bash bench/scale/shard.sh
 #
 # Two layouts of the same rows (gen.py's, with `id` as primary key, so keys cross shards): one CSV file (each
-# shard parses the whole file and checks every 4th block of 65,536 records) and the same rows as four part files
+# shard reads its quarter of the bytes, cut at record boundaries) and the same rows as four part files
 # of a partitioned dataset (each shard reads one part). Shards run one after another, then as 4 processes at once.
 # Environment: SIZE (bytes, default 100000000), OUT (default bench/out/shard), MLGATE (default: a release build).
 # Needs GNU time (/usr/bin/time).
@@ -67,7 +67,7 @@ for layout in file parts; do
     --format json > /dev/null || [ $? -eq 1 ]
   read -r merge_s merge_kib < <(last t)
   printf '%-6s %-26s %s (peak RSS %d MiB, partials %s)\n' "$layout" "merge" "$merge_s" $((merge_kib / 1024)) \
-    "$(du -ch "$layout"-seq/partial-*.json | tail -1 | cut -f1)"
+    "$(du -ch "$layout"-seq/partial-* | tail -1 | cut -f1)"
   "$MLGATE" merge "$layout"-par/partial-*-of-$N.json -o "$layout-merged-par.json" --format json > /dev/null || true
   cmp "$layout-one.json" "$layout-merged.json" && cmp "$layout-one.json" "$layout-merged-par.json" \
     && echo "$layout: merged reports identical to the one run's ($(stat -c %s "$layout-one.json") bytes)"

@@ -48,8 +48,7 @@ fn shard(
     };
     let partial = crate::shard::run(config, run, spec)?;
     create_dir(dir)?;
-    let path = dir.join(crate::shard::Partial::file_name(index, count));
-    write_atomic(&path, partial.to_json().as_bytes())?;
+    let path = partial.write(dir)?;
     println!(
         "shard {index}/{count}: wrote {} (merge every shard's partial with `mlgate merge`)",
         path.display()

@@ -14,5 +14,7 @@ pub use error::DataError;
 pub use reader::{Dialect, Format, Source};
 pub use schema::Schema;
 #[cfg(feature = "full")]
-pub use validate::{merge_shards, validate_shard, ShardSpec, ShardState, Split};
+pub use validate::{
+    merge_shards, validate_shard, write_key_runs, Section, ShardSpec, ShardState, Split,
+};
 pub use validate::{validate, ValidateOptions, Validation, DEFAULT_BLOCK_ROWS};

@@ -240,6 +240,15 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
     // Empty lines are blank records, but only when a record follows: like the `csv` crate, trailing empty lines
     // end the file without rows of their own.
     let mut empty_lines: Vec<u64> = Vec::new();
+    // A shard's window: after the header (read from the file's start), the records go on at the window's start,
+    // with the lines and rows that come before it.
+    let resume = match source.window {
+        Some(super::Window::Bytes { lines, rows, .. }) => Some((lines + 1, rows)),
+        _ => None,
+    };
+    if let (Some((at_line, at_row)), 0) = (resume, header_row) {
+        (line, row) = (at_line, at_row);
+    }
     while let Some(eol) = input.line_end().map_err(&io)? {
         let start = input.pos;
         if eol == start {
@@ -316,6 +325,9 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
                 .collect();
             sink.labels(Some(&labels));
             labels_sent = true;
+            if let Some((at_line, at_row)) = resume {
+                (line, row) = (at_line, at_row);
+            }
             continue;
         }
         if !labels_sent {

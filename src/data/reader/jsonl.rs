@@ -27,6 +27,25 @@ fn to_cell(v: &Json) -> Cell<'_> {
     }
 }
 
+/// The labels a first line gives, and whether the rows are keyed objects: an object's keys, or a header array.
+fn labels_of(value: &Json, header: bool) -> Option<(Vec<String>, bool)> {
+    match value {
+        Json::Object(map) => Some((map.keys().cloned().collect(), true)),
+        Json::Array(items) if header => Some((
+            items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect(),
+            false,
+        )),
+        _ => None,
+    }
+}
+
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
     let bytes = Rc::new(Shared::new(0u64));
     let mut input = std::io::BufReader::new(open_text(source, bytes.clone())?);
@@ -36,6 +55,16 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
     let mut keyed = false;
     let mut records = 0u64;
     let mut labels_sent = false;
+    // A shard's window: its first line (`prefix` bytes with the blank lines before it) gives the labels only;
+    // then the lines go on at the window's start, numbered as in the whole file.
+    let (prefix, resume) = match source.window {
+        Some(super::Window::Bytes { prefix, lines, .. }) => (prefix, Some(lines)),
+        _ => (0, None),
+    };
+    let mut consumed = 0u64;
+    if let (0, Some(at)) = (prefix, resume) {
+        line = at;
+    }
     loop {
         buf.clear();
         let n = input.read_until(b'\n', &mut buf).map_err(io_err(source))?;
@@ -43,6 +72,27 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             break;
         }
         line += 1;
+        let in_prefix = consumed < prefix;
+        consumed += n as u64;
+        if in_prefix && consumed >= prefix {
+            if let Some(at) = resume {
+                // The labels come from this line, which the window may read again as a record.
+                let text = String::from_utf8_lossy(&buf);
+                if let Ok(value) = serde_json::from_str::<Json>(&text) {
+                    if let Some((l, k)) = labels_of(&value, source.dialect.header) {
+                        sink.labels(Some(&l));
+                        labels_sent = true;
+                        labels = Some(l);
+                        keyed = k;
+                    }
+                }
+                line = at;
+            }
+            continue;
+        }
+        if in_prefix {
+            continue;
+        }
         let text = std::str::from_utf8(&buf).map_err(|_| DataError::Encoding {
             path: source.display.clone(),
             line,

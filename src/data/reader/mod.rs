@@ -12,6 +12,11 @@ mod parquet;
 mod parquet;
 mod parts;
 mod pipeline;
+#[cfg(feature = "full")]
+mod window;
+
+#[cfg(feature = "full")]
+pub use window::plan_window;
 
 pub use parts::Part;
 
@@ -108,6 +113,26 @@ pub struct Source {
     pub parts: Vec<Part>,
     /// Where the bytes are: the local file, an object store, a DVC remote.
     pub origin: super::source::Origin,
+    /// The share of the file a shard of `check --shard` reads (`None`: all of it).
+    pub window: Option<Window>,
+}
+
+/// The share of one file that one shard of `check --shard I/N` reads ([`plan_window`] finds it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Window {
+    /// CSV, TSV, JSON Lines: bytes `[0, prefix)` for the header only (their records are not handed over),
+    /// then `[start, end)`, cut at record boundaries. `lines` line ends and `rows` rows come before `start`,
+    /// so the records keep the lines and rows one reading of the whole file gives them.
+    Bytes {
+        prefix: u64,
+        start: u64,
+        end: u64,
+        lines: u64,
+        rows: u64,
+    },
+    /// Parquet: row groups `[start, end)`, after `rows` rows (the footer's counts of the groups before).
+    RowGroups { start: u64, end: u64, rows: u64 },
 }
 
 impl Source {
@@ -141,6 +166,7 @@ impl Source {
                 parts,
                 // Partitioned datasets are local folders or globs: object-store prefixes are not listed.
                 origin: super::source::Origin::Local,
+                window: None,
             });
         }
         let format = match format.or_else(|| Format::from_path(&path)) {
@@ -161,6 +187,7 @@ impl Source {
             dialect,
             parts: vec![],
             origin,
+            window: None,
         })
     }
 }
@@ -307,7 +334,8 @@ pub(crate) fn finish(
     bytes: u64,
     records: u64,
 ) -> Result<ReadStats, DataError> {
-    if records == 0 {
+    // A shard's share of a file may hold no record; whether the file does is the planner's to tell.
+    if records == 0 && source.window.is_none() {
         return Err(DataError::Empty {
             path: source.display.clone(),
         });
@@ -340,13 +368,35 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The bytes of a local file's window: the header's `[0, prefix)`, then `[start, end)`.
+fn window_bytes(
+    source: &Source,
+    prefix: u64,
+    start: u64,
+    end: u64,
+) -> Result<Box<dyn Read + Send>, DataError> {
+    use std::io::{Seek, SeekFrom};
+    let head = std::fs::File::open(&source.path).map_err(io_err(source))?;
+    let mut body = std::fs::File::open(&source.path).map_err(io_err(source))?;
+    body.seek(SeekFrom::Start(start)).map_err(io_err(source))?;
+    Ok(Box::new(
+        head.take(prefix)
+            .chain(body.take(end.saturating_sub(start))),
+    ))
+}
+
 /// Opens a text source: gzip is recognised by its magic bytes, and the text is decoded to UTF-8 (a UTF-8 BOM is
 /// dropped; invalid UTF-8 passes through so that the reader can say on which line it is).
 pub(crate) fn open_text(
     source: &Source,
     counter: std::rc::Rc<std::cell::Cell<u64>>,
 ) -> Result<Box<dyn Read>, DataError> {
-    let file = super::source::open(source)?;
+    let file = match source.window {
+        Some(Window::Bytes {
+            prefix, start, end, ..
+        }) => window_bytes(source, prefix, start, end)?,
+        _ => super::source::open(source)?,
+    };
     let mut raw = BufReader::with_capacity(
         1 << 16,
         Counting {

@@ -72,6 +72,51 @@ fn no_panic<T>(
     })
 }
 
+/// The row groups shard `index` (1-based) of `count` reads: a contiguous run, by the footer (no data page is
+/// read; of a remote file only the footer's byte ranges). `None` when the footer cannot be read, and for
+/// DVC-tracked data (checked whole against its MD5): then every shard reads the file whole, and the reader says
+/// what is wrong with it, as one run does.
+pub fn plan(source: &Source, index: u32, count: u32) -> Option<super::Window> {
+    use crate::data::source::Origin;
+    let meta = match &source.origin {
+        Origin::Local => footer(source, &File::open(&source.path).ok()?)?,
+        Origin::Remote(r) => {
+            let bytes = r.size().ok()?;
+            footer(
+                source,
+                &RemoteFile(Arc::new(RemoteChunks::new(r.clone(), bytes))),
+            )?
+        }
+        Origin::Dvc(_) => return None,
+    };
+    let groups: Vec<u64> = meta
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows().max(0) as u64)
+        .collect();
+    let n = groups.len() as u64;
+    let (i, count) = (u64::from(index.max(1) - 1), u64::from(count.max(1)));
+    let (start, end) = (n * i / count, n * (i + 1) / count);
+    let rows = groups[..start as usize].iter().sum();
+    Some(super::Window::RowGroups { start, end, rows })
+}
+
+fn footer<T: parquet::file::reader::ChunkReader>(
+    source: &Source,
+    file: &T,
+) -> Option<parquet::file::metadata::ParquetMetaData> {
+    no_panic(source, || {
+        parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(file)
+            .map_err(|e| DataError::Format {
+                path: source.display.clone(),
+                message: e.to_string(),
+                help: None,
+            })
+    })
+    .ok()
+}
+
 pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, DataError> {
     use crate::data::source::Origin;
     match &source.origin {
@@ -147,11 +192,19 @@ fn read_from<T: parquet::file::reader::ChunkReader + 'static>(
     sink.labels(Some(&labels));
     // Progress in bytes on disk, by the share of rows read (Parquet is not read front to back).
     let total_rows = builder.metadata().file_metadata().num_rows().max(1) as u64;
+    // A shard reads its row groups only; its rows are numbered after those of the groups before.
+    let (builder, mut row) = match source.window {
+        Some(super::Window::RowGroups { start, end, rows }) => {
+            let groups = builder.metadata().num_row_groups() as u64;
+            let pick = (start.min(groups)..end.min(groups)).map(|g| g as usize);
+            (builder.with_row_groups(pick.collect()), 1 + rows)
+        }
+        _ => (builder, 1u64),
+    };
     let mut reader = no_panic(source, || {
         builder.with_batch_size(BATCH).build().map_err(bad)
     })?;
     let opts = FormatOptions::default();
-    let mut row = 1u64;
     let mut records = 0u64;
     while let Some(batch) = no_panic(source, || Ok(reader.next()))? {
         let batch = batch.map_err(|e| DataError::Format {

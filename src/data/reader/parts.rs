@@ -218,6 +218,7 @@ pub(super) fn read_all(
             dialect: source.dialect.clone(),
             parts: vec![],
             origin: super::super::source::Origin::Local,
+            window: None,
         };
         sink.begin_part(i as u32);
         let mut ps = PartSink {

@@ -230,6 +230,7 @@ pub fn read_whole_if_remote(path: &Path) -> Result<Option<Vec<u8>>, DataError> {
         dialect: super::Dialect::default(),
         parts: vec![],
         origin,
+        window: None,
     };
     let mut bytes = vec![];
     open(&source)?

@@ -9,6 +9,8 @@
 
 mod cells;
 mod fsum;
+#[cfg(feature = "full")]
+mod keyrun;
 mod keys;
 mod labels;
 mod outcome;
@@ -31,9 +33,11 @@ use super::schema::{FieldType, FieldsMatch, Schema, TOLERABLE};
 use super::value::{Cell, Val};
 use super::DataError;
 use crate::report::{clip, Check, Finding, Severity, Status, MAX_FINDINGS_PER_CHECK};
+#[cfg(feature = "full")]
+pub use keyrun::Section;
 use seen::{Key, SeenRows};
 #[cfg(feature = "full")]
-pub use shard::{merge_shards, validate_shard, ShardSpec, ShardState, Split};
+pub use shard::{merge_shards, validate_shard, write_key_runs, ShardSpec, ShardState, Split};
 
 /// Records per block when `check --shard` splits a dataset by records (the CLI's default, in both builds).
 pub const DEFAULT_BLOCK_ROWS: u64 = 65_536;

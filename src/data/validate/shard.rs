@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keyrun::{self, Entry, Repeat, Section};
 use super::keys::Site;
 use super::*;
 
@@ -32,12 +33,14 @@ pub struct ShardSpec {
 pub enum Split {
     /// Contiguous runs of part files.
     Parts,
-    /// Blocks of records, round-robin.
+    /// Blocks of records, round-robin (every shard reads the whole file).
     Records,
+    /// Each shard reads its share of one file: a byte range cut at record boundaries, or a run of row groups.
+    Range,
 }
 
-/// A record's place in the dataset: its part and its index among the part's records.
-type Pos = (u32, u64);
+/// A record's place in the dataset: its part and its index among the part's records (its row in a range).
+type Pos = keyrun::Pos;
 
 /// What one shard remembers of one dataset: everything the merge needs to finish as one run would.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,8 +59,19 @@ pub struct ShardState {
     codes: Vec<(String, u64, Pos)>,
     /// Exact counts per (field, constraint).
     tally: Vec<(usize, usize, u64)>,
-    /// Every key check, in record order.
+    /// The key checks that need no memory of earlier keys (an empty primary key, foreign keys), in record order.
     ops: Vec<OpState>,
+    /// Where the other key checks (unique fields, primary and unique keys, duplicate rows) are in the side file,
+    /// sorted by key for the merge.
+    #[serde(default)]
+    pub keys: Section,
+    /// Those key checks until they are written.
+    #[serde(skip)]
+    entries: Vec<Entry>,
+    /// What this shard read of the file when split by ranges (absent otherwise, as in partials of earlier
+    /// versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<reader::Window>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -145,7 +159,7 @@ struct ShardSink<'v, 's> {
 impl ShardSink<'_, '_> {
     fn mine(&self, index: u64) -> bool {
         match self.split {
-            Split::Parts => true,
+            Split::Parts | Split::Range => true,
             Split::Records => {
                 (index / self.spec.block_rows.max(1)) % u64::from(self.spec.count)
                     == u64::from(self.spec.index - 1)
@@ -179,7 +193,11 @@ impl RecordSink for ShardSink<'_, '_> {
     }
 
     fn record(&mut self, record: &Record<'_>) {
-        let index = self.in_part;
+        // A range starts mid-file, where the record's index is not known: its row orders the records as well.
+        let index = match self.split {
+            Split::Range => record.row,
+            _ => self.in_part,
+        };
         self.in_part += 1;
         if !self.mine(index) || self.too_many {
             return;
@@ -267,7 +285,15 @@ pub fn validate_shard(
             help: Some("shards are numbered from 1 to N".into()),
         });
     }
-    let split = split_of(source, spec.count);
+    let window = if source.parts.is_empty() {
+        reader::plan_window(source, spec.index, spec.count)?
+    } else {
+        None
+    };
+    let split = match window {
+        Some(_) => Split::Range,
+        None => split_of(source, spec.count),
+    };
     let (mine, part_offset) = match split {
         Split::Parts => {
             let range = part_range(source.parts.len(), spec);
@@ -279,6 +305,13 @@ pub fn validate_shard(
             (sub, offset)
         }
         Split::Records => (source.clone(), 0),
+        Split::Range => (
+            Source {
+                window,
+                ..source.clone()
+            },
+            0,
+        ),
     };
     let mut v = Validator::new(&mine, schema, opts);
     v.deferred = true;
@@ -309,7 +342,14 @@ pub fn validate_shard(
         std::mem::take(&mut sink.sites),
     );
     let pos_of = |rec: u32| pos_in(&runs, rec);
-    Ok(state_of(v, split, labels, stats.bytes, &pos_of, sites))
+    // The figures name the file's bytes, which one run reads, not the share's.
+    let bytes = match window {
+        Some(_) => std::fs::metadata(&source.path).map_or(stats.bytes, |m| m.len()),
+        None => stats.bytes,
+    };
+    let mut state = state_of(v, split, labels, bytes, &pos_of, sites);
+    state.window = window;
+    Ok(state)
 }
 
 /// The dataset position of the validator's record number `rec`, from the runs of consecutive records checked.
@@ -348,16 +388,23 @@ fn state_of(
     let mut tally: Vec<(usize, usize, u64)> =
         v.tally.iter().map(|(&(f, c), &n)| (f, c, n)).collect();
     tally.sort_unstable();
-    let ops = v
-        .ops
-        .iter()
-        .zip(sites)
-        .map(|(op, site)| OpState {
-            at: pos_of(op.rec),
-            kind: op.kind,
-            site,
-        })
-        .collect();
+    let (mut ops, mut entries) = (vec![], vec![]);
+    for (op, site) in v.ops.iter().zip(sites) {
+        let at = pos_of(op.rec);
+        match keyrun::sorted_key(&op.kind) {
+            Some(key) => entries.push(Entry {
+                rank: keyrun::rank(&op.kind),
+                key,
+                at,
+                site,
+            }),
+            None => ops.push(OpState {
+                at,
+                kind: op.kind,
+                site,
+            }),
+        }
+    }
     ShardState {
         split,
         labels,
@@ -369,7 +416,25 @@ fn state_of(
         codes,
         tally,
         ops,
+        keys: Section::default(),
+        entries,
+        window: None,
     }
+}
+
+/// Writes the key checks of every dataset's state to `out` (a shard's side file), each dataset's sorted by key
+/// in a section of its own, and records in each state where its section is.
+pub fn write_key_runs(
+    states: &mut [&mut ShardState],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut offset = 0;
+    for st in states.iter_mut() {
+        let mut entries = std::mem::take(&mut st.entries);
+        st.keys = keyrun::write_section(&mut entries, out, offset)?;
+        offset += st.keys.len;
+    }
+    Ok(())
 }
 
 /// The validation one run over `display` (with these part files) would have made, from the states of all its
@@ -380,6 +445,7 @@ pub fn merge_shards(
     schema: Option<&Schema>,
     opts: &ValidateOptions,
     shards: Vec<ShardState>,
+    keys: &[std::path::PathBuf],
 ) -> Result<Validation, DataError> {
     let source = Source {
         path: display.into(),
@@ -395,6 +461,7 @@ pub fn merge_shards(
             })
             .collect(),
         origin: Default::default(),
+        window: None,
     };
     let bad = |message: String| DataError::Format {
         path: display.to_string(),
@@ -432,15 +499,79 @@ pub fn merge_shards(
     }
     let bytes = match first.split {
         Split::Parts => shards.iter().map(|s| s.bytes).sum(),
-        Split::Records => first.bytes,
+        Split::Records | Split::Range => first.bytes,
     };
+    if first.split == Split::Range {
+        tiled(&shards, first.bytes).map_err(bad)?;
+    }
     let mut records = 0;
     for s in &shards {
         absorb_counts(&mut v, s);
         records += s.data_rows;
     }
-    replay(&mut v, &shards);
+    if keys.len() != shards.len() {
+        return Err(bad("a side file of key checks per shard is needed".into()));
+    }
+    let paths: Vec<&std::path::Path> = keys.iter().map(|p| p.as_path()).collect();
+    let sections: Vec<&Section> = shards.iter().map(|s| &s.keys).collect();
+    let global = |at: Pos, row: u64| (u64::from(at.0) << PART_SHIFT) | row;
+    let repeats = keyrun::merge_runs(&paths, &sections, v.opts.max_findings, &global)
+        .map_err(|message| DataError::Format {
+            path: display.to_string(),
+            message,
+            help: Some("merge the partial reports with the side files `mlgate check --shard` wrote beside them".into()),
+        })?;
+    if let Some(&(rank, _)) = repeats
+        .totals
+        .iter()
+        .find(|(rank, _)| !rank_fits(&v, *rank))
+    {
+        return Err(bad(format!(
+            "a shard's side file has key checks ({rank:?}) the schema does not have"
+        )));
+    }
+    replay(&mut v, &shards, &repeats.kept);
+    count_the_rest(&mut v, &repeats);
     Ok(v.finish(ReadStats { bytes, records }, 0.0))
+}
+
+/// The shards' windows tile the file: each starts where the one before ended, the last ends at the file's end,
+/// all read the same header. Anything else is partials of different plans (or edited ones).
+fn tiled(shards: &[ShardState], size: u64) -> Result<(), String> {
+    use reader::Window;
+    let mut next: Option<u64> = None;
+    let mut head = None;
+    for (i, s) in shards.iter().enumerate() {
+        let (start, end, prefix) = match s.window {
+            Some(Window::Bytes {
+                prefix, start, end, ..
+            }) => (start, end, Some(prefix)),
+            Some(Window::RowGroups { start, end, .. }) => (start, end, None),
+            None => return Err(format!("shard {} has no window of the file", i + 1)),
+        };
+        let first_ok = match (next, prefix) {
+            (Some(n), _) => start == n,
+            (None, Some(p)) => start <= p,
+            (None, None) => start == 0,
+        };
+        if !first_ok || end < start || head.get_or_insert(prefix) != &prefix {
+            return Err(format!(
+                "shard {} read [{start}, {end}), which does not follow the shards before it",
+                i + 1
+            ));
+        }
+        next = Some(end);
+    }
+    let bytes = shards.first().and_then(|s| match s.window {
+        Some(reader::Window::Bytes { .. }) => Some(size),
+        _ => None,
+    });
+    if let (Some(size), Some(end)) = (bytes, next) {
+        if end != size {
+            return Err(format!("the shards read the file to byte {end} of {size}"));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a key check names a unique field, unique key or foreign key the schema has: the merge indexes by them.
@@ -455,6 +586,18 @@ fn fits(v: &Validator<'_>, kind: KeyKind) -> bool {
             k < v.fk_refs.len() && k < v.keys.foreign.len()
         }
         KeyKind::DuplicateRow(_) => v.opts.duplicate_rows,
+    }
+}
+
+/// Whether a check of the side file (by its rank) is one the schema has: the merge indexes by it.
+fn rank_fits(v: &Validator<'_>, rank: keyrun::Rank) -> bool {
+    let i = rank.1 as usize;
+    match rank.0 {
+        0 => v.unique_seen.get(i).is_some_and(Option::is_some) && i < v.column_of.len(),
+        1 => !v.keys.primary.is_empty(),
+        2 => i < v.uk_seen.len() && i < v.keys.unique.len(),
+        4 => v.opts.duplicate_rows,
+        _ => false,
     }
 }
 
@@ -500,9 +643,17 @@ impl Cursor<'_> {
     }
 }
 
+/// A key check of the record being replayed: one the shard wrote in its partial, or a repeat the merge of the
+/// sorted runs found.
+enum KeyCheck<'a> {
+    Op(&'a OpState),
+    Repeat(&'a Repeat),
+}
+
 /// Walks the records of all shards in dataset order: a record's cell and row findings (and the codes they bring
-/// first), then its key checks against every earlier record, as one run makes them.
-fn replay(v: &mut Validator<'_>, shards: &[ShardState]) {
+/// first), then its key checks in the order one run makes them: the repeats `repeats` (sorted by record) holds,
+/// and the checks that need no memory of earlier keys.
+fn replay(v: &mut Validator<'_>, shards: &[ShardState], repeats: &[Repeat]) {
     let mut cursors: Vec<Cursor<'_>> = shards
         .iter()
         .map(|s| Cursor {
@@ -512,49 +663,79 @@ fn replay(v: &mut Validator<'_>, shards: &[ShardState]) {
             op: 0,
         })
         .collect();
-    while let Some((at, c)) = cursors
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.next().map(|p| (p, i)))
-        .min()
-    {
-        let cur = &mut cursors[c];
-        while let Some(f) = cur.s.findings.get(cur.finding).filter(|f| f.at <= at) {
-            if v.findings.len() < v.opts.max_findings {
-                v.findings.push(Pending {
-                    finding: f.finding.clone(),
-                    field: f.field,
-                    constraint: f.constraint,
-                    rec: 0,
-                });
-            }
-            cur.finding += 1;
-        }
-        while let Some((code, n, _)) = cur.s.codes.get(cur.code).filter(|c| c.2 <= at) {
-            *v.counts.entry(code.clone()).or_insert(0) += n;
-            cur.code += 1;
-        }
-        while let Some(op) = cur.s.ops.get(cur.op).filter(|o| o.at == at) {
-            v.enter_part(at.0);
-            let key_op = KeyOp {
-                rec: 0,
-                row: v.global_row(op.site.row),
-                kind: op.kind,
-            };
-            if let Some(hit) = v.probe(&key_op) {
-                match shown_by_key(op.kind) {
-                    Some(shown) => v.report_at(
-                        hit,
-                        &Site {
-                            shown,
-                            ..op.site.clone()
-                        },
-                    ),
-                    None => v.report_at(hit, &op.site),
+    let mut r = 0;
+    let mut checks: Vec<(keyrun::Rank, KeyCheck<'_>)> = vec![];
+    loop {
+        let from_shards = cursors.iter().filter_map(Cursor::next).min();
+        let Some(at) = from_shards
+            .into_iter()
+            .chain(repeats.get(r).map(|x| x.at))
+            .min()
+        else {
+            break;
+        };
+        // Only the shard that read the record has anything at `at`; the others are past it.
+        for cur in &mut cursors {
+            while let Some(f) = cur.s.findings.get(cur.finding).filter(|f| f.at <= at) {
+                if v.findings.len() < v.opts.max_findings {
+                    v.findings.push(Pending {
+                        finding: f.finding.clone(),
+                        field: f.field,
+                        constraint: f.constraint,
+                        rec: 0,
+                    });
                 }
+                cur.finding += 1;
             }
-            cur.op += 1;
+            while let Some((code, n, _)) = cur.s.codes.get(cur.code).filter(|c| c.2 <= at) {
+                *v.counts.entry(code.clone()).or_insert(0) += n;
+                cur.code += 1;
+            }
+            while let Some(op) = cur.s.ops.get(cur.op).filter(|o| o.at == at) {
+                checks.push((keyrun::rank(&op.kind), KeyCheck::Op(op)));
+                cur.op += 1;
+            }
         }
+        while let Some(rep) = repeats.get(r).filter(|x| x.at == at) {
+            checks.push((rep.rank, KeyCheck::Repeat(rep)));
+            r += 1;
+        }
+        checks.sort_by_key(|c| c.0);
+        v.enter_part(at.0);
+        for (_, check) in checks.drain(..) {
+            match check {
+                KeyCheck::Op(op) => {
+                    let key_op = KeyOp {
+                        rec: 0,
+                        row: v.global_row(op.site.row),
+                        kind: op.kind,
+                    };
+                    if let Some(hit) = v.probe(&key_op) {
+                        v.report_at(hit, &op.site);
+                    }
+                }
+                KeyCheck::Repeat(rep) => v.report_at(rep.hit, &rep.site),
+            }
+        }
+    }
+}
+
+/// The repeats the merge did not keep (past the findings a report holds) still count, as in one run.
+fn count_the_rest(v: &mut Validator<'_>, repeats: &keyrun::Repeats) {
+    for &(rank, total) in &repeats.totals {
+        let kept = repeats.kept.iter().filter(|k| k.rank == rank).count() as u64;
+        let more = total.saturating_sub(kept);
+        if more == 0 {
+            continue;
+        }
+        let (code, field, constraint) = match rank.0 {
+            0 => ("unique-error", rank.1 as usize, C_UNIQUE),
+            1 => ("primary-key", NO_FIELD, NO_CONSTRAINT),
+            2 => ("unique-error", NO_FIELD, NO_CONSTRAINT),
+            _ => ("duplicate-row", NO_FIELD, NO_CONSTRAINT),
+        };
+        *v.counts.entry(code.to_string()).or_insert(0) += more;
+        *v.tally.entry((field, constraint)).or_insert(0) += more;
     }
 }
 
@@ -608,20 +789,145 @@ mod tests {
                 kind,
                 site: Site::default(),
             }],
+            keys: Section::default(),
+            entries: vec![],
+            window: None,
         };
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("k.keys");
+        std::fs::write(&keys, b"").unwrap();
         let good = state(KeyKind::Pk(Key::Int(1)));
-        assert!(merge_shards("d.csv", &[], Some(&schema), &opts, vec![good]).is_ok());
+        assert!(merge_shards(
+            "d.csv",
+            &[],
+            Some(&schema),
+            &opts,
+            vec![good],
+            std::slice::from_ref(&keys)
+        )
+        .is_ok());
         for kind in [
             KeyKind::Unique(0, Key::Int(1)),
             KeyKind::UniqueKey(3, Key::Int(1)),
             KeyKind::FkOwn(0, 7),
             KeyKind::DuplicateRow(7),
         ] {
-            let e = merge_shards("d.csv", &[], Some(&schema), &opts, vec![state(kind)])
-                .unwrap_err()
-                .to_string();
+            let e = merge_shards(
+                "d.csv",
+                &[],
+                Some(&schema),
+                &opts,
+                vec![state(kind)],
+                std::slice::from_ref(&keys),
+            )
+            .unwrap_err()
+            .to_string();
             assert!(e.contains("key checks name keys"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_side_file_check_the_schema_does_not_have_is_an_error_not_a_panic() {
+        let schema = Schema::parse(
+            r#"{"fields": [{"name": "id", "type": "integer"}]}"#,
+            "s.json",
+        )
+        .unwrap();
+        let opts = ValidateOptions::new("t");
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("k.keys");
+        // Field 0 is not unique, and there is no field 5: both repeat a key.
+        for rank in [(0, 0), (0, 5), (2, 0), (4, 0), (9, 0)] {
+            let entry = |row| Entry {
+                rank,
+                key: (0, 7),
+                at: (0, row),
+                site: Site {
+                    row,
+                    ..Site::default()
+                },
+            };
+            let mut file = std::fs::File::create(&keys).unwrap();
+            let section = keyrun::write_section(&mut [entry(2), entry(3)], &mut file, 0).unwrap();
+            let state = ShardState {
+                split: Split::Records,
+                labels: Some(vec!["id".into()]),
+                data_rows: 2,
+                blank_rows: 0,
+                bytes: 4,
+                stats: vec![StatsState::of(&FieldStats::default())],
+                findings: vec![],
+                codes: vec![],
+                tally: vec![],
+                ops: vec![],
+                keys: section,
+                entries: vec![],
+                window: None,
+            };
+            let e = merge_shards(
+                "d.csv",
+                &[],
+                Some(&schema),
+                &opts,
+                vec![state],
+                std::slice::from_ref(&keys),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("the schema does not have"), "{rank:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn windows_that_do_not_tile_the_file_are_refused() {
+        let schema = Schema::parse(
+            r#"{"fields": [{"name": "id", "type": "integer"}]}"#,
+            "s.json",
+        )
+        .unwrap();
+        let opts = ValidateOptions::new("t");
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("k.keys");
+        std::fs::write(&keys, b"").unwrap();
+        let state = |start, end| ShardState {
+            split: Split::Range,
+            labels: Some(vec!["id".into()]),
+            data_rows: 0,
+            blank_rows: 0,
+            bytes: 100,
+            stats: vec![StatsState::of(&FieldStats::default())],
+            findings: vec![],
+            codes: vec![],
+            tally: vec![],
+            ops: vec![],
+            window: Some(reader::Window::Bytes {
+                prefix: 3,
+                start,
+                end,
+                lines: 0,
+                rows: 0,
+            }),
+            keys: Section::default(),
+            entries: vec![],
+        };
+        let merge = |shards: Vec<ShardState>| {
+            let keys = vec![keys.clone(); shards.len()];
+            merge_shards("d.csv", &[], Some(&schema), &opts, shards, &keys)
+        };
+        assert!(merge(vec![state(3, 40), state(40, 100)]).is_ok());
+        for (shards, wanted) in [
+            (vec![state(3, 40), state(41, 100)], "shard 2 read [41, 100)"),
+            (vec![state(3, 40), state(30, 100)], "shard 2 read [30, 100)"),
+            (vec![state(3, 40), state(40, 99)], "to byte 99 of 100"),
+            (vec![state(9, 40), state(40, 100)], "shard 1 read [9, 40)"),
+        ] {
+            let e = merge(shards).unwrap_err().to_string();
+            assert!(e.contains(wanted), "{e}");
+        }
+        let mut none = state(40, 100);
+        none.window = None;
+        let e = merge(vec![state(3, 40), none]).unwrap_err().to_string();
+        assert!(e.contains("shard 2 has no window"), "{e}");
     }
 
     #[test]
