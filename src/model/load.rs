@@ -510,6 +510,12 @@ impl Model {
             (Graph::Onnx(_), Some(b), _) => Some(b),
             _ => None,
         };
+        // A model may declare a batch of 0 (found by fuzzing: batches of 0 rows never end a run).
+        if batch_fixed == Some(0) {
+            return Err(TractError::msg(
+                "the model's input fixes its batch dimension at 0: no row can be run through it",
+            ));
+        }
         let runnable = self
             .typed_inner(batch, item)?
             .into_optimized()?

@@ -240,8 +240,13 @@ pub fn remote(root: &Path, name: Option<&str>) -> Result<RemoteConfig, DataError
 }
 
 /// Where the object of `md5` is in a remote: DVC 3's `files/md5/XX/REST` or DVC 2's `XX/REST`.
+fn is_md5(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub fn object_path(md5: &str, dvc2: bool) -> String {
-    let (a, b) = md5.split_at(md5.len().min(2));
+    // Callers pass a checked MD5; anything else is kept whole rather than cut inside a character.
+    let (a, b) = md5.get(..2).zip(md5.get(2..)).unwrap_or(("", md5));
     if dvc2 {
         format!("{a}/{b}")
     } else {
@@ -371,6 +376,11 @@ pub fn locate(path: &Path, fetch: &Fetch<'_>) -> Result<Option<Tracked>, DataErr
             ),
         )
     })?;
+    // The MD5 names the object's path in the remote: 32 hex digits (then `.dir` for a folder) and nothing else.
+    // Fuzzing found a pointer whose other text panicked in `object_path`; `../` would also leave the cache.
+    if !is_md5(md5.strip_suffix(".dir").unwrap_or(&md5)) {
+        return Err(err(&hit.pointer, format!("{md5:?} is not an MD5")));
+    }
     let dvc2 = hit.out.hash.as_deref() != Some("md5");
     let remote = remote(&root, hit.out.remote.as_deref())?;
     let md5 = match (&hit.inside, md5.strip_suffix(".dir")) {
@@ -417,7 +427,7 @@ pub fn locate(path: &Path, fetch: &Fetch<'_>) -> Result<Option<Tracked>, DataErr
             })?
         }
     };
-    if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !is_md5(&md5) {
         return Err(err(&hit.pointer, format!("{md5:?} is not an MD5")));
     }
     let object = remote.store.join(&object_path(&md5, dvc2));
