@@ -557,3 +557,92 @@ fn absorb_sketch(col: &mut Column, c: &ColumnState, file: &mut SideFile) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(names: &[&str], values: &[f64]) -> TableState {
+        let mut table = Table::default();
+        table.columns = names.iter().map(|n| Column::new(n.to_string())).collect();
+        for &x in values {
+            table.rows += 1;
+            table.columns[0].ints += 1;
+            table.columns[0].value(x, 1000);
+        }
+        let segment = Segment {
+            at: (0, 1),
+            numbers: vec![values.len() as u64],
+        };
+        TableState::of(table, vec![segment])
+    }
+
+    /// Writes `states` to one side file, a section each, and opens them for the merge.
+    fn files(dir: &Path, states: &mut [TableState]) -> Vec<SideFile> {
+        let path = dir.join("p.drift");
+        let mut bytes = vec![];
+        let mut sections = vec![];
+        for st in states.iter_mut() {
+            let mut empty = TableState::default();
+            let at = bytes.len() as u64;
+            sections.push(write_section([st, &mut empty], &mut bytes, at).unwrap());
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        sections
+            .iter()
+            .map(|s| SideFile::open(&path, s).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn shards_replay_to_one_columns_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut states = [state(&["x"], &[3.0, 1.0]), state(&["x"], &[2.0])];
+        states[1].segments[0].at = (0, 2);
+        let mut f = files(dir.path(), &mut states);
+        let refs: Vec<&TableState> = states.iter().collect();
+        let t = merge_tables(&refs, &mut f, 1000).unwrap();
+        assert_eq!(t.rows, 3);
+        assert_eq!(t.columns[0].sorted().0, [1.0, 2.0, 3.0]);
+        assert_eq!(t.columns[0].sum, 6.0);
+    }
+
+    #[test]
+    fn states_that_do_not_fit_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut states = [state(&["x"], &[1.0]), state(&["y"], &[2.0])];
+        let mut f = files(dir.path(), &mut states);
+        let refs: Vec<&TableState> = states.iter().collect();
+        let e = merge_tables(&refs, &mut f, 1000).unwrap_err();
+        assert!(e.contains("different columns"), "{e}");
+        // A segment that claims more numbers than the side file holds.
+        let mut states = [state(&["x"], &[1.0])];
+        let mut f = files(dir.path(), &mut states);
+        states[0].segments[0].numbers[0] = 5;
+        states[0].columns[0].len = 5;
+        let refs: Vec<&TableState> = states.iter().collect();
+        let e = merge_tables(&refs, &mut f, 1000).unwrap_err();
+        assert!(e.contains("end early"), "{e}");
+        states[0].columns[0].len = 1;
+        let refs: Vec<&TableState> = states.iter().collect();
+        let e = merge_tables(&refs, &mut f, 1000).unwrap_err();
+        assert!(e.contains("more numbers than its side file"), "{e}");
+    }
+
+    #[test]
+    fn a_side_file_that_is_short_or_changed_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = state(&["x"], &[1.0, 2.0]);
+        let mut empty = TableState::default();
+        let mut bytes = vec![];
+        let section = write_section([&mut st, &mut empty], &mut bytes, 0).unwrap();
+        let path = dir.path().join("p.drift");
+        std::fs::write(&path, &bytes[..8]).unwrap();
+        let e = SideFile::open(&path, &section).err().unwrap();
+        assert!(e.contains("do not match the SHA-256"), "{e}");
+        let e = SideFile::open(&dir.path().join("none.drift"), &section)
+            .err()
+            .unwrap();
+        assert!(e.contains("could not read"), "{e}");
+    }
+}
