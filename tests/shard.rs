@@ -84,9 +84,8 @@ fn parquet_file(path: &Path, shift: f64) {
     w.close().unwrap();
 }
 
-/// A repository: the CSV, a Parquet file of several row groups (drifting from its reference: drift runs whole in
-/// shard 1), a partitioned folder of seven parts whose keys
-/// repeat across parts, and the fixtures' JSON Lines glob.
+/// A repository: the CSV, a Parquet file of several row groups (drifting from its reference, split by row groups
+/// too), a partitioned folder of seven parts whose keys repeat across parts, and the fixtures' JSON Lines glob.
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -724,12 +723,12 @@ fn drift_csv(rows: u64, shift: u64, only: &str) -> String {
     for i in 0..rows {
         let num = ((i * 7919 + shift * 131) % 1009) as f64 / 7.0 + shift as f64 * 3.0;
         let cat = ["red", "green", "blue", "grey"][((i * (shift + 1)) % 7 % 4) as usize];
-        let flag = if (i + shift) % 3 == 0 {
+        let flag = if (i + shift).is_multiple_of(3) {
             "True"
         } else {
             "False"
         };
-        let nully = if i % 4 == 0 {
+        let nully = if i.is_multiple_of(4) {
             String::new()
         } else {
             format!("{}.5", (i + shift) % 50)

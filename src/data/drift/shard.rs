@@ -563,8 +563,10 @@ mod tests {
     use super::*;
 
     fn state(names: &[&str], values: &[f64]) -> TableState {
-        let mut table = Table::default();
-        table.columns = names.iter().map(|n| Column::new(n.to_string())).collect();
+        let mut table = Table {
+            columns: names.iter().map(|n| Column::new(n.to_string())).collect(),
+            ..Table::default()
+        };
         for &x in values {
             table.rows += 1;
             table.columns[0].ints += 1;
