@@ -10,6 +10,11 @@
 //! merges sketches ([`Sketch::merge`]), and that column's statistics are within the sketch's stated bound
 //! (`sketch_error`), not byte-identical to one run's.
 //!
+//! One difference is left: a column that only rows longer than the header have (named by position) counts the
+//! short rows after its first cell as missing; a shard counts from its own first such row, so the merged count of
+//! missing cells of such a column can be lower than one run's (it decides only whether integers look like
+//! pandas' integer dtype; a column on one side only is a finding either way).
+//!
 //! The values go to a binary side file beside the partial (`partial-I-of-N.drift`, f64 little-endian), one
 //! section per dataset whose SHA-256 the partial holds; counts, distinct texts and segments stay in the partial.
 
