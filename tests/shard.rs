@@ -1039,3 +1039,39 @@ fn an_empty_reference_share_is_fine_and_an_empty_reference_is_one_runs_error() {
     let parts = partials(d, 3, "empty");
     merge_fails(d, &[&parts[0], &parts[1], &parts[2]], wanted);
 }
+
+#[test]
+fn sharded_drift_of_a_reference_outside_the_repository_shows_no_values() {
+    let outside = tempfile::tempdir().unwrap();
+    let reference = outside.path().join("ref.csv");
+    write(&reference, &drift_csv(300, 0, "cur_only"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join(".git")).unwrap();
+    write(&d.join("cur.csv"), &drift_csv(200, 1, "cur_only"));
+    write(&d.join("t.schema.json"), DRIFT_SCHEMA);
+    write(
+        &d.join("mlgate.yml"),
+        &format!(
+            "version: 1\ndatasets:\n  out:\n    path: cur.csv\n    schema: t.schema.json\n    drift:\n      \
+             reference: {}\n",
+            reference.display()
+        ),
+    );
+    let allow = "--allow-outside-repo";
+    let one = run(d, &["check", "--format", "json", allow]);
+    let one = String::from_utf8(one.stdout).unwrap();
+    let drift = drift_of(&one, "out");
+    assert!(!drift.to_string().contains("histogram"), "{drift}");
+    let mut partials = vec![];
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let o = run(d, &["check", "--shard", &shard, "--report-dir", "o", allow]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        partials.push(format!("o/partial-{i}-of-3.json"));
+    }
+    let mut args = vec!["merge", "--format", "json"];
+    args.extend(partials.iter().map(String::as_str));
+    let merged = run(d, &args);
+    assert_same(&one, &String::from_utf8(merged.stdout).unwrap(), 3);
+}
