@@ -505,7 +505,7 @@ fn drift_inputs(
     Ok((reference, opts))
 }
 
-/// Numeric values kept exactly per column and side. `MLGATE_DRIFT_EXACT_LIMIT` lowers it: a knob for tests (a
+/// Numeric values kept exactly per column and side. `MLGATE_DRIFT_EXACT_LIMIT` sets it: a knob for tests (a
 /// sharded merge past the limit needs millions of rows otherwise), not documented for users.
 fn exact_limit() -> usize {
     std::env::var("MLGATE_DRIFT_EXACT_LIMIT")

@@ -4,8 +4,9 @@
 //! A partial report is a report (the checks that shard 1 runs whole: gate changes, scans, model gates; none in
 //! the other shards) plus a `shard` object: its index and count, the digest of the config, and for each dataset
 //! the state of its validation ([`data::ShardState`]) with the digest of the data's file names and sizes, and of
-//! its drift ([`DriftShard`]: both sides' columns, their numbers in a side file `partial-I-of-N.drift`). The key checks that find repeats are in a side file, sorted by key (`partial-I-of-N.keys`), which the
-//! merge reads as a stream. A digest over the checks and states (with each side file section's SHA-256) lets
+//! its drift ([`DriftShard`]: both sides' columns, their numbers in a side file `partial-I-of-N.drift`). The key
+//! checks that find repeats are in a side file, sorted by key (`partial-I-of-N.keys`), which the merge reads as
+//! a stream. A digest over the checks and states (with each side file section's SHA-256) lets
 //! the merge refuse a partial or side file changed after it was written.
 //! Partials of another config, another N, other data, a missing or a repeated shard: refused, naming the files.
 

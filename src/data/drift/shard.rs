@@ -446,9 +446,9 @@ pub fn merge_tables(
 
 /// The counts and distinct values of column `j`, which do not depend on the order of the records. A text new
 /// past [`super::columns::MAX_DISTINCT`] distinct values is not kept and marks the column overflowed, as in one
-/// run: which texts are kept then differs from one run's (that depends on the order), but nothing in the report
-/// does, since an overflowed column is not tested as categorical and its histogram and test selection use the
-/// overflow flag, not the values.
+/// run: which texts are kept then differs from one run's (that depends on the order), but the report does not,
+/// since an overflowed column is not tested as categorical and a numeric one's histogram, bins and test selection
+/// use the overflow flag, not the values (only a `chisquare` or `z` test forced on it counts the values kept).
 fn add_counts(col: &mut Column, shards: &[&TableState], j: usize) {
     for c in shards.iter().filter_map(|s| s.columns.get(j)) {
         col.nulls += c.nulls;
