@@ -48,7 +48,7 @@ pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
         .into_iter()
         .filter_map(|s| match s {
             Slot::Check(c) => Some(c),
-            Slot::Dataset(_) => None,
+            Slot::Dataset(_) | Slot::Drift(_) => None,
         })
         .collect();
     Ok(Report::new(checks))
@@ -61,6 +61,7 @@ pub fn run_with(config: &Config, run: &RunOptions) -> Result<Report> {
 pub(crate) enum Slot {
     Check(Check),
     Dataset(DatasetPart),
+    Drift(Box<crate::shard::DriftShard>),
 }
 
 /// A dataset's share of a sharded check and what its merge needs: the source, the options, the schema's text
@@ -75,8 +76,8 @@ pub(crate) struct DatasetPart {
 }
 
 /// Every gate of the config, in report order. With `shard`, datasets are validated in part (a
-/// [`Slot::Dataset`] each) and every other gate runs in shard 1 only: drift reads both datasets whole, model
-/// gates evaluate the whole eval set, and the scan and the gate comparison are cheap.
+/// [`Slot::Dataset`] each), drift collects its share of both sides (a [`Slot::Drift`]), and every other gate
+/// runs in shard 1 only: model gates evaluate the whole eval set, and the scan and the gate comparison are cheap.
 pub(crate) fn run_slots(
     config: &Config,
     run: &RunOptions,
@@ -127,12 +128,24 @@ pub(crate) fn run_slots(
                 }));
             }
         }
-        if let (Some(dr), true) = (&d.drift, whole) {
+        if let Some(dr) = &d.drift {
             let hide = hide || config.is_outside(&dr.reference);
-            checks.push(Slot::Check(hidden_if(
-                hide,
-                run_drift(config, d, dr, &source, schema)?,
-            )));
+            let (reference, opts) = drift_inputs(config, d, dr)?;
+            checks.push(match shard {
+                None => Slot::Check(hidden_if(
+                    hide,
+                    crate::data::drift::drift(&reference, &source, Some(schema), &opts)?,
+                )),
+                Some(spec) => Slot::Drift(Box::new(crate::shard::DriftShard::collect(
+                    &reference,
+                    &source,
+                    schema_text,
+                    d.schema.display().to_string(),
+                    &opts,
+                    hide,
+                    spec,
+                )?)),
+            });
         }
     }
     if !whole {
@@ -467,20 +480,19 @@ fn confine_parts(config: &Config, source: &Source) -> Result<()> {
     Ok(())
 }
 
-/// The drift gate of one dataset: its data against its reference, typed by its schema.
-fn run_drift(
+/// What the drift gate of one dataset compares its data with, and how: the reference and the options.
+fn drift_inputs(
     config: &Config,
     d: &crate::config::Dataset,
     dr: &crate::config::DatasetDrift,
-    current: &Source,
-    schema: &Schema,
-) -> Result<Check> {
-    use crate::data::drift::{self, ColumnOptions, DriftOptions};
+) -> Result<(Source, crate::data::drift::DriftOptions)> {
+    use crate::data::drift::{ColumnOptions, DriftOptions};
     let reference = Source::new(&dr.reference, dr.format.or(d.format), d.dialect.clone())?;
     confine_parts(config, &reference)?;
     let mut opts = DriftOptions::new(&d.name);
     opts.drift_share = dr.drift_share;
     opts.exclude = dr.exclude.clone();
+    opts.exact_limit = exact_limit();
     for (name, c) in &dr.columns {
         opts.columns.insert(
             name.clone(),
@@ -490,5 +502,15 @@ fn run_drift(
             },
         );
     }
-    Ok(drift::drift(&reference, current, Some(schema), &opts)?)
+    Ok((reference, opts))
+}
+
+/// Numeric values kept exactly per column and side. `MLGATE_DRIFT_EXACT_LIMIT` sets it: a knob for tests (a
+/// sharded merge past the limit needs millions of rows otherwise), not documented for users.
+fn exact_limit() -> usize {
+    std::env::var("MLGATE_DRIFT_EXACT_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(crate::data::drift::EXACT_LIMIT)
 }

@@ -521,10 +521,11 @@ pub struct CheckArgs {
     /// `az://...`, `https://host/path`, or a DVC remote's URL), on top of `remotes:` in mlgate.yml. Repeatable.
     #[arg(long, value_name = "PREFIX")]
     pub allow_remote: Vec<String>,
-    /// Check only shard I of N (e.g. 2/4) and write DIR/partial-I-of-N.json (and .keys) for `mlgate merge`:
-    /// each shard reads a contiguous run of a partitioned dataset's files, of a Parquet file's row groups, or of
-    /// a text file's bytes cut at record boundaries (a file that cannot be cut: every Nth block of its records);
-    /// drift, model gates and scans run in shard 1. Needs --report-dir.
+    /// Check only shard I of N (e.g. 2/4) and write DIR/partial-I-of-N.json (and .keys, .drift) for `mlgate
+    /// merge`: each shard reads a contiguous run of a partitioned dataset's files, of a Parquet file's row groups,
+    /// or of a text file's bytes cut at record boundaries (a file that cannot be cut: every Nth block of its
+    /// records), for validation and for drift (both sides); model gates and scans run in shard 1. Needs
+    /// --report-dir.
     #[arg(long, value_name = "I/N", value_parser = parse_shard, requires = "report_dir")]
     pub shard: Option<(u32, u32)>,
     /// Records per block when --shard splits a file by records (gzip, UTF-16, remote data).

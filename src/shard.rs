@@ -1,11 +1,12 @@
 //! Sharded checks: `mlgate check --shard I/N` writes a partial report, `mlgate merge` makes from all N of them
 //! the report one unsharded `check` would have made.
 //!
-//! A partial report is a report (the checks that shard 1 runs whole: gate changes, drift, scans, model gates;
-//! none in the other shards) plus a `shard` object: its index and count, the digest of the config, and for each
-//! dataset the state of its validation ([`data::ShardState`]) with the digest of the data's file names and
-//! sizes. The key checks that find repeats are in a side file, sorted by key (`partial-I-of-N.keys`), which the
-//! merge reads as a stream. A digest over the checks and states (with each side file section's SHA-256) lets
+//! A partial report is a report (the checks that shard 1 runs whole: gate changes, scans, model gates; none in
+//! the other shards) plus a `shard` object: its index and count, the digest of the config, and for each dataset
+//! the state of its validation ([`data::ShardState`]) with the digest of the data's file names and sizes, and of
+//! its drift ([`DriftShard`]: both sides' columns, their numbers in a side file `partial-I-of-N.drift`). The key
+//! checks that find repeats are in a side file, sorted by key (`partial-I-of-N.keys`), which the merge reads as
+//! a stream. A digest over the checks and states (with each side file section's SHA-256) lets
 //! the merge refuse a partial or side file changed after it was written.
 //! Partials of another config, another N, other data, a missing or a repeated shard: refused, naming the files.
 
@@ -16,7 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::check::{self, RunOptions, Slot};
 use crate::config::Config;
-use crate::data::{self, ShardSpec, ShardState, Source, ValidateOptions};
+use crate::data::drift::{self, shard::TableState, DriftOptions};
+use crate::data::{self, Section, ShardSpec, ShardState, Source, ValidateOptions};
 use crate::error::{Error, Result};
 use crate::report::{Check, Report};
 
@@ -60,6 +62,96 @@ impl DatasetShard {
     }
 }
 
+/// A dataset's drift in one shard: its share of both sides' columns, with what the merge needs to finish it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DriftShard {
+    pub subject: String,
+    pub sides: drift::Sides,
+    /// SHA-256 of both sides' file names and sizes.
+    pub data: String,
+    pub schema: String,
+    pub schema_name: String,
+    pub hide: bool,
+    pub options: DriftSpec,
+    pub reference: TableState,
+    pub current: TableState,
+    /// Where the sides' numbers are in the side file `partial-I-of-N.drift`.
+    #[serde(default)]
+    pub values: Section,
+}
+
+/// [`DriftOptions`] as a partial holds them (every shard must have the same).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftSpec {
+    pub drift_share: f64,
+    pub exclude: Vec<String>,
+    pub columns: Vec<(String, Option<drift::Test>, Option<f64>)>,
+    pub exact_limit: usize,
+}
+
+impl DriftSpec {
+    fn of(o: &DriftOptions) -> DriftSpec {
+        DriftSpec {
+            drift_share: o.drift_share,
+            exclude: o.exclude.clone(),
+            columns: o
+                .columns
+                .iter()
+                .map(|(n, c)| (n.clone(), c.test, c.threshold))
+                .collect(),
+            exact_limit: o.exact_limit,
+        }
+    }
+
+    fn options(&self, subject: &str) -> DriftOptions {
+        let mut o = DriftOptions::new(subject);
+        o.drift_share = self.drift_share;
+        o.exclude = self.exclude.clone();
+        o.exact_limit = self.exact_limit;
+        for (name, test, threshold) in &self.columns {
+            let c = drift::ColumnOptions {
+                test: *test,
+                threshold: *threshold,
+            };
+            o.columns.insert(name.clone(), c);
+        }
+        o
+    }
+}
+
+impl DriftShard {
+    /// Collects this shard's share of `current` and of `reference` (on two threads, as one run reads them).
+    pub(crate) fn collect(
+        reference: &Source,
+        current: &Source,
+        schema: &str,
+        schema_name: String,
+        opts: &DriftOptions,
+        hide: bool,
+        spec: ShardSpec,
+    ) -> Result<DriftShard> {
+        let limit = opts.exact_limit;
+        let (r, c) = std::thread::scope(|s| {
+            let rh = s.spawn(|| drift::shard::collect_share(reference, spec, limit));
+            let c = drift::shard::collect_share(current, spec, limit);
+            let r = rh.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (r, c)
+        });
+        Ok(DriftShard {
+            subject: opts.subject.clone(),
+            sides: drift::Sides::of(reference, current),
+            data: format!("{} {}", data_digest(reference), data_digest(current)),
+            schema: schema.to_string(),
+            schema_name,
+            hide,
+            options: DriftSpec::of(opts),
+            reference: r?,
+            current: c?,
+            values: Section::default(),
+        })
+    }
+}
+
 /// The names and sizes of a dataset's files: cheap to take in every shard, and different when the shards did
 /// not read the same data.
 fn data_digest(source: &Source) -> String {
@@ -92,6 +184,7 @@ fn hex(bytes: &[u8]) -> String {
 pub enum SlotState {
     Check,
     Dataset(Box<DatasetShard>),
+    Drift(Box<DriftShard>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,10 +234,13 @@ impl Partial {
             .iter_mut()
             .filter_map(|s| match s {
                 SlotState::Dataset(d) => Some(&mut d.state),
-                SlotState::Check => None,
+                _ => None,
             })
             .collect();
         crate::fsutil::write_atomic_with(&keys, |out| data::write_key_runs(&mut states, out))?;
+        crate::fsutil::write_atomic_with(&drift_path(&path), |out| {
+            write_drift_values(&mut self.shard.slots, out)
+        })?;
         self.shard.digest = digest_of(&self.report.checks, &self.shard.slots);
         crate::fsutil::write_atomic(&path, self.to_json().as_bytes())?;
         Ok(path)
@@ -154,6 +250,27 @@ impl Partial {
 /// The side file of key checks beside a partial report.
 pub fn keys_path(partial: &Path) -> PathBuf {
     partial.with_extension("keys")
+}
+
+/// The side file of drift values beside a partial report.
+pub fn drift_path(partial: &Path) -> PathBuf {
+    partial.with_extension("drift")
+}
+
+/// Every dataset's drift values, a section each, noting in each state where its section is.
+fn write_drift_values(
+    slots: &mut [SlotState],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut offset = 0;
+    for slot in slots {
+        if let SlotState::Drift(d) = slot {
+            let sides = [&mut d.reference, &mut d.current];
+            d.values = drift::shard::write_section(sides, out, offset)?;
+            offset += d.values.len;
+        }
+    }
+    Ok(())
 }
 
 fn digest_of(checks: &[Check], slots: &[SlotState]) -> String {
@@ -178,6 +295,7 @@ pub fn run(config: &Config, run: &RunOptions, spec: ShardSpec) -> Result<Partial
                 slots.push(SlotState::Check);
             }
             Slot::Dataset(d) => slots.push(SlotState::Dataset(Box::new(DatasetShard::new(d)))),
+            Slot::Drift(d) => slots.push(SlotState::Drift(d)),
         }
     }
     let config_digest = std::fs::read(&config.path)
@@ -241,22 +359,19 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report> {
         match slot {
             SlotState::Check => checks.extend(fixed.next()),
             SlotState::Dataset(d) => {
-                let mut rest = vec![];
-                for (i, o) in others.iter_mut().enumerate() {
-                    match o.next() {
-                        Some(SlotState::Dataset(other)) => rest.push(*other),
-                        _ => {
-                            return Err(Error::Usage(format!(
-                                "{}: has no state of dataset `{}` where {} has one; the partials are of \
-                                 different configs",
-                                names[i + 1],
-                                d.subject,
-                                names[0]
-                            )))
-                        }
-                    }
-                }
+                let rest = same_slots(others, &names, &d.subject, |o| match o {
+                    SlotState::Dataset(o) => Some(*o),
+                    _ => None,
+                })?;
                 checks.extend(merge_dataset(*d, rest, &names, &keys)?);
+            }
+            SlotState::Drift(d) => {
+                let rest = same_slots(others, &names, &d.subject, |o| match o {
+                    SlotState::Drift(o) => Some(*o),
+                    _ => None,
+                })?;
+                let drifts: Vec<PathBuf> = owned.iter().map(|n| drift_path(Path::new(n))).collect();
+                checks.push(merge_drift(*d, rest, &names, &drifts)?);
             }
         }
     }
@@ -268,6 +383,30 @@ pub fn merge(paths: &[PathBuf]) -> Result<Report> {
         )));
     }
     Ok(Report::new(checks))
+}
+
+/// The next slot of every other shard, of the kind `take` takes, or an error naming the partial that has none.
+fn same_slots<T>(
+    others: &mut [std::vec::IntoIter<SlotState>],
+    names: &[&str],
+    subject: &str,
+    take: impl Fn(SlotState) -> Option<T>,
+) -> Result<Vec<T>> {
+    let mut rest = vec![];
+    for (i, o) in others.iter_mut().enumerate() {
+        match o.next().and_then(&take) {
+            Some(t) => rest.push(t),
+            None => {
+                return Err(Error::Usage(format!(
+                    "{}: has no state of dataset `{subject}` where {} has one; the partials are of different \
+                     configs",
+                    names[i + 1],
+                    names[0]
+                )))
+            }
+        }
+    }
+    Ok(rest)
 }
 
 /// All N shards of one run, each once, of one config: sorted by index, or an error naming the files.
@@ -379,4 +518,54 @@ fn merge_dataset(
             check::hidden_if(first.hide, c)
         })
         .collect())
+}
+
+/// One dataset's drift check from its state in every shard (`first` from shard 1, `rest` in shard order) and the
+/// shards' side files of drift values.
+fn merge_drift(
+    first: DriftShard,
+    rest: Vec<DriftShard>,
+    names: &[&str],
+    files: &[PathBuf],
+) -> Result<Check> {
+    for (i, o) in rest.iter().enumerate() {
+        let same = o.subject == first.subject
+            && o.sides == first.sides
+            && o.schema == first.schema
+            && o.hide == first.hide
+            && o.options == first.options;
+        if !same || o.data != first.data {
+            return Err(Error::Usage(format!(
+                "{}: the drift of dataset `{}` was checked otherwise than in {} (another config, schema or data): \
+                 merge the partials of one sharded check",
+                names[i + 1],
+                first.subject,
+                names[0]
+            )));
+        }
+    }
+    let mut all = vec![first];
+    all.extend(rest);
+    let mut side_files = vec![];
+    for (d, path) in all.iter().zip(files) {
+        side_files.push(drift::shard::SideFile::open(path, &d.values).map_err(Error::Usage)?);
+    }
+    let first = &all[0];
+    let limit = first.options.exact_limit;
+    let bad = |side: &str, m: String| {
+        Error::Usage(format!(
+            "the {side} data of dataset `{}`'s drift: {m}; merge the partials of one sharded check",
+            first.subject
+        ))
+    };
+    let refs: Vec<&TableState> = all.iter().map(|d| &d.reference).collect();
+    let r = drift::shard::merge_tables(&refs, &mut side_files, limit)
+        .map_err(|m| bad("reference", m))?;
+    let curs: Vec<&TableState> = all.iter().map(|d| &d.current).collect();
+    let c =
+        drift::shard::merge_tables(&curs, &mut side_files, limit).map_err(|m| bad("current", m))?;
+    let schema = data::Schema::parse(&first.schema, &first.schema_name)?;
+    let opts = first.options.options(&first.subject);
+    let check = drift::judge(r, c, &first.sides, Some(&schema), &opts)?;
+    Ok(check::hidden_if(first.hide, check))
 }

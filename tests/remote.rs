@@ -595,7 +595,8 @@ fn dvc_pushed_data_is_read_from_the_remote_and_its_version_reported() {
 }
 
 /// A sharded check of a Parquet object cuts it by row groups (each shard fetches the footer and its own groups'
-/// byte ranges): the merged report is one run's, byte for byte, with the primary key repeating across shards.
+/// byte ranges): the merged report is one run's, byte for byte, with the primary key repeating across shards, and
+/// the drift against a reference object (sharded too) names both objects as one run does.
 #[test]
 fn a_remote_parquet_file_is_sharded_by_row_groups() {
     let Some(moto) = Moto::start() else { return };
@@ -613,7 +614,7 @@ fn a_remote_parquet_file_is_sharded_by_row_groups() {
     )
     .unwrap();
     let config = "version: 1\nremotes:\n  - s3://data\ndatasets:\n  people:\n    path: s3://data/people.parquet\n    \
-                  schema: people.schema.json\n";
+                  schema: people.schema.json\n    drift:\n      reference: s3://data/people.parquet\n";
     std::fs::write(d.join("mlgate.yml"), config).unwrap();
     let one = moto
         .mlgate(d)
@@ -625,6 +626,17 @@ fn a_remote_parquet_file_is_sharded_by_row_groups() {
         String::from_utf8_lossy(&one.stdout).contains("primary-key"),
         "{}",
         text(&one)
+    );
+    let drift = json(&one)["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "drift")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        drift["figures"]["reference_source"], "s3://data/people.parquet",
+        "{drift}"
     );
     let mut partials = vec![];
     for i in 1..=2 {

@@ -84,9 +84,8 @@ fn parquet_file(path: &Path, shift: f64) {
     w.close().unwrap();
 }
 
-/// A repository: the CSV, a Parquet file of several row groups (drifting from its reference: drift runs whole in
-/// shard 1), a partitioned folder of seven parts whose keys
-/// repeat across parts, and the fixtures' JSON Lines glob.
+/// A repository: the CSV, a Parquet file of several row groups (drifting from its reference, split by row groups
+/// too), a partitioned folder of seven parts whose keys repeat across parts, and the fixtures' JSON Lines glob.
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -149,18 +148,37 @@ fn repo() -> tempfile::TempDir {
 
 /// The unsharded report and the exit code.
 fn whole(d: &Path) -> (String, Option<i32>) {
-    let o = run(d, &["check", "--format", "json"]);
+    whole_env(d, &[])
+}
+
+/// `mlgate` in `d` with these environment variables.
+fn run_env(d: &Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    common::mlgate()
+        .current_dir(d)
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn whole_env(d: &Path, env: &[(&str, &str)]) -> (String, Option<i32>) {
+    let o = run_env(d, env, &["check", "--format", "json"]);
     (String::from_utf8(o.stdout).unwrap(), o.status.code())
 }
 
 /// Every shard of `n` (blocks of `rows` records), then the merge: the merged report and the merge's exit code.
 fn sharded(d: &Path, n: u32, rows: u64) -> (String, Option<i32>) {
+    sharded_env(d, n, rows, &[])
+}
+
+fn sharded_env(d: &Path, n: u32, rows: u64, env: &[(&str, &str)]) -> (String, Option<i32>) {
     let out = d.join(format!("shards-{n}-{rows}"));
     let out_s = out.display().to_string();
     let mut partials = vec![];
     for i in 1..=n {
-        let o = run(
+        let o = run_env(
             d,
+            env,
             &[
                 "check",
                 "--shard",
@@ -186,6 +204,7 @@ fn sharded(d: &Path, n: u32, rows: u64) -> (String, Option<i32>) {
         "json".into(),
     ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // The merge takes the exact limit from the partials, not from its environment.
     let o = run(d, &args);
     let printed = String::from_utf8(o.stdout.clone()).unwrap();
     let written = std::fs::read_to_string(&merged).unwrap_or_default();
@@ -694,4 +713,365 @@ fn a_shard_reports_bad_input_in_its_share_as_one_run_does() {
         let want: &[u32] = if name == "quote" { &[3] } else { &[2] };
         assert_eq!(failed, want, "{name}");
     }
+}
+
+/// A table for drift: a float column of many values, text categories, booleans, few integers (categorical),
+/// a column with missing cells, many distinct texts, and a column named `only` (each side names it otherwise).
+/// `shift` moves the distributions.
+fn drift_csv(rows: u64, shift: u64, only: &str) -> String {
+    let mut t = format!("num,cat,flag,small,nully,note,{only}\n");
+    for i in 0..rows {
+        let num = ((i * 7919 + shift * 131) % 1009) as f64 / 7.0 + shift as f64 * 3.0;
+        let cat = ["red", "green", "blue", "grey"][((i * (shift + 1)) % 7 % 4) as usize];
+        let flag = if (i + shift).is_multiple_of(3) {
+            "True"
+        } else {
+            "False"
+        };
+        let nully = if i.is_multiple_of(4) {
+            String::new()
+        } else {
+            format!("{}.5", (i + shift) % 50)
+        };
+        t.push_str(&format!(
+            "{num:.4},{cat},{flag},{},{nully},n{},{}\n",
+            (i + shift) % 5,
+            (i * 13 + shift) % 301,
+            i % 11
+        ));
+    }
+    t
+}
+
+/// The same table as Parquet, in row groups of 97 rows (nulls as Parquet nulls).
+fn drift_parquet(path: &Path, rows: u64, shift: u64, only: &str) {
+    use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+    let text = drift_csv(rows, shift, only);
+    let recs: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let f = |j: usize| -> ArrayRef {
+        Arc::new(Float64Array::from(
+            recs.iter()
+                .map(|r| r[j].parse::<f64>().ok())
+                .collect::<Vec<_>>(),
+        ))
+    };
+    let i = |j: usize| -> ArrayRef {
+        Arc::new(Int64Array::from(
+            recs.iter()
+                .map(|r| r[j].parse::<i64>().unwrap())
+                .collect::<Vec<_>>(),
+        ))
+    };
+    let s = |j: usize| -> ArrayRef {
+        Arc::new(StringArray::from(
+            recs.iter().map(|r| r[j]).collect::<Vec<_>>(),
+        ))
+    };
+    let b: ArrayRef = Arc::new(BooleanArray::from(
+        recs.iter().map(|r| r[2] == "True").collect::<Vec<_>>(),
+    ));
+    let batch = RecordBatch::try_from_iter([
+        ("num", f(0)),
+        ("cat", s(1)),
+        ("flag", b),
+        ("small", i(3)),
+        ("nully", f(4)),
+        ("note", s(5)),
+        (only, i(6)),
+    ])
+    .unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(97))
+        .build();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+const DRIFT_SCHEMA: &str = r#"{"fields": [{"name": "num", "type": "number"}, {"name": "cat", "type": "string"},
+    {"name": "flag", "type": "boolean"}, {"name": "small", "type": "integer"},
+    {"name": "nully", "type": "number"}, {"name": "note", "type": "string"},
+    {"name": "cur_only", "type": "integer"}]}"#;
+
+/// Drift between current and reference tables of 2,400 and 3,000 rows: CSV (split by bytes), Parquet (by row
+/// groups) and a gzip reference (every shard reads it whole and takes blocks of records).
+fn drift_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(&d.join("cur.csv"), &drift_csv(2400, 1, "cur_only"));
+    write(&d.join("ref.csv"), &drift_csv(3000, 0, "ref_only"));
+    let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, drift_csv(3000, 0, "ref_only").as_bytes()).unwrap();
+    write_bytes(&d.join("ref.csv.gz"), &gz.finish().unwrap());
+    drift_parquet(&d.join("cur.parquet"), 2400, 1, "cur_only");
+    drift_parquet(&d.join("ref.parquet"), 3000, 0, "ref_only");
+    write(&d.join("t.schema.json"), DRIFT_SCHEMA);
+    let mut yml = String::from("version: 1\ndatasets:\n");
+    for (name, cur, reference) in [
+        ("dcsv", "cur.csv", "ref.csv"),
+        ("dpq", "cur.parquet", "ref.parquet"),
+        ("dgz", "cur.csv", "ref.csv.gz"),
+    ] {
+        yml.push_str(&format!(
+            "  {name}:\n    path: {cur}\n    schema: t.schema.json\n    drift:\n      reference: {reference}\n"
+        ));
+    }
+    write(&d.join("mlgate.yml"), &yml);
+    dir
+}
+
+/// The drift check of `dataset` in a report.
+fn drift_of(report: &str, dataset: &str) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(report).unwrap();
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == format!("{dataset}/drift"))
+        .unwrap_or_else(|| panic!("no drift of {dataset} in {report}"))
+        .clone()
+}
+
+fn methods(check: &serde_json::Value) -> Vec<String> {
+    check["figures"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["method"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn sharded_drift_merges_to_one_run_byte_for_byte() {
+    let dir = drift_repo();
+    let d = dir.path();
+    let (one, code) = whole(d);
+    assert_eq!(code, Some(1), "{one}");
+    for name in ["dcsv", "dpq", "dgz"] {
+        let c = drift_of(&one, name);
+        let tested: Vec<&str> = c["figures"]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["test"].as_str().unwrap())
+            .collect();
+        // Every kind of column is tested, the one-sided columns are findings.
+        assert_eq!(tested.len(), 6, "{name}: {c}");
+        assert!(
+            tested.contains(&"wasserstein") && tested.contains(&"jensenshannon"),
+            "{c}"
+        );
+        assert_eq!(c["counts"]["missing-column"], 2, "{name}: {c}");
+        assert!(methods(&c).iter().all(|m| m == "exact"), "{c}");
+    }
+    for (n, rows) in [(1, 65_536), (2, 7), (3, 1000), (5, 3)] {
+        let (merged, code) = sharded(d, n, rows);
+        assert_eq!(code, Some(1), "{n} shards");
+        assert_same(&one, &merged, n);
+    }
+    // Every shard wrote its side file of drift values.
+    assert!(d.join("shards-5-3/partial-5-of-5.drift").exists());
+}
+
+#[test]
+fn sharded_drift_past_the_exact_limit_in_total_but_no_shard_is_one_run() {
+    let dir = drift_repo();
+    let d = dir.path();
+    // 1,000 exact values per column: one run's 3,000 reference values pass it, no shard's share of 4 or 5 does.
+    let env = [("MLGATE_DRIFT_EXACT_LIMIT", "1000")];
+    let (one, code) = whole_env(d, &env);
+    assert_eq!(code, Some(1), "{one}");
+    assert!(
+        methods(&drift_of(&one, "dcsv")).contains(&"sketch".to_string()),
+        "{one}"
+    );
+    for (n, rows) in [(4, 100), (5, 7)] {
+        let (merged, code) = sharded_env(d, n, rows, &env);
+        assert_eq!(code, Some(1), "{n} shards");
+        assert_same(&one, &merged, n);
+    }
+}
+
+/// 40,000 values a side: past the sketch's own buffers (16,384), so a shard's sketch is compacted.
+fn sketch_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, shift) in [("cur.csv", 300u64), ("ref.csv", 0)] {
+        let mut t = String::from("x\n");
+        for i in 0..40_000u64 {
+            t.push_str(&format!("{}\n", ((i * 7919 + shift) % 40_000) as f64 / 8.0));
+        }
+        write(&d.join(name), &t);
+    }
+    write(
+        &d.join("x.schema.json"),
+        r#"{"fields": [{"name": "x", "type": "number"}]}"#,
+    );
+    write(
+        &d.join("mlgate.yml"),
+        "version: 1\ndatasets:\n  xs:\n    path: cur.csv\n    schema: x.schema.json\n    drift:\n      \
+         reference: ref.csv\n      columns:\n        x:\n          test: ks\n",
+    );
+    dir
+}
+
+#[test]
+fn a_shard_past_the_exact_limit_merges_sketches_within_their_bound() {
+    let dir = sketch_repo();
+    let d = dir.path();
+    let (exact, _) = whole(d);
+    let exact = &drift_of(&exact, "xs")["figures"]["columns"][0];
+    assert_eq!(exact["method"], "exact", "{exact}");
+    let env = [("MLGATE_DRIFT_EXACT_LIMIT", "1000")];
+    for n in [2, 3] {
+        let (merged, _) = sharded_env(d, n, 65_536, &env);
+        let m = &drift_of(&merged, "xs")["figures"]["columns"][0];
+        assert_eq!(m["method"], "sketch", "{m}");
+        let bound = m["sketch_error"].as_f64().unwrap();
+        assert!(bound > 0.0 && bound < 0.01, "{m}");
+        let (de, dm) = (
+            exact["statistic"].as_f64().unwrap(),
+            m["statistic"].as_f64().unwrap(),
+        );
+        assert!(
+            (de - dm).abs() <= bound,
+            "{n} shards: KS {dm} against exact {de}, bound {bound}"
+        );
+        assert_eq!(m["reference_count"], exact["reference_count"]);
+        assert_eq!(m["current_count"], exact["current_count"]);
+    }
+}
+
+/// The reference rows each shard of `n` collected for the drift of dataset `name`.
+fn drift_rows(d: &Path, n: u32, rows: u64, name: &str) -> Vec<u64> {
+    (1..=n)
+        .map(|i| {
+            let p = d.join(format!("shards-{n}-{rows}/partial-{i}-of-{n}.json"));
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+            let slots = v["shard"]["slots"].as_array().unwrap();
+            let dr = slots
+                .iter()
+                .find(|s| s["drift"]["subject"] == name)
+                .unwrap();
+            dr["drift"]["reference"]["rows"].as_u64().unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_drift_side_file_missing_or_changed_is_refused() {
+    let dir = drift_repo();
+    let d = dir.path();
+    let two = partials(d, 2, "drift-two");
+    let side = two[1].with_extension("drift");
+    let saved = std::fs::read(&side).unwrap();
+    assert!(!saved.is_empty());
+    let mut changed = saved.clone();
+    let i = changed.len() / 3;
+    changed[i] ^= 1;
+    write_bytes(&side, &changed);
+    merge_fails(
+        d,
+        &[&two[0], &two[1]],
+        "partial-2-of-2.drift: its drift values do not match the SHA-256 its partial report holds",
+    );
+    std::fs::remove_file(&side).unwrap();
+    merge_fails(d, &[&two[0], &two[1]], "could not read");
+    merge_fails(d, &[&two[0], &two[1]], "partial-2-of-2.drift");
+    write_bytes(&side, &saved);
+    let o = run(
+        d,
+        &[
+            "merge",
+            two[0].to_str().unwrap(),
+            two[1].to_str().unwrap(),
+            "-o",
+            "ok.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // The reference changed between the shards (the current data did not).
+    let mut grown = drift_csv(3000, 0, "ref_only");
+    grown.push_str("1,red,True,1,,n1,1\n");
+    write(&d.join("ref.csv"), &grown);
+    let other = partials(d, 2, "drift-grown");
+    merge_fails(
+        d,
+        &[&two[0], &other[1]],
+        "the drift of dataset `dcsv` was checked otherwise than in",
+    );
+}
+
+#[test]
+fn an_empty_reference_share_is_fine_and_an_empty_reference_is_one_runs_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(&d.join("cur.csv"), &drift_csv(40, 1, "cur_only"));
+    // Two records: most of 5 shards get none.
+    write(&d.join("ref.csv"), &drift_csv(2, 0, "cur_only"));
+    write(&d.join("t.schema.json"), DRIFT_SCHEMA);
+    write(
+        &d.join("mlgate.yml"),
+        "version: 1\ndatasets:\n  few:\n    path: cur.csv\n    schema: t.schema.json\n    drift:\n      \
+         reference: ref.csv\n",
+    );
+    let (one, _) = whole(d);
+    drift_of(&one, "few");
+    for n in [3, 5] {
+        let (merged, _) = sharded(d, n, 1);
+        assert_same(&one, &merged, n);
+    }
+    let rows = drift_rows(d, 5, 1, "few");
+    assert_eq!(rows.iter().sum::<u64>(), 2, "{rows:?}");
+    assert!(rows.contains(&0), "{rows:?}");
+    // Only a header: one run cannot compare, nor can the merge, with the same words.
+    write(&d.join("ref.csv"), &drift_csv(0, 0, "cur_only"));
+    let o = run(d, &["check"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let wanted = "the reference data set has no rows: drift needs data on both sides";
+    assert!(common::flat(&o).contains(wanted), "{}", text(&o));
+    let parts = partials(d, 3, "empty");
+    merge_fails(d, &[&parts[0], &parts[1], &parts[2]], wanted);
+}
+
+#[test]
+fn sharded_drift_of_a_reference_outside_the_repository_shows_no_values() {
+    let outside = tempfile::tempdir().unwrap();
+    let reference = outside.path().join("ref.csv");
+    write(&reference, &drift_csv(300, 0, "cur_only"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join(".git")).unwrap();
+    write(&d.join("cur.csv"), &drift_csv(200, 1, "cur_only"));
+    write(&d.join("t.schema.json"), DRIFT_SCHEMA);
+    write(
+        &d.join("mlgate.yml"),
+        &format!(
+            "version: 1\ndatasets:\n  out:\n    path: cur.csv\n    schema: t.schema.json\n    drift:\n      \
+             reference: {}\n",
+            reference.display()
+        ),
+    );
+    let allow = "--allow-outside-repo";
+    let one = run(d, &["check", "--format", "json", allow]);
+    let one = String::from_utf8(one.stdout).unwrap();
+    let drift = drift_of(&one, "out");
+    assert!(!drift.to_string().contains("histogram"), "{drift}");
+    let mut partials = vec![];
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let o = run(d, &["check", "--shard", &shard, "--report-dir", "o", allow]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        partials.push(format!("o/partial-{i}-of-3.json"));
+    }
+    let mut args = vec!["merge", "--format", "json"];
+    args.extend(partials.iter().map(String::as_str));
+    let merged = run(d, &args);
+    assert_same(&one, &String::from_utf8(merged.stdout).unwrap(), 3);
 }

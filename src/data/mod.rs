@@ -15,6 +15,7 @@ pub use reader::{Dialect, Format, Source};
 pub use schema::Schema;
 #[cfg(feature = "full")]
 pub use validate::{
-    merge_shards, validate_shard, write_key_runs, Section, ShardSpec, ShardState, Split,
+    merge_shards, share_of, validate_shard, write_key_runs, Section, ShardSpec, ShardState, Share,
+    Split,
 };
 pub use validate::{validate, ValidateOptions, Validation, DEFAULT_BLOCK_ROWS};

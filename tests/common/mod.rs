@@ -14,6 +14,7 @@ pub fn mlgate() -> Command {
         .env_remove("MLGATE_SIGNING_KEY")
         .env_remove("MLGATE_REQUIRE_SIGNATURE")
         .env_remove("MLGATE_CHANNEL_FAULT")
+        .env_remove("MLGATE_DRIFT_EXACT_LIMIT")
         .env_remove("MLGATE_CHANNEL_NOW")
         .env_remove("GITHUB_SHA")
         .env_remove("GITHUB_RUN_ID")

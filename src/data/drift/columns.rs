@@ -94,9 +94,9 @@ pub struct Column {
     pub texts: u64,
     pub numbers: Numbers,
     /// Counts per distinct value, by kind, so that a text cell is looked up without allocating.
-    texts_seen: HashMap<Box<str>, u64, Xxh3DefaultBuilder>,
-    nums_seen: HashMap<OrdF64, u64, Xxh3DefaultBuilder>,
-    bools_seen: [u64; 2],
+    pub(super) texts_seen: HashMap<Box<str>, u64, Xxh3DefaultBuilder>,
+    pub(super) nums_seen: HashMap<OrdF64, u64, Xxh3DefaultBuilder>,
+    pub(super) bools_seen: [u64; 2],
     /// More than [`MAX_DISTINCT`] distinct values were seen; `counts` is then incomplete.
     pub overflow: bool,
     pub sum: f64,
@@ -106,7 +106,7 @@ pub struct Column {
 }
 
 impl Column {
-    fn new(name: String) -> Self {
+    pub(super) fn new(name: String) -> Self {
         Column {
             name,
             nulls: 0,
@@ -182,20 +182,29 @@ impl Column {
         }
     }
 
-    fn count_num(&mut self, x: f64) {
-        let k = OrdF64(if x == 0.0 { 0.0 } else { x });
-        if let Some(c) = self.nums_seen.get_mut(&k) {
-            *c += 1;
-        } else if self.room() {
-            self.nums_seen.insert(k, 1);
-        }
+    pub(super) fn count_num(&mut self, x: f64) {
+        self.add_num(OrdF64(if x == 0.0 { 0.0 } else { x }), 1);
     }
 
     fn count_text(&mut self, s: &str) {
+        self.add_text(s, 1);
+    }
+
+    /// `n` more of text `s`, under the [`MAX_DISTINCT`] rule: a value new past the limit is not kept.
+    pub(super) fn add_text(&mut self, s: &str, n: u64) {
         if let Some(c) = self.texts_seen.get_mut(s) {
-            *c += 1;
+            *c += n;
         } else if self.room() {
-            self.texts_seen.insert(s.into(), 1);
+            self.texts_seen.insert(s.into(), n);
+        }
+    }
+
+    /// `n` more of number `x` (as [`Column::count_num`], `n` at once).
+    pub(super) fn add_num(&mut self, x: OrdF64, n: u64) {
+        if let Some(c) = self.nums_seen.get_mut(&x) {
+            *c += n;
+        } else if self.room() {
+            self.nums_seen.insert(x, n);
         }
     }
 
@@ -209,6 +218,13 @@ impl Column {
         } else {
             self.floats += 1;
         }
+        self.value(x, exact_limit);
+    }
+
+    /// A finite number already counted as an integer or float: its sums, range, and the exact values or the
+    /// sketch. A sharded merge replays each shard's values through here in row order, so that the switch to the
+    /// sketch, the sums and the sketch come out as one run's.
+    pub(super) fn value(&mut self, x: f64, exact_limit: usize) {
         self.sum += x;
         self.sumsq += x * x;
         self.min = self.min.min(x);
@@ -343,6 +359,32 @@ pub struct Table {
     pub rows: u64,
 }
 
+impl Table {
+    /// The header's names (a file without one names its columns by position as records come).
+    pub(super) fn labels(&mut self, labels: Option<&[String]>) {
+        if let Some(l) = labels {
+            self.columns = l.iter().map(|n| Column::new(n.clone())).collect();
+        }
+    }
+
+    pub(super) fn record(&mut self, record: &Record<'_>, exact_limit: usize) {
+        self.rows += 1;
+        if self.columns.len() < record.cells.len() {
+            // No header (or a longer row): name the extra columns by position, as pandas does.
+            for i in self.columns.len()..record.cells.len() {
+                self.columns.push(Column::new(format!("field{}", i + 1)));
+            }
+        }
+        for (col, cell) in self.columns.iter_mut().zip(record.cells) {
+            col.cell(cell, exact_limit);
+        }
+        // A short row leaves the rest of its columns missing.
+        for col in self.columns.iter_mut().skip(record.cells.len()) {
+            col.nulls += 1;
+        }
+    }
+}
+
 struct Collector {
     table: Table,
     exact_limit: usize,
@@ -350,28 +392,11 @@ struct Collector {
 
 impl RecordSink for Collector {
     fn labels(&mut self, labels: Option<&[String]>) {
-        if let Some(l) = labels {
-            self.table.columns = l.iter().map(|n| Column::new(n.clone())).collect();
-        }
+        self.table.labels(labels);
     }
 
     fn record(&mut self, record: &Record<'_>) {
-        self.table.rows += 1;
-        if self.table.columns.len() < record.cells.len() {
-            // No header (or a longer row): name the extra columns by position, as pandas does.
-            for i in self.table.columns.len()..record.cells.len() {
-                self.table
-                    .columns
-                    .push(Column::new(format!("field{}", i + 1)));
-            }
-        }
-        for (col, cell) in self.table.columns.iter_mut().zip(record.cells) {
-            col.cell(cell, self.exact_limit);
-        }
-        // A short row leaves the rest of its columns missing.
-        for col in self.table.columns.iter_mut().skip(record.cells.len()) {
-            col.nulls += 1;
-        }
+        self.table.record(record, self.exact_limit);
     }
 }
 

@@ -11,6 +11,8 @@
 //! The dataset drifts when the share of drifted columns is ≥ `drift_share` (0.5).
 
 pub mod columns;
+#[cfg(feature = "full")]
+pub mod shard;
 pub mod sketch;
 pub mod stats;
 
@@ -178,11 +180,25 @@ pub fn drift(
         let r = rh.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         (r, c)
     });
-    let (mut r, mut c) = (r?, c?);
-    for (t, s, side) in [(&r, reference, "reference"), (&c, current, "current")] {
+    judge(r?, c?, &Sides::of(reference, current), schema, opts)
+}
+
+/// The drift check of two collected tables (one run's, or the merge of a sharded run's): refused when a side has
+/// no rows, else every column compared, and the sides' origins said.
+pub fn judge(
+    mut r: Table,
+    mut c: Table,
+    sides: &Sides,
+    schema: Option<&Schema>,
+    opts: &DriftOptions,
+) -> Result<Check, DataError> {
+    for (t, file, side) in [
+        (&r, &sides.reference, "reference"),
+        (&c, &sides.current, "current"),
+    ] {
         if t.rows == 0 {
             return Err(DataError::Format {
-                path: s.display.clone(),
+                path: file.clone(),
                 message: format!("the {side} data set has no rows: drift needs data on both sides"),
                 help: Some(
                     "check that the file is the one meant, and that it is not just a header".into(),
@@ -190,14 +206,39 @@ pub fn drift(
             });
         }
     }
-    let mut check = compare(&mut r, &mut c, reference, current, schema, opts);
+    let mut check = compare(&mut r, &mut c, sides, schema, opts);
     // Data from an object store or a DVC remote: the report says from where, for each side.
-    for (origin, prefix) in [(&current.origin, ""), (&reference.origin, "reference_")] {
-        for (k, v) in crate::data::source::figures(origin) {
-            check.figures.insert(format!("{prefix}{k}"), v);
+    for (figures, prefix) in [
+        (&sides.current_origin, ""),
+        (&sides.reference_origin, "reference_"),
+    ] {
+        for (k, v) in figures {
+            check.figures.insert(format!("{prefix}{k}"), v.clone());
         }
     }
     Ok(check)
+}
+
+/// The two sides' names, for findings, and where their data came from (an object store, a DVC remote).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sides {
+    pub reference: String,
+    pub current: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference_origin: Vec<(String, serde_json::Value)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub current_origin: Vec<(String, serde_json::Value)>,
+}
+
+impl Sides {
+    pub fn of(reference: &Source, current: &Source) -> Sides {
+        Sides {
+            reference: reference.display.clone(),
+            current: current.display.clone(),
+            reference_origin: crate::data::source::figures(&reference.origin),
+            current_origin: crate::data::source::figures(&current.origin),
+        }
+    }
 }
 
 fn schema_kind(schema: Option<&Schema>, name: &str) -> Option<ColumnKind> {
@@ -234,8 +275,7 @@ fn finding(code: &str, sev: Severity, file: &str, field: &str, msg: String) -> F
 fn compare(
     r: &mut Table,
     c: &mut Table,
-    reference: &Source,
-    current: &Source,
+    sides: &Sides,
     schema: Option<&Schema>,
     opts: &DriftOptions,
 ) -> Check {
@@ -245,12 +285,8 @@ fn compare(
         .enumerate()
         .map(|(i, col)| (col.name.clone(), i))
         .collect();
-    let mut findings = column_set_findings(r, c, &reference.display, opts);
+    let mut findings = column_set_findings(r, c, &sides.reference, opts);
     let mut results: Vec<ColumnDrift> = vec![];
-    let sides = Sides {
-        reference: &reference.display,
-        current: &current.display,
-    };
     for rc in r.columns.iter_mut() {
         if opts.exclude.contains(&rc.name) {
             continue;
@@ -259,7 +295,7 @@ fn compare(
             findings.push(finding(
                 "missing-column",
                 Severity::Error,
-                sides.current,
+                &sides.current,
                 &rc.name,
                 format!(
                     "column {:?} is in the reference but not in the current data",
@@ -268,7 +304,7 @@ fn compare(
             ));
             continue;
         };
-        match compare_column(rc, &mut c.columns[ci], &sides, schema, opts) {
+        match compare_column(rc, &mut c.columns[ci], sides, schema, opts) {
             Ok((result, drift_finding)) => {
                 findings.extend(drift_finding);
                 results.push(result);
@@ -277,12 +313,6 @@ fn compare(
         }
     }
     build_check(r, c, results, findings, opts)
-}
-
-/// The two files' names, for findings.
-struct Sides<'a> {
-    reference: &'a str,
-    current: &'a str,
 }
 
 /// Names in the options that neither table has, and columns that only the current data has.
@@ -336,7 +366,7 @@ fn column_set_findings(r: &Table, c: &Table, reference: &str, opts: &DriftOption
 fn compare_column(
     rc: &mut Column,
     cc: &mut Column,
-    sides: &Sides<'_>,
+    sides: &Sides,
     schema: Option<&Schema>,
     opts: &DriftOptions,
 ) -> Result<(ColumnDrift, Option<Finding>), Box<Finding>> {
@@ -350,7 +380,7 @@ fn compare_column(
         return Err(Box::new(finding(
             "invalid-test",
             Severity::Error,
-            sides.reference,
+            &sides.reference,
             &rc.name,
             format!(
                 "test `{}` needs a numerical column, and {:?} is categorical",
@@ -369,7 +399,7 @@ fn compare_column(
         let mut f = finding(
             "column-drift",
             Severity::Warning,
-            sides.current,
+            &sides.current,
             &rc.name,
             describe(test, score, threshold, &rc.name),
         );
@@ -400,15 +430,15 @@ fn compare_column(
 fn testable_kind(
     rc: &Column,
     cc: &Column,
-    sides: &Sides<'_>,
+    sides: &Sides,
     schema: Option<&Schema>,
 ) -> Result<ColumnKind, Box<Finding>> {
     let name = &rc.name;
     if rc.present() == 0 || cc.present() == 0 {
         let (file, side) = if rc.present() == 0 {
-            (sides.reference, "reference")
+            (&sides.reference, "reference")
         } else {
-            (sides.current, "current")
+            (&sides.current, "current")
         };
         return Err(Box::new(finding(
             "empty-column",
@@ -425,7 +455,7 @@ fn testable_kind(
         return Err(Box::new(finding(
             "type-mismatch",
             Severity::Error,
-            sides.current,
+            &sides.current,
             name,
             format!(
                 "column {name:?} holds {rk} values in the reference but {ck} values in the current data"
@@ -437,7 +467,7 @@ fn testable_kind(
         return Err(Box::new(finding(
             "type-mismatch",
             Severity::Error,
-            sides.reference,
+            &sides.reference,
             name,
             format!("column {name:?} is numerical in the schema but holds non-numeric values"),
         )));
@@ -446,7 +476,7 @@ fn testable_kind(
         return Err(Box::new(finding(
             "too-many-categories",
             Severity::Warning,
-            sides.reference,
+            &sides.reference,
             name,
             format!(
                 "column {name:?} has more than {} distinct values: not tested as categorical (exclude it, or declare it a number in the schema)",

@@ -11,6 +11,16 @@
 /// Values per level before it is compacted is `2 * K`.
 pub const K: usize = 8192;
 
+/// A sketch's figures besides its values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SketchMeta {
+    pub count: u64,
+    pub rank_error: f64,
+    pub min: f64,
+    pub max: f64,
+    pub flip: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Sketch {
     levels: Vec<Vec<f64>>,
@@ -52,15 +62,72 @@ impl Sketch {
         }
         let mut buf = std::mem::take(&mut self.levels[h]);
         buf.sort_by(f64::total_cmp);
+        // A merge can leave an odd count: the largest value stays at this level, so that no weight is lost
+        // (inserts alone always compact exactly `2k`).
+        let odd = (buf.len() % 2 == 1).then(|| buf.pop()).flatten();
         let start = usize::from(self.flip);
         self.flip = !self.flip;
         let kept = buf.iter().skip(start).step_by(2).copied();
         self.levels[h + 1].extend(kept);
         buf.clear();
+        buf.extend(odd);
         self.levels[h] = buf;
         self.rank_error += 2f64.powi(h as i32);
         if self.levels[h + 1].len() >= 2 * K {
             self.compact(h + 1);
+        }
+    }
+
+    /// Adds `other`'s values: level by level, each level then compacted while it holds `2k` or more. The union of
+    /// the two sets of retained values misplaces any rank by at most the sum of the two bounds, and each further
+    /// compaction at level `h` by at most `2^h` more, so the bound stays proven: it is their sum.
+    pub fn merge(&mut self, other: &Sketch) {
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.rank_error += other.rank_error;
+        for (h, lvl) in other.levels.iter().enumerate() {
+            if self.levels.len() <= h {
+                self.levels.push(Vec::with_capacity(2 * K));
+            }
+            self.levels[h].extend_from_slice(lvl);
+        }
+        let mut h = 0;
+        while h < self.levels.len() {
+            if self.levels[h].len() >= 2 * K {
+                self.compact(h);
+            }
+            h += 1;
+        }
+    }
+
+    /// The retained values level by level, and what else a sharded check writes of the sketch.
+    pub fn parts(&self) -> (&[Vec<f64>], SketchMeta) {
+        (
+            &self.levels,
+            SketchMeta {
+                count: self.count,
+                rank_error: self.rank_error,
+                min: self.min,
+                max: self.max,
+                flip: self.flip,
+            },
+        )
+    }
+
+    /// The sketch [`Sketch::parts`] described.
+    pub fn from_parts(levels: Vec<Vec<f64>>, meta: SketchMeta) -> Sketch {
+        let mut levels = levels;
+        if levels.is_empty() {
+            levels.push(Vec::with_capacity(2 * K));
+        }
+        Sketch {
+            levels,
+            count: meta.count,
+            rank_error: meta.rank_error,
+            min: meta.min,
+            max: meta.max,
+            flip: meta.flip,
         }
     }
 
@@ -106,6 +173,68 @@ impl Sketch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The largest difference between the sketch's rank of a value and its true rank, over every value of
+    /// `0..n` (each value once).
+    fn worst_rank_error(s: &Sketch, n: u64) -> f64 {
+        let (v, w) = s.weighted();
+        let mut worst: f64 = 0.0;
+        let mut est = 0.0;
+        let mut i = 0;
+        for q in 0..n {
+            while i < v.len() && v[i] <= q as f64 {
+                est += w[i];
+                i += 1;
+            }
+            worst = worst.max((est - (q + 1) as f64).abs());
+        }
+        worst
+    }
+
+    #[test]
+    fn merged_sketches_stay_within_the_summed_bound() {
+        let n = 200_000u64;
+        // Shares of a permutation of 0..n, of unequal sizes (odd ones too), as shards would have them.
+        let cuts = [0u64, 1, 40_001, 40_002, 123_457, n];
+        let mut merged = Sketch::default();
+        let mut bounds = 0.0;
+        for w in cuts.windows(2) {
+            let mut s = Sketch::default();
+            for i in w[0]..w[1] {
+                s.insert(((i * 7919) % n) as f64);
+            }
+            bounds += s.rank_error();
+            merged.merge(&s);
+        }
+        assert_eq!(merged.count(), n);
+        assert!(merged.rank_error() >= bounds);
+        let (_, w) = merged.weighted();
+        assert_eq!(w.iter().sum::<f64>(), n as f64, "no weight is lost");
+        let worst = worst_rank_error(&merged, n);
+        assert!(
+            worst <= merged.rank_error(),
+            "worst {worst} > bound {}",
+            merged.rank_error()
+        );
+        assert!(
+            merged.relative_error() < 0.002,
+            "{}",
+            merged.relative_error()
+        );
+        assert_eq!((merged.min(), merged.max()), (0.0, (n - 1) as f64));
+    }
+
+    #[test]
+    fn a_sketch_rebuilt_from_its_parts_is_the_same() {
+        let mut s = Sketch::default();
+        for i in 0..50_000u64 {
+            s.insert((i % 977) as f64);
+        }
+        let (levels, meta) = s.parts();
+        let back = Sketch::from_parts(levels.to_vec(), meta);
+        assert_eq!(back.weighted(), s.weighted());
+        assert_eq!(back.parts().1, meta);
+    }
 
     #[test]
     fn cdf_error_stays_within_the_bound() {

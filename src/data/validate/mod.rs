@@ -37,7 +37,9 @@ use crate::report::{clip, Check, Finding, Severity, Status, MAX_FINDINGS_PER_CHE
 pub use keyrun::Section;
 use seen::{Key, SeenRows};
 #[cfg(feature = "full")]
-pub use shard::{merge_shards, validate_shard, write_key_runs, ShardSpec, ShardState, Split};
+pub use shard::{
+    merge_shards, share_of, validate_shard, write_key_runs, ShardSpec, ShardState, Share, Split,
+};
 
 /// Records per block when `check --shard` splits a dataset by records (the CLI's default, in both builds).
 pub const DEFAULT_BLOCK_ROWS: u64 = 65_536;

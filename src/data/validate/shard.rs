@@ -158,12 +158,17 @@ struct ShardSink<'v, 's> {
 
 impl ShardSink<'_, '_> {
     fn mine(&self, index: u64) -> bool {
-        match self.split {
-            Split::Parts | Split::Range => true,
-            Split::Records => {
-                (index / self.spec.block_rows.max(1)) % u64::from(self.spec.count)
-                    == u64::from(self.spec.index - 1)
-            }
+        is_mine(self.split, self.spec, index)
+    }
+}
+
+/// Whether the record at `index` (its index in its part, or its row in a range) is shard `spec`'s: every record
+/// of its parts or range, or of a split by records every `count`-th block of `block_rows` records.
+fn is_mine(split: Split, spec: ShardSpec, index: u64) -> bool {
+    match split {
+        Split::Parts | Split::Range => true,
+        Split::Records => {
+            (index / spec.block_rows.max(1)) % u64::from(spec.count) == u64::from(spec.index - 1)
         }
     }
 }
@@ -271,20 +276,27 @@ fn part_range(parts: usize, spec: ShardSpec) -> std::ops::Range<usize> {
     (parts * i / n)..(parts * (i + 1) / n)
 }
 
-/// Checks this shard's share of `source` and returns what the merge needs of it.
-pub fn validate_shard(
-    source: &Source,
-    schema: Option<&Schema>,
-    opts: &ValidateOptions,
-    spec: ShardSpec,
-) -> Result<ShardState, DataError> {
-    if spec.index == 0 || spec.index > spec.count {
-        return Err(DataError::Format {
-            path: source.display.clone(),
-            message: format!("there is no shard {}/{}", spec.index, spec.count),
-            help: Some("shards are numbered from 1 to N".into()),
-        });
+/// What a shard reads of a source, and how its records are told apart from the other shards'.
+#[derive(Debug, Clone)]
+pub struct Share {
+    /// The source as this shard reads it: its run of part files, or its window of the file, or all of it.
+    pub source: Source,
+    pub split: Split,
+    /// The dataset index of the share's first part (its run of part files).
+    pub part_offset: u32,
+    pub window: Option<reader::Window>,
+}
+
+impl Share {
+    /// Whether the record at `index` (its index in its part, or its row in a range) is this shard's.
+    pub fn mine(&self, spec: ShardSpec, index: u64) -> bool {
+        is_mine(self.split, spec, index)
     }
+}
+
+/// The share of `source` that shard `spec` reads, by the rules validation and drift both follow: a run of
+/// part files, a window of one file (byte range or row groups), or blocks of records of the whole.
+pub fn share_of(source: &Source, spec: ShardSpec) -> Result<Share, DataError> {
     let window = if source.parts.is_empty() {
         reader::plan_window(source, spec.index, spec.count)?
     } else {
@@ -313,6 +325,34 @@ pub fn validate_shard(
             0,
         ),
     };
+    Ok(Share {
+        source: mine,
+        split,
+        part_offset,
+        window,
+    })
+}
+
+/// Checks this shard's share of `source` and returns what the merge needs of it.
+pub fn validate_shard(
+    source: &Source,
+    schema: Option<&Schema>,
+    opts: &ValidateOptions,
+    spec: ShardSpec,
+) -> Result<ShardState, DataError> {
+    if spec.index == 0 || spec.index > spec.count {
+        return Err(DataError::Format {
+            path: source.display.clone(),
+            message: format!("there is no shard {}/{}", spec.index, spec.count),
+            help: Some("shards are numbered from 1 to N".into()),
+        });
+    }
+    let Share {
+        source: mine,
+        split,
+        part_offset,
+        window,
+    } = share_of(source, spec)?;
     let mut v = Validator::new(&mine, schema, opts);
     v.deferred = true;
     let mut sink = ShardSink {
