@@ -107,14 +107,14 @@ impl Validator<'_> {
         self.ops.clear();
     }
 
-    /// Counts the statistics of the record's values and appends its key checks to `ops`.
+    /// Counts the statistics of the record's kept values (see `Validator::kept`; every value is counted in
+    /// `record`) and appends its key checks to `ops`.
     fn key_ops(&mut self, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
         let (rec, row) = (self.rec, self.global_row(record.row));
         let op = |kind| KeyOp { rec, row, kind };
         for (fi, v) in vals.iter().enumerate() {
             let Some(v) = v else { continue };
             let st = &mut self.stats[fi];
-            st.values += 1;
             if st.numeric_wanted {
                 if let Some(x) = v.as_f64() {
                     st.numeric += 1;

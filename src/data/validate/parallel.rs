@@ -40,6 +40,7 @@ impl<'s> Validator<'s> {
             .map(|u| u.as_ref().map(|_| SeenRows::default()))
             .collect();
         w.int_field = self.int_field.clone();
+        w.kept = self.kept.clone();
         w.keys = self.keys.clone();
         w.schema = Some(schema);
         w.deferred = true;
