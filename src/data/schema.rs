@@ -121,9 +121,9 @@ impl Field {
             FieldType::Number => value::parse_number(s, &self.number).map(Val::Num),
             FieldType::Integer => value::parse_integer(s, &self.number).map(Val::Int),
             FieldType::Boolean => {
-                if self.true_values.iter().any(|t| value::same_text(t, s)) {
+                if self.true_values.iter().any(|t| t == s) {
                     Some(Val::Bool(true))
-                } else if self.false_values.iter().any(|t| value::same_text(t, s)) {
+                } else if self.false_values.iter().any(|t| t == s) {
                     Some(Val::Bool(false))
                 } else {
                     None

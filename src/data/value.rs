@@ -47,20 +47,6 @@ pub fn format_float(f: f64) -> String {
     }
 }
 
-/// Equality of two texts, inlined for the short ones (enum members, boolean words): most cells compared so are a
-/// few bytes long, and a call to `memcmp` for each cost more than the comparison.
-#[inline(always)]
-pub fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() > 16 {
-        return a == b;
-    }
-    a.iter().zip(b).all(|(x, y)| x == y)
-}
-
 /// A value cast to its field's type. Dates and times are kept as plain numbers so that comparing and hashing
 /// them is cheap.
 #[derive(Debug, Clone, PartialEq)]
@@ -593,23 +579,6 @@ pub fn parse_duration(s: &str) -> Option<(i64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn same_text_is_string_equality() {
-        let long = "a text longer than sixteen bytes";
-        for (a, b) in [
-            ("GB", "GB"),
-            ("GB", "gb"),
-            ("", ""),
-            ("", "x"),
-            ("true", "True"),
-            ("é", "e\u{301}"),
-            (long, long),
-            (long, "a text longer than sixteen byteS"),
-        ] {
-            assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
-        }
-    }
 
     /// The fast path gives the float parser's value, bit for bit, wherever it answers, and answers on the
     /// decimals that data files are full of.

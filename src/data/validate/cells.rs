@@ -311,9 +311,7 @@ impl Validator<'_> {
         if let Some(values) = &c.enum_values {
             let member = match val {
                 // Strings compare as bytes; skip the general comparison.
-                Val::Str(s) => values
-                    .iter()
-                    .any(|e| matches!(e, Val::Str(x) if crate::data::value::same_text(x, s))),
+                Val::Str(s) => values.iter().any(|e| matches!(e, Val::Str(x) if x == s)),
                 v => values.iter().any(|e| v.same(e)),
             };
             if !member {
