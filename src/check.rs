@@ -102,55 +102,78 @@ pub(crate) fn run_slots(
             schemas.insert(d.schema.clone(), (schema, text));
         }
         let (schema, schema_text) = &schemas[&d.schema];
-        let source = Source::new(&d.path, d.format, d.dialect.clone())?;
-        confine_parts(config, &source)?;
-        let mut opts = ValidateOptions::new(&d.name);
-        opts.duplicate_rows = d.duplicate_rows;
-        let hide = config.is_outside(&d.path) || config.is_outside(&d.schema);
-        match shard {
-            None => {
-                let v = data::validate(&source, Some(schema), &opts)?;
-                checks.extend(
-                    v.checks
-                        .into_iter()
-                        .map(|c| Slot::Check(hidden_if(hide, c))),
-                );
-            }
-            Some(spec) => {
-                let state = data::validate_shard(&source, Some(schema), &opts, spec)?;
-                checks.push(Slot::Dataset(DatasetPart {
-                    source: source.clone(),
-                    opts: opts.clone(),
-                    schema_text: schema_text.clone(),
-                    schema_name: d.schema.display().to_string(),
-                    hide,
-                    state,
-                }));
-            }
-        }
-        if let Some(dr) = &d.drift {
-            let hide = hide || config.is_outside(&dr.reference);
-            let (reference, opts) = drift_inputs(config, d, dr)?;
-            checks.push(match shard {
-                None => Slot::Check(hidden_if(
-                    hide,
-                    crate::data::drift::drift(&reference, &source, Some(schema), &opts)?,
-                )),
-                Some(spec) => Slot::Drift(Box::new(crate::shard::DriftShard::collect(
-                    &reference,
-                    &source,
-                    schema_text,
-                    d.schema.display().to_string(),
-                    &opts,
-                    hide,
-                    spec,
-                )?)),
-            });
-        }
+        checks.extend(dataset_slots(config, d, schema, schema_text, shard)?);
     }
     if !whole {
         return Ok(checks);
     }
+    checks.extend(artifact_slots(config)?);
+    for m in &config.models {
+        checks.push(Slot::Check(run_model(config, m)?));
+    }
+    Ok(checks)
+}
+
+/// One dataset's gates: its validation (whole, or this shard's part) and its drift gate (the same).
+fn dataset_slots(
+    config: &Config,
+    d: &crate::config::Dataset,
+    schema: &Schema,
+    schema_text: &str,
+    shard: Option<data::ShardSpec>,
+) -> Result<Vec<Slot>> {
+    let mut checks = vec![];
+    let source = Source::new(&d.path, d.format, d.dialect.clone())?;
+    confine_parts(config, &source)?;
+    let mut opts = ValidateOptions::new(&d.name);
+    opts.duplicate_rows = d.duplicate_rows;
+    let hide = config.is_outside(&d.path) || config.is_outside(&d.schema);
+    match shard {
+        None => {
+            let v = data::validate(&source, Some(schema), &opts)?;
+            checks.extend(
+                v.checks
+                    .into_iter()
+                    .map(|c| Slot::Check(hidden_if(hide, c))),
+            );
+        }
+        Some(spec) => {
+            let state = data::validate_shard(&source, Some(schema), &opts, spec)?;
+            checks.push(Slot::Dataset(DatasetPart {
+                source: source.clone(),
+                opts: opts.clone(),
+                schema_text: schema_text.to_string(),
+                schema_name: d.schema.display().to_string(),
+                hide,
+                state,
+            }));
+        }
+    }
+    if let Some(dr) = &d.drift {
+        let hide = hide || config.is_outside(&dr.reference);
+        let (reference, opts) = drift_inputs(config, d, dr)?;
+        checks.push(match shard {
+            None => Slot::Check(hidden_if(
+                hide,
+                crate::data::drift::drift(&reference, &source, Some(schema), &opts)?,
+            )),
+            Some(spec) => Slot::Drift(Box::new(crate::shard::DriftShard::collect(
+                &reference,
+                &source,
+                schema_text,
+                d.schema.display().to_string(),
+                &opts,
+                hide,
+                spec,
+            )?)),
+        });
+    }
+    Ok(checks)
+}
+
+/// The pickle scan of every artifact file the config names, once each, in config order.
+fn artifact_slots(config: &Config) -> Result<Vec<Slot>> {
+    let mut checks = vec![];
     let base = config.path.parent().unwrap_or(Path::new(""));
     let mut seen = HashSet::new();
     let opts = ScanOptions::default();
@@ -185,9 +208,6 @@ pub(crate) fn run_slots(
                 checks.push(Slot::Check(sign::scan(&f, &subject, &opts)?));
             }
         }
-    }
-    for m in &config.models {
-        checks.push(Slot::Check(run_model(config, m)?));
     }
     Ok(checks)
 }
