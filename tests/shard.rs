@@ -214,17 +214,20 @@ fn sharded_env(d: &Path, n: u32, rows: u64, env: &[(&str, &str)]) -> (String, Op
 
 /// The records each shard of `n` checked of dataset `name`.
 fn shard_rows(d: &Path, n: u32, rows: u64, name: &str) -> Vec<u64> {
+    per_shard(d, n, rows, "dataset", name, &["state", "data_rows"])
+}
+
+/// For each shard of `n`: the number at `path` in its partial's `kind` slot ("dataset" or "drift") for `name`.
+fn per_shard(d: &Path, n: u32, rows: u64, kind: &str, name: &str, path: &[&str]) -> Vec<u64> {
     (1..=n)
         .map(|i| {
             let p = d.join(format!("shards-{n}-{rows}/partial-{i}-of-{n}.json"));
             let v: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
             let slots = v["shard"]["slots"].as_array().unwrap();
-            let ds = slots
-                .iter()
-                .find(|s| s["dataset"]["subject"] == name)
-                .unwrap();
-            ds["dataset"]["state"]["data_rows"].as_u64().unwrap()
+            let slot = slots.iter().find(|s| s[kind]["subject"] == name).unwrap();
+            let at = path.iter().fold(&slot[kind], |v, key| &v[*key]);
+            at.as_u64().unwrap()
         })
         .collect()
 }
@@ -949,19 +952,7 @@ fn a_shard_past_the_exact_limit_merges_sketches_within_their_bound() {
 
 /// The reference rows each shard of `n` collected for the drift of dataset `name`.
 fn drift_rows(d: &Path, n: u32, rows: u64, name: &str) -> Vec<u64> {
-    (1..=n)
-        .map(|i| {
-            let p = d.join(format!("shards-{n}-{rows}/partial-{i}-of-{n}.json"));
-            let v: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            let slots = v["shard"]["slots"].as_array().unwrap();
-            let dr = slots
-                .iter()
-                .find(|s| s["drift"]["subject"] == name)
-                .unwrap();
-            dr["drift"]["reference"]["rows"].as_u64().unwrap()
-        })
-        .collect()
+    per_shard(d, n, rows, "drift", name, &["reference", "rows"])
 }
 
 #[test]
