@@ -393,7 +393,8 @@ fn a_shard_needs_a_report_dir_and_a_valid_index() {
 }
 
 /// A CSV whose every line is a cut candidate near some N's target: quoted newlines (some doubled-quote escapes
-/// right before them), blank lines, CRLF and a quote inside an unquoted field; ids and codes that repeat far back.
+/// right before them), blank lines, CRLF, quoted `\r` and `\r\n` (cell text, yet line ends for the numbering) and
+/// a quote inside an unquoted field; ids and codes that repeat far back.
 fn quoted_csv() -> String {
     let mut t = String::from("id,code,note\r\n");
     for i in 1..=300u64 {
@@ -407,8 +408,10 @@ fn quoted_csv() -> String {
             0 => "\"a\nb\"".to_string(),
             1 => "\"say \"\"hi\"\"\n,\nthere\"".to_string(),
             2 => "plain".to_string(),
+            3 if i % 12 == 9 => "\"\r\"".to_string(),
             3 => "\"\n\"".to_string(),
             4 => "x\"y".to_string(),
+            5 if i % 12 == 11 => "\"p\r\nq\"".to_string(),
             _ => "\"\"".to_string(),
         };
         t.push_str(&format!("{id},{code},{note}"));

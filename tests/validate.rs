@@ -88,6 +88,36 @@ fn quoted_newlines_keep_lines_and_rows_apart() {
     );
 }
 
+/// A `\r` inside a quoted cell is the cell's text, as Frictionless and the `csv` crate read it (only line ends
+/// outside quotes are normalised); for the line numbers it still ends a line, a lone one as well as a `\r\n`.
+#[test]
+fn quoted_carriage_returns_stay_in_the_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "t.csv",
+        b"id,note\r\n1,\"a\rb\"\r\n2,\"c\r\nd\",\"e\rf\"\r3,xyz\r\n4,ok\n",
+    );
+    let schema = r#"{"fields": [{"name": "id", "type": "integer"},
+        {"name": "note", "type": "string", "constraints": {"maxLength": 2}}]}"#;
+    let v = run(&p, schema, Dialect::default());
+    let found: Vec<_> = v.checks[0]
+        .findings
+        .iter()
+        .map(|f| (f.code.as_str(), f.row, f.line, f.value.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("constraint-error", Some(2), Some(2), Some("a\rb")),
+            ("constraint-error", Some(3), Some(4), Some("c\r\nd")),
+            ("extra-cell", Some(3), Some(4), Some("e\rf")),
+            ("constraint-error", Some(4), Some(7), Some("xyz")),
+        ]
+    );
+    assert_eq!(v.rows, 4);
+}
+
 #[test]
 fn findings_are_capped_but_counts_stay_exact() {
     let dir = tempfile::tempdir().unwrap();

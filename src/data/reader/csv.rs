@@ -21,9 +21,10 @@ struct Seen {
     in_quotes: Shared<bool>,
 }
 
-/// Sits between the file and the CSV parser. It turns `\r\n` and lone `\r` line ends into `\n`, so that the
-/// parser's line count is exact (csv-core leaves a CRLF's `\n` to the next record), and it follows quoting to
-/// tell at the end whether a quote was left open.
+/// Sits between the file and the CSV parser. It turns `\r\n` and lone `\r` line ends outside quoted cells into
+/// `\n`, so that the parser's line count is exact (csv-core leaves a CRLF's `\n` to the next record), and it
+/// follows quoting to tell at the end whether a quote was left open. A `\r` inside a quoted cell is the cell's
+/// text, kept as it is; for the line numbers it still ends a line (see [`line_breaks`]).
 struct LineAdapter<R> {
     inner: R,
     quote: Option<u8>,
@@ -36,42 +37,65 @@ struct LineAdapter<R> {
 }
 
 impl<R: Read> LineAdapter<R> {
-    /// Rewrites the line ends of `buf` in place (the text only shrinks): most files have no `\r` at all, and
-    /// then this is one `memchr` and no copy. Returns the new length.
-    fn normalise(&mut self, buf: &mut [u8]) -> usize {
+    /// Rewrites the line ends outside quoted cells of `buf` in place (the text only shrinks) and follows the
+    /// quoting. Most files have no `\r` at all, and then this is one `memchr`, no copy and the quick quote
+    /// scan. Returns the new length.
+    fn adapt(&mut self, buf: &mut [u8]) -> usize {
         let n = buf.len();
         let mut start = 0;
         if self.pending_cr && buf.first() == Some(&b'\n') {
             start = 1;
         }
         self.pending_cr = false;
-        let Some(first) = memchr::memchr(b'\r', &buf[start..]) else {
-            if start > 0 {
-                buf.copy_within(start.., 0);
-            }
-            return n - start;
-        };
-        let mut w = 0;
-        let mut i = start + first;
-        loop {
-            // `buf[start..i]` is text, and `buf[i]` a `\r`.
-            buf.copy_within(start..i, w);
-            w += i - start;
-            buf[w] = b'\n';
-            w += 1;
-            if i + 1 == n {
-                self.pending_cr = true;
-                return w;
-            }
-            start = if buf[i + 1] == b'\n' { i + 2 } else { i + 1 };
-            match memchr::memchr(b'\r', &buf[start..]) {
-                Some(off) => i = start + off,
-                None => {
-                    buf.copy_within(start..n, w);
-                    return w + n - start;
+        if memchr::memchr(b'\r', &buf[start..]).is_some() {
+            return self.rewrite(buf, start);
+        }
+        if start > 0 {
+            buf.copy_within(start.., 0);
+        }
+        self.track_quotes(&buf[..n - start]);
+        n - start
+    }
+
+    /// A chunk with a `\r`, byte by byte from `start`: outside quotes a `\r\n` or lone `\r` becomes `\n`;
+    /// inside a quoted cell it is the cell's text and stays (Frictionless and the `csv` crate keep it too).
+    /// Follows the quoting with the rules of [`LineAdapter::track_quotes`].
+    fn rewrite(&mut self, buf: &mut [u8], start: usize) -> usize {
+        let n = buf.len();
+        let mut in_q = self.seen.in_quotes.get();
+        let (mut w, mut i) = (0usize, start);
+        while i < n {
+            let mut b = buf[i];
+            i += 1;
+            if Some(b) == self.quote {
+                if in_q {
+                    in_q = false;
+                    self.just_closed = true;
+                } else {
+                    if self.just_closed
+                        || self.prev.is_none_or(|p| p == self.delimiter || p == b'\n')
+                    {
+                        in_q = true;
+                    }
+                    self.just_closed = false;
+                }
+            } else {
+                self.just_closed = false;
+                if b == b'\r' && !in_q {
+                    b = b'\n';
+                    if i == n {
+                        self.pending_cr = true;
+                    } else if buf[i] == b'\n' {
+                        i += 1;
+                    }
                 }
             }
+            buf[w] = b;
+            w += 1;
+            self.prev = Some(b);
         }
+        self.seen.in_quotes.set(in_q);
+        w
     }
 
     fn track_quotes(&mut self, chunk: &[u8]) {
@@ -112,12 +136,11 @@ impl<R: Read> Read for LineAdapter<R> {
             if n == 0 {
                 return Ok(0);
             }
-            let w = self.normalise(&mut out[..n]);
+            let w = self.adapt(&mut out[..n]);
             if w == 0 {
                 // The chunk was only the `\n` of a split CRLF; read on.
                 continue;
             }
-            self.track_quotes(&out[..w]);
             return Ok(w);
         }
     }
@@ -287,6 +310,10 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             Split::Plain | Split::Quoted => {
                 input.pos = (eol + 1).min(input.end);
                 line += 1;
+                if split == Split::Quoted {
+                    // A `\r` left on the line is inside a quoted cell, and no `\n` follows it there.
+                    line += memchr::memchr_iter(b'\r', &input.buf[start..eol]).count() as u64;
+                }
                 if split == Split::Plain {
                     (&input.buf[start..eol], true)
                 } else {
@@ -311,7 +338,7 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             let before = &text[..e.valid_up_to()];
             DataError::Encoding {
                 path: source.display.clone(),
-                line: start_line + before.iter().filter(|&&b| b == b'\n').count() as u64,
+                line: start_line + line_breaks(before),
                 encoding: encoding_name(source),
             }
         })?;
@@ -493,12 +520,14 @@ fn read_quoted<R: Read>(
     out.ends.resize(out.ends.capacity().max(64), 0);
     let (mut nout, mut nends) = (0usize, 0usize);
     let (mut newlines, mut raw, mut ended_by_newline) = (0u64, 0usize, false);
+    let (mut crs, mut cr_pending) = (0u64, false);
     loop {
         let chunk = &input.buf[input.pos..input.end];
         let (res, nin, o, e) =
             parser.read_record(chunk, &mut out.text[nout..], &mut out.ends[nends..]);
         let taken = &chunk[..nin];
         newlines += memchr::memchr_iter(b'\n', taken).count() as u64;
+        crs += lone_crs(taken, &mut cr_pending);
         if let Some(&last) = taken.last() {
             ended_by_newline = last == b'\n';
         }
@@ -526,7 +555,30 @@ fn read_quoted<R: Read>(
     let fields = nends.max(1);
     let plain = newlines <= u64::from(ended_by_newline)
         && raw == nout + (fields - 1) + usize::from(ended_by_newline);
-    Ok((newlines.max(1), plain))
+    Ok(((newlines + crs + u64::from(cr_pending)).max(1), plain))
+}
+
+/// The lines `text` ends: its `\n`s and its lone `\r`s (a `\r` no `\n` follows). Outside quoted cells the
+/// adapter has made every line end a `\n`; a `\r` inside a quoted cell stays in the cell but still counts as a
+/// line end, as editors show it and as a shard's scan (`window.rs`) counts lines.
+fn line_breaks(text: &[u8]) -> u64 {
+    let mut pending = false;
+    let crs = lone_crs(text, &mut pending);
+    memchr::memchr_iter(b'\n', text).count() as u64 + crs + u64::from(pending)
+}
+
+/// The `\r`s of `text` that no `\n` follows, for text read in pieces: `pending` says that the previous piece
+/// ended with a `\r` (counted here when this piece does not start with `\n`), and is set when this one does.
+fn lone_crs(text: &[u8], pending: &mut bool) -> u64 {
+    if text.is_empty() {
+        return 0;
+    }
+    let mut n = u64::from(*pending && text[0] != b'\n');
+    for i in memchr::memchr_iter(b'\r', text) {
+        n += u64::from(text.get(i + 1).is_some_and(|&b| b != b'\n'));
+    }
+    *pending = text.last() == Some(&b'\r');
+    n
 }
 
 fn encoding_name(source: &Source) -> String {
@@ -554,11 +606,12 @@ mod tests {
         }
     }
 
-    /// CRLF and lone CR become LF, however the input is cut into chunks.
+    /// CRLF and lone CR outside quotes become LF, inside quotes they stay, however the input is cut into chunks.
     #[test]
-    fn line_ends_are_normalised_across_chunks() {
-        let input = b"a,b\r\n1,2\r3,4\n\r\n\r\r\n5,\"x\r\ny\"\r\n6\r";
-        let want = b"a,b\n1,2\n3,4\n\n\n\n5,\"x\ny\"\n6\n";
+    fn line_ends_outside_quotes_are_normalised_across_chunks() {
+        let input =
+            b"a,b\r\n1,2\r3,4\n\r\n\r\r\n5,\"x\r\ny\"\r\n6,\"\"\"\r\"\r7,\"p\"\"\"\r\r\n8\r";
+        let want = b"a,b\n1,2\n3,4\n\n\n\n5,\"x\r\ny\"\n6,\"\"\"\r\"\n7,\"p\"\"\"\n\n8\n";
         for step in 1..=input.len() {
             let mut adapter = LineAdapter {
                 inner: Trickle(input, step),
