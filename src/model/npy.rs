@@ -146,7 +146,9 @@ pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
             ))
         }
     };
-    let need = count * width;
+    let need = count
+        .checked_mul(width)
+        .ok_or("the .npy shape is too large")?;
     if body.len() < need {
         return Err(format!(
             "truncated: the header says {count} elements of {width} bytes ({need} bytes), the file holds {}",
@@ -275,5 +277,10 @@ mod tests {
         assert!(parse_npy(&npy_order("<f4", "True", "(1,)", &[0; 4]))
             .unwrap_err()
             .contains("Fortran"));
+        // Elements that fit a usize but whose bytes do not (found by the fuzzer: the product overflowed).
+        let shape = format!("({},)", usize::MAX / 4);
+        assert!(parse_npy(&npy("<i8", &shape, &[0; 8]))
+            .unwrap_err()
+            .contains("too large"));
     }
 }
