@@ -226,14 +226,7 @@ pub trait RecordSink {
     /// formats call this; a sink that stores text (the pipeline's batcher) takes it in one copy, the others get
     /// [`RecordSink::record`] with the cells built here.
     fn text_record(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
-        let cells: Vec<Cell<'_>> = ranges
-            .iter()
-            .map(|&(a, b)| {
-                Cell::Text(std::borrow::Cow::Borrowed(
-                    text.get(a as usize..b as usize).unwrap_or(""),
-                ))
-            })
-            .collect();
+        let cells = text_cells(text, ranges);
         self.record(&Record {
             row: meta.row,
             line: meta.line,
@@ -241,6 +234,18 @@ pub trait RecordSink {
             plain: meta.plain,
         });
     }
+}
+
+/// The cells of a text record: each range of `text`, borrowed.
+pub(crate) fn text_cells<'t>(text: &'t str, ranges: &[(u32, u32)]) -> Vec<Cell<'t>> {
+    ranges
+        .iter()
+        .map(|&(a, b)| {
+            Cell::Text(std::borrow::Cow::Borrowed(
+                text.get(a as usize..b as usize).unwrap_or(""),
+            ))
+        })
+        .collect()
 }
 
 /// The positions of a [`RecordSink::text_record`], as in [`Record`].

@@ -32,18 +32,24 @@ struct Meta {
     row: u64,
     line: Option<u64>,
     plain: bool,
-    /// The record's first slot, and how many it has.
+    /// A text record: its cells are in `spans`, not `slots`.
+    text: bool,
+    /// The record's first slot (or span), and how many it has.
     start: u32,
     cells: u32,
 }
 
-/// A run of records in one allocation: their text, their cells as slots into it, and their positions.
+/// A run of records in one allocation: their text, their cells as slots into it (or, for text records, as
+/// byte ranges of it), and their positions.
 #[derive(Default)]
 pub(crate) struct Batch {
     /// The part of a partitioned source its records come from (0 for a plain file).
     part: u32,
     text: String,
     slots: Vec<Slot>,
+    /// The cells of text records, as byte ranges of `text`: replayed through [`RecordSink::text_record`], so
+    /// a sink that can check text cells where they lie never has them built into [`Cell`]s.
+    spans: Vec<(u32, u32)>,
     records: Vec<Meta>,
 }
 
@@ -68,6 +74,7 @@ impl Batch {
             row: record.row,
             line: record.line,
             plain: record.plain,
+            text: false,
             start,
             cells: record.cells.len() as u32,
         });
@@ -76,14 +83,15 @@ impl Batch {
     /// A text record in one copy: its text appended whole, its cells as ranges shifted into the batch's text.
     fn push_text(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
         let base = self.text.len() as u32;
-        let start = self.slots.len() as u32;
+        let start = self.spans.len() as u32;
         self.text.push_str(text);
-        self.slots
-            .extend(ranges.iter().map(|&(a, b)| Slot::Text(base + a, base + b)));
+        self.spans
+            .extend(ranges.iter().map(|&(a, b)| (base + a, base + b)));
         self.records.push(Meta {
             row: meta.row,
             line: meta.line,
             plain: meta.plain,
+            text: true,
             start,
             cells: ranges.len() as u32,
         });
@@ -92,6 +100,14 @@ impl Batch {
     fn cells_into<'b>(&'b self, m: &Meta, cells: &mut Vec<Cell<'b>>) {
         cells.clear();
         let (a, n) = (m.start as usize, m.cells as usize);
+        if m.text {
+            cells.extend(self.spans[a..a + n].iter().map(|&(a, b)| {
+                Cell::Text(Cow::Borrowed(
+                    self.text.get(a as usize..b as usize).unwrap_or(""),
+                ))
+            }));
+            return;
+        }
         cells.extend(self.slots[a..a + n].iter().map(|s| match *s {
             Slot::Null => Cell::Null,
             Slot::Text(a, b) => Cell::Text(Cow::Borrowed(
@@ -112,6 +128,16 @@ impl Batch {
         sink.begin_part(self.part);
         let mut cells: Vec<Cell<'_>> = Vec::new();
         for m in &self.records {
+            if m.text {
+                let meta = TextRecord {
+                    row: m.row,
+                    line: m.line,
+                    plain: m.plain,
+                };
+                let (a, n) = (m.start as usize, m.cells as usize);
+                sink.text_record(meta, &self.text, &self.spans[a..a + n]);
+                continue;
+            }
             self.cells_into(m, &mut cells);
             sink.record(&Record {
                 row: m.row,
@@ -165,6 +191,7 @@ impl Batcher {
             fresh.part = self.batch.part;
             fresh.text.clear();
             fresh.slots.clear();
+            fresh.spans.clear();
             fresh.records.clear();
             let b = std::mem::replace(&mut self.batch, fresh);
             self.send(Message::Batch(b));

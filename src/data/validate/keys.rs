@@ -109,7 +109,7 @@ impl Validator<'_> {
 
     /// Counts the statistics of the record's kept values (see `Validator::kept`; every value is counted in
     /// `record`) and appends its key checks to `ops`.
-    fn key_ops(&mut self, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
+    pub(super) fn key_ops(&mut self, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
         let (rec, row) = (self.rec, self.global_row(record.row));
         let op = |kind| KeyOp { rec, row, kind };
         for (fi, v) in vals.iter().enumerate() {

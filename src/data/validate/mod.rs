@@ -15,6 +15,7 @@ mod keys;
 mod labels;
 mod outcome;
 mod parallel;
+mod quick;
 mod seen;
 #[cfg(feature = "full")]
 mod shard;
@@ -258,6 +259,8 @@ struct Validator<'s> {
     /// Other values are dropped where they are cast: copying every value into the row buffer cost two
     /// store-forwarding stalls per cell (a value written in 8-byte halves, read back 16 bytes at a time).
     kept: Vec<bool>,
+    /// Per field: how its cells are checked on the quick path (see `quick.rs`).
+    quick: Vec<quick::Quick>,
     stats: Vec<FieldStats>,
     unique_seen: Vec<Option<SeenRows>>,
     pk_seen: SeenRows,
@@ -307,6 +310,7 @@ impl<'s> Validator<'s> {
             all_missing_empty: true,
             vals_spare: vec![],
             kept: vec![],
+            quick: vec![],
             stats: vec![],
             unique_seen: vec![],
             pk_seen: SeenRows::default(),
@@ -462,6 +466,7 @@ impl<'s> Validator<'s> {
                 .collect(),
         };
         self.kept = (0..n).map(|fi| self.value_read_later(fi)).collect();
+        self.quick = schema.fields.iter().map(quick::Quick::plan).collect();
         self.schema = Some(schema);
     }
 
@@ -528,6 +533,19 @@ impl RecordSink for Validator<'_> {
             }
             // No header and no schema: the width comes from the first record.
             (None, None) => {}
+        }
+    }
+
+    /// A row of text cells goes the quick way when it breaks nothing (`quick.rs`), the general way otherwise.
+    fn text_record(&mut self, meta: reader::TextRecord, text: &str, ranges: &[(u32, u32)]) {
+        if !self.quick_record(meta, text, ranges) {
+            let cells = reader::text_cells(text, ranges);
+            self.record(&Record {
+                row: meta.row,
+                line: meta.line,
+                cells: &cells,
+                plain: meta.plain,
+            });
         }
     }
 

@@ -41,6 +41,7 @@ impl<'s> Validator<'s> {
             .collect();
         w.int_field = self.int_field.clone();
         w.kept = self.kept.clone();
+        w.quick = self.quick.clone();
         w.keys = self.keys.clone();
         w.schema = Some(schema);
         w.deferred = true;
