@@ -307,18 +307,18 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             &mut quoted.text,
         );
         let (text, plain): (&[u8], bool) = match split {
-            Split::Plain | Split::Quoted => {
+            Split::Plain | Split::QuotedInLine | Split::Quoted => {
                 input.pos = (eol + 1).min(input.end);
                 line += 1;
-                if split == Split::Quoted {
+                if split != Split::Plain {
                     // A `\r` left on the line is inside a quoted cell, and no `\n` follows it there.
                     line += memchr::memchr_iter(b'\r', &input.buf[start..eol]).count() as u64;
                 }
-                if split == Split::Plain {
-                    (&input.buf[start..eol], true)
-                } else {
-                    // Quotes were taken out, so the text is not the line's: no columns.
-                    (&quoted.text, false)
+                // Quoted cells: the cells are not the line's text joined by delimiters, so no columns.
+                match split {
+                    Split::Plain => (&input.buf[start..eol], true),
+                    Split::QuotedInLine => (&input.buf[start..eol], false),
+                    _ => (&quoted.text, false),
                 }
             }
             Split::Parser => {
@@ -382,8 +382,11 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
 enum Split {
     /// No quote character: the ranges are the cells, in the line itself.
     Plain,
-    /// Quoted cells, each a whole cell that starts and ends with the quote and doubles the quotes it holds: the
-    /// cells, unquoted, are in the `unquoted` text and the ranges are in it.
+    /// Quoted cells, each a whole cell that starts and ends with the quote and doubles the quotes it holds,
+    /// none of them with a doubled quote: the ranges are the cells, in the line itself, without their quotes.
+    QuotedInLine,
+    /// The same, where some cell doubles a quote: the ranges are in the `unquoted` text, which is the line
+    /// followed by those cells with their doubled quotes undone.
     Quoted,
     /// A quoted cell goes on past the end of the line (a quoted newline, or an unterminated quote), or a quote
     /// stands where the simple rules above do not cover it: the line is left to `csv-core`.
@@ -451,8 +454,34 @@ fn split_line(
     Split::Plain
 }
 
+/// The positions of the bytes `a` and `b` in `line`, in order, found eight bytes at a time with
+/// [`bytes_equal`]: a quoted line has a delimiter or quote every few bytes, and a `memchr2` call per hit cost
+/// more than the hits themselves.
+fn positions_of_two(line: &[u8], a: u8, b: u8) -> impl Iterator<Item = usize> + '_ {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let (sa, sb) = (ONES * u64::from(a), ONES * u64::from(b));
+    line.chunks(8).enumerate().flat_map(move |(k, w)| {
+        let mut bytes = [0u8; 8];
+        bytes[..w.len()].copy_from_slice(w);
+        let word = u64::from_le_bytes(bytes);
+        // The padding of a short last word is not part of the line, whatever `a` and `b` are.
+        let live = u64::MAX >> (8 * (8 - w.len()));
+        let mut hits = (bytes_equal(word, sa) | bytes_equal(word, sb)) & live;
+        std::iter::from_fn(move || {
+            if hits == 0 {
+                return None;
+            }
+            let i = k * 8 + (hits.trailing_zeros() / 8) as usize;
+            hits &= hits - 1;
+            Some(i)
+        })
+    })
+}
+
 /// The quoted case of [`split_line`]: cells end at delimiters outside quotes; a cell with a quote must be
-/// `"…"` with its inner quotes doubled, which is then undone (what `csv-core` does with such a cell).
+/// `"…"` with its inner quotes doubled, which is then undone (what `csv-core` does with such a cell). Cells stay
+/// where they are in the line (a quoted one without its quotes); only a cell with doubled quotes is written out,
+/// undone, after a copy of the line in `unquoted`, so that every range is one of that text.
 fn split_quoted(
     line: &[u8],
     delimiter: u8,
@@ -466,30 +495,37 @@ fn split_quoted(
     let mut start = 0usize;
     let mut cell_has_quote = false;
     let mut cut = |start: usize, end: usize, has_quote: bool, ranges: &mut Vec<(u32, u32)>| {
+        if !has_quote {
+            ranges.push((start as u32, end as u32));
+            return true;
+        }
         let cell = &line[start..end];
+        if cell.len() < 2 || cell[0] != quote || cell[cell.len() - 1] != quote {
+            return false;
+        }
+        let inner = &cell[1..cell.len() - 1];
+        if memchr::memchr(quote, inner).is_none() {
+            ranges.push((start as u32 + 1, end as u32 - 1));
+            return true;
+        }
+        if unquoted.is_empty() {
+            unquoted.extend_from_slice(line);
+        }
         let from = unquoted.len();
-        if has_quote {
-            if cell.len() < 2 || cell[0] != quote || cell[cell.len() - 1] != quote {
+        let mut i = 0;
+        while let Some(off) = memchr::memchr(quote, &inner[i..]) {
+            let at = i + off;
+            if inner.get(at + 1) != Some(&quote) {
                 return false;
             }
-            let inner = &cell[1..cell.len() - 1];
-            let mut i = 0;
-            while let Some(off) = memchr::memchr(quote, &inner[i..]) {
-                let at = i + off;
-                if inner.get(at + 1) != Some(&quote) {
-                    return false;
-                }
-                unquoted.extend_from_slice(&inner[i..=at]);
-                i = at + 2;
-            }
-            unquoted.extend_from_slice(&inner[i..]);
-        } else {
-            unquoted.extend_from_slice(cell);
+            unquoted.extend_from_slice(&inner[i..=at]);
+            i = at + 2;
         }
+        unquoted.extend_from_slice(&inner[i..]);
         ranges.push((from as u32, unquoted.len() as u32));
         true
     };
-    for (i, b) in memchr::memchr2_iter(delimiter, quote, line).map(|i| (i, line[i])) {
+    for (i, b) in positions_of_two(line, delimiter, quote).map(|i| (i, line[i])) {
         if b == quote {
             in_quotes = !in_quotes;
             cell_has_quote = true;
@@ -504,7 +540,11 @@ fn split_quoted(
     if in_quotes || !cut(start, line.len(), cell_has_quote, ranges) {
         return Split::Parser;
     }
-    Split::Quoted
+    if unquoted.is_empty() {
+        Split::QuotedInLine
+    } else {
+        Split::Quoted
+    }
 }
 
 /// Reads one record that holds a quote character with `csv-core`, from the start of its first line to its end,
@@ -679,6 +719,25 @@ mod tests {
         assert_eq!(ranges, vec![(0, 1), (2, 3)]);
     }
 
+    /// The word-at-a-time search against the obvious one, on lines of every length around the word size, with
+    /// a NUL among the bytes searched for (it must not match the padding).
+    #[test]
+    fn positions_of_two_finds_every_hit_in_order() {
+        for len in 0..40usize {
+            for seed in 0..6u64 {
+                let line: Vec<u8> = (0..len as u64)
+                    .map(|i| [b',', b'"', b'a', 0, b'b'][((i * 7 + seed * 3) % 5) as usize])
+                    .collect();
+                for (a, b) in [(b',', b'"'), (0, b'"'), (b'x', b'y')] {
+                    let want: Vec<usize> =
+                        (0..len).filter(|&i| line[i] == a || line[i] == b).collect();
+                    let got: Vec<usize> = super::positions_of_two(&line, a, b).collect();
+                    assert_eq!(got, want, "{line:?} {a} {b}");
+                }
+            }
+        }
+    }
+
     fn cells(text: &[u8], ranges: &[(u32, u32)]) -> Vec<String> {
         ranges
             .iter()
@@ -744,8 +803,13 @@ mod tests {
                     assert!(!line.contains(&b'"'), "{show}");
                     assert_eq!(cells(&line, &ranges), csv_cells(&line), "{show}");
                 }
+                Split::QuotedInLine => {
+                    quoted += 1;
+                    assert_eq!(cells(&line, &ranges), csv_cells(&line), "{show}");
+                }
                 Split::Quoted => {
                     quoted += 1;
+                    assert_eq!(&text[..line.len()], &line[..], "{show}");
                     assert_eq!(cells(&text, &ranges), csv_cells(&line), "{show}");
                 }
                 Split::Parser => {
@@ -766,13 +830,26 @@ mod tests {
             b"a,\"long cell with \"\"quotes\"\" and, commas, across the eight-byte words\",z",
         ] {
             let show = String::from_utf8_lossy(line).into_owned();
-            assert_eq!(
-                split_line(line, b',', Some(b'"'), &mut ranges, &mut text),
-                Split::Quoted,
-                "{show}"
-            );
-            assert_eq!(cells(&text, &ranges), csv_cells(line), "{show}");
+            let split = split_line(line, b',', Some(b'"'), &mut ranges, &mut text);
+            let got = match split {
+                Split::QuotedInLine => cells(line, &ranges),
+                Split::Quoted => cells(&text, &ranges),
+                other => panic!("{other:?}: {show}"),
+            };
+            assert_eq!(got, csv_cells(line), "{show}");
         }
+        // Quoted cells without doubled quotes stay in the line.
+        assert_eq!(
+            split_line(
+                b"1,\"a,b\",\"\",x",
+                b',',
+                Some(b'"'),
+                &mut ranges,
+                &mut text
+            ),
+            Split::QuotedInLine
+        );
+        assert_eq!(ranges, vec![(0, 1), (3, 6), (9, 9), (11, 12)]);
         // An open quote goes to the parser, which reads on past the line.
         assert_eq!(
             split_line(b"a,\"b", b',', Some(b'"'), &mut ranges, &mut text),

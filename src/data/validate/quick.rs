@@ -32,8 +32,10 @@ pub(super) enum Quick {
         min_chars: usize,
         max_chars: usize,
         pattern: Option<Regex>,
-        members: Option<Vec<String>>,
+        members: Option<Members>,
     },
+    /// A boolean: its true words, then its false words (as the cast tries them).
+    Bool(Members, Members),
     /// An integer within bounds (inclusive).
     Int { lo: i64, hi: i64 },
     /// A number within bounds (inclusive; `None` is open).
@@ -62,7 +64,7 @@ impl Quick {
                             })
                             .collect();
                         match strings {
-                            Some(s) => Some(s),
+                            Some(s) => Some(Members::new(s)),
                             None => return Quick::Full,
                         }
                     }
@@ -106,7 +108,49 @@ impl Quick {
                 }
             }
             _ if ranged || c.pattern.is_some() || c.enum_values.is_some() => Quick::Full,
+            FieldType::Boolean => Quick::Bool(
+                Members::new(field.true_values.clone()),
+                Members::new(field.false_values.clone()),
+            ),
             _ => Quick::Cast,
+        }
+    }
+}
+
+/// The strings an `enum` allows. Those of up to 7 bytes are also kept packed in a word with their length, so
+/// that a short cell (codes, flags, country names) is looked up with integer compares, not a `memcmp` call per
+/// member.
+#[derive(Debug, Clone)]
+pub(super) struct Members {
+    short: Vec<u64>,
+    long: Vec<String>,
+}
+
+impl Members {
+    fn new(strings: Vec<String>) -> Members {
+        let short = strings.iter().filter_map(|s| Self::pack(s)).collect();
+        let long = strings.into_iter().filter(|s| s.len() > 7).collect();
+        Members { short, long }
+    }
+
+    /// A string of up to 7 bytes as one word: its bytes, and its length in the top byte.
+    #[inline(always)]
+    fn pack(s: &str) -> Option<u64> {
+        let b = s.as_bytes();
+        if b.len() > 7 {
+            return None;
+        }
+        let mut word = [0u8; 8];
+        word[..b.len()].copy_from_slice(b);
+        word[7] = b.len() as u8;
+        Some(u64::from_le_bytes(word))
+    }
+
+    #[inline(always)]
+    fn contains(&self, s: &str) -> bool {
+        match Self::pack(s) {
+            Some(w) => self.short.contains(&w),
+            None => self.long.iter().any(|x| x == s),
         }
     }
 }
@@ -162,11 +206,20 @@ impl Validator<'_> {
                     }
                 }
                 if pattern.as_ref().is_some_and(|re| !re.is_match(s))
-                    || members.as_ref().is_some_and(|m| !m.iter().any(|x| x == s))
+                    || members.as_ref().is_some_and(|m| !m.contains(s))
                 {
                     return Verdict::General;
                 }
                 Verdict::Value(Val::Str(Cow::Borrowed(s)))
+            }
+            Quick::Bool(yes, no) => {
+                if yes.contains(s) {
+                    Verdict::Value(Val::Bool(true))
+                } else if no.contains(s) {
+                    Verdict::Value(Val::Bool(false))
+                } else {
+                    Verdict::General
+                }
             }
             Quick::Int { lo, hi } => match parse_integer(s, &field.number) {
                 Some(x) if *lo <= x && x <= *hi => Verdict::Value(Val::Int(x)),
@@ -440,6 +493,31 @@ mod tests {
         }
     }
 
+    /// Short and long members, and cells that share a prefix or differ only in length.
+    #[test]
+    fn members_are_found_by_packed_word_or_by_text() {
+        let m = Members::new(
+            ["", "a", "ab", "abcdefg", "abcdefgh", "long member"]
+                .map(String::from)
+                .to_vec(),
+        );
+        for yes in ["", "a", "ab", "abcdefg", "abcdefgh", "long member"] {
+            assert!(m.contains(yes), "{yes:?}");
+        }
+        for no in [
+            "b",
+            "a\0",
+            "abc",
+            "abcdef",
+            "abcdefgx",
+            "abcdefghi",
+            "long",
+            "é",
+        ] {
+            assert!(!m.contains(no), "{no:?}");
+        }
+    }
+
     /// The plans the schema above gets: quick forms where the general checks have one, none elsewhere.
     #[test]
     fn plans_follow_the_constraints() {
@@ -451,6 +529,7 @@ mod tests {
                 Quick::Full => "full".to_string(),
                 Quick::Cast => "cast".to_string(),
                 Quick::Text { .. } => "text".to_string(),
+                Quick::Bool(..) => "bool".to_string(),
                 Quick::Int { lo, hi } => format!("int {lo}..={hi}"),
                 Quick::Num { lo, hi } => format!("num {lo:?}..={hi:?}"),
             })
@@ -465,7 +544,7 @@ mod tests {
                 "text".into(),
                 "text".into(),
                 "full".into(),
-                "cast".into(),
+                "bool".into(),
                 "cast".into(),
                 "full".into(),
             ]
