@@ -10,7 +10,7 @@ pub fn csv_crate_records(data: &[u8]) -> Option<Vec<Vec<String>>> {
     let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
     lines.pop();
     let quotes = data.iter().filter(|&&b| b == b'"').count();
-    if quotes % 2 == 1 || lines.iter().any(|l| l.is_empty() || *l == b"\r") {
+    if quotes % 2 == 1 || lines.iter().any(|l| l.is_empty() || *l == b"\r") || empty_line(data) {
         return None;
     }
     let mut reader = csv::ReaderBuilder::new()
@@ -21,4 +21,30 @@ pub fn csv_crate_records(data: &[u8]) -> Option<Vec<Vec<String>>> {
         out.push(record.ok()?.iter().map(String::from).collect());
     }
     Some(out)
+}
+
+/// Whether a line outside quotes is empty, whichever line end (`\n`, `\r\n` or a lone `\r`) ends it and the one
+/// before it: the split on `\n` above misses an empty line that a lone `\r` ends.
+fn empty_line(data: &[u8]) -> bool {
+    let (mut in_quotes, mut len, mut i) = (false, 0usize, 0usize);
+    while i < data.len() {
+        match data[i] {
+            b'"' => {
+                in_quotes = !in_quotes;
+                len += 1;
+            }
+            b @ (b'\n' | b'\r') if !in_quotes => {
+                if len == 0 {
+                    return true;
+                }
+                len = 0;
+                if b == b'\r' && data.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            _ => len += 1,
+        }
+        i += 1;
+    }
+    false
 }
