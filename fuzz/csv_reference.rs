@@ -10,7 +10,11 @@ pub fn csv_crate_records(data: &[u8]) -> Option<Vec<Vec<String>>> {
     let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
     lines.pop();
     let quotes = data.iter().filter(|&&b| b == b'"').count();
-    if quotes % 2 == 1 || lines.iter().any(|l| l.is_empty() || *l == b"\r") || empty_line(data) {
+    if quotes % 2 == 1
+        || lines.iter().any(|l| l.is_empty() || *l == b"\r")
+        || empty_line(data)
+        || unterminated(data)
+    {
         return None;
     }
     let mut reader = csv::ReaderBuilder::new()
@@ -47,4 +51,26 @@ fn empty_line(data: &[u8]) -> bool {
         i += 1;
     }
     false
+}
+
+/// Whether a quoted field is still open at the end, by the rule mlgate's reader follows to refuse such a file
+/// (a quote opens a field only at its start; inside, a quote closes it, and a quote right after reopens it): an
+/// odd number of quotes is not enough to tell, since a quote inside an unquoted field is text.
+fn unterminated(data: &[u8]) -> bool {
+    let (mut in_quotes, mut just_closed, mut prev) = (false, false, None::<u8>);
+    for &b in data {
+        if b == b'"' {
+            if in_quotes {
+                in_quotes = false;
+                just_closed = true;
+            } else {
+                in_quotes = just_closed || prev.is_none_or(|p| matches!(p, b',' | b'\n' | b'\r'));
+                just_closed = false;
+            }
+        } else {
+            just_closed = false;
+        }
+        prev = Some(b);
+    }
+    in_quotes
 }
