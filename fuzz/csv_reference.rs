@@ -12,8 +12,8 @@ pub fn csv_crate_records(data: &[u8]) -> Option<Vec<Vec<String>>> {
     let quotes = data.iter().filter(|&&b| b == b'"').count();
     if quotes % 2 == 1
         || lines.iter().any(|l| l.is_empty() || *l == b"\r")
-        || empty_line(data)
-        || unterminated(data)
+        || quoting(data).0
+        || quoting(data).1
     {
         return None;
     }
@@ -27,38 +27,17 @@ pub fn csv_crate_records(data: &[u8]) -> Option<Vec<Vec<String>>> {
     Some(out)
 }
 
-/// Whether a line outside quotes is empty, whichever line end (`\n`, `\r\n` or a lone `\r`) ends it and the one
-/// before it: the split on `\n` above misses an empty line that a lone `\r` ends.
-fn empty_line(data: &[u8]) -> bool {
-    let (mut in_quotes, mut len, mut i) = (false, 0usize, 0usize);
-    while i < data.len() {
-        match data[i] {
-            b'"' => {
-                in_quotes = !in_quotes;
-                len += 1;
-            }
-            b @ (b'\n' | b'\r') if !in_quotes => {
-                if len == 0 {
-                    return true;
-                }
-                len = 0;
-                if b == b'\r' && data.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-            }
-            _ => len += 1,
-        }
-        i += 1;
-    }
-    false
-}
-
-/// Whether a quoted field is still open at the end, by the rule mlgate's reader follows to refuse such a file
-/// (a quote opens a field only at its start; inside, a quote closes it, and a quote right after reopens it): an
-/// odd number of quotes is not enough to tell, since a quote inside an unquoted field is text.
-fn unterminated(data: &[u8]) -> bool {
+/// Follows the quoting by the rule mlgate's reader uses (a quote opens a field only at its start; inside, a quote
+/// closes it, and a quote right after reopens it; a quote inside an unquoted field is text), and tells whether a
+/// line outside quotes is empty, whichever line end (`\n`, `\r\n` or a lone `\r`) ends it, and whether a quoted
+/// field is still open at the end. Both are the intended differences: mlgate reads an empty line as a blank row
+/// (the crate skips it) and refuses an unterminated quote (the crate reads to the end). A count of `\n`-split
+/// lines or of quote characters does not tell either.
+fn quoting(data: &[u8]) -> (bool, bool) {
     let (mut in_quotes, mut just_closed, mut prev) = (false, false, None::<u8>);
-    for &b in data {
+    let (mut len, mut i) = (0usize, 0usize);
+    while i < data.len() {
+        let b = data[i];
         if b == b'"' {
             if in_quotes {
                 in_quotes = false;
@@ -67,10 +46,23 @@ fn unterminated(data: &[u8]) -> bool {
                 in_quotes = just_closed || prev.is_none_or(|p| matches!(p, b',' | b'\n' | b'\r'));
                 just_closed = false;
             }
+            len += 1;
         } else {
             just_closed = false;
+            if !in_quotes && (b == b'\n' || b == b'\r') {
+                if len == 0 {
+                    return (true, in_quotes);
+                }
+                len = 0;
+                if b == b'\r' && data.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+            } else {
+                len += 1;
+            }
         }
-        prev = Some(b);
+        prev = Some(data[i]);
+        i += 1;
     }
-    in_quotes
+    (false, in_quotes)
 }
