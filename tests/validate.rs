@@ -118,6 +118,33 @@ fn quoted_carriage_returns_stay_in_the_cell() {
     assert_eq!(v.rows, 4);
 }
 
+/// U+FEFF at the start of a later line is text, also on a line the full CSV parser reads (found by the
+/// csv_differential fuzz target: csv-core dropped it as a byte-order mark, then read the quote after it as opening).
+#[test]
+fn a_byte_order_mark_inside_the_file_is_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "t.csv",
+        "note\n\u{feff}\"a\"\"b\",c\n".as_bytes(),
+    );
+    let schema =
+        r#"{"fields": [{"name": "note", "type": "string", "constraints": {"maxLength": 1}}]}"#;
+    let v = run(&p, schema, Dialect::default());
+    let f = &v.checks[0].findings;
+    let values: Vec<_> = f
+        .iter()
+        .map(|f| (f.code.as_str(), f.value.as_deref()))
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            ("constraint-error", Some("\u{feff}\"a\"\"b\"")),
+            ("extra-cell", Some("c"))
+        ]
+    );
+}
+
 #[test]
 fn findings_are_capped_but_counts_stay_exact() {
     let dir = tempfile::tempdir().unwrap();
