@@ -167,12 +167,7 @@ impl Validator<'_> {
     #[inline(always)]
     fn quick_cell<'c>(&self, fi: usize, s: &'c str) -> Verdict<'c> {
         let field = &self.schema().fields[fi];
-        let missing = if self.missing_is_empty[fi] {
-            s.is_empty()
-        } else {
-            self.missing[fi].iter().any(|m| m == s)
-        };
-        if missing {
+        if self.is_missing(fi, &Cell::Text(Cow::Borrowed(s))) {
             return if field.constraints.required {
                 Verdict::General
             } else {
