@@ -238,14 +238,15 @@ pub trait RecordSink {
 
 /// The cells of a text record: each range of `text`, borrowed.
 pub(crate) fn text_cells<'t>(text: &'t str, ranges: &[(u32, u32)]) -> Vec<Cell<'t>> {
-    ranges
-        .iter()
-        .map(|&(a, b)| {
-            Cell::Text(std::borrow::Cow::Borrowed(
-                text.get(a as usize..b as usize).unwrap_or(""),
-            ))
-        })
-        .collect()
+    ranges.iter().map(|&r| text_cell(text, r)).collect()
+}
+
+/// One text cell: the range `a..b` of `text`, borrowed (empty if the range is not one of `text`).
+#[inline]
+pub(crate) fn text_cell(text: &str, (a, b): (u32, u32)) -> Cell<'_> {
+    Cell::Text(std::borrow::Cow::Borrowed(
+        text.get(a as usize..b as usize).unwrap_or(""),
+    ))
 }
 
 /// The positions of a [`RecordSink::text_record`], as in [`Record`].

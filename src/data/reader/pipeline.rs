@@ -7,10 +7,9 @@
 //! every earlier record (remembering keys) runs on the caller's thread, which takes the workers' results back
 //! in batch order. Batches go to the workers round robin, so the order needs no sorting and no buffer.
 
-use std::borrow::Cow;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use super::{ReadStats, Record, RecordSink, Source, TextRecord};
+use super::{text_cell, ReadStats, Record, RecordSink, Source, TextRecord};
 use crate::data::value::Cell;
 use crate::data::DataError;
 
@@ -101,18 +100,16 @@ impl Batch {
         cells.clear();
         let (a, n) = (m.start as usize, m.cells as usize);
         if m.text {
-            cells.extend(self.spans[a..a + n].iter().map(|&(a, b)| {
-                Cell::Text(Cow::Borrowed(
-                    self.text.get(a as usize..b as usize).unwrap_or(""),
-                ))
-            }));
+            cells.extend(
+                self.spans[a..a + n]
+                    .iter()
+                    .map(|&r| text_cell(&self.text, r)),
+            );
             return;
         }
         cells.extend(self.slots[a..a + n].iter().map(|s| match *s {
             Slot::Null => Cell::Null,
-            Slot::Text(a, b) => Cell::Text(Cow::Borrowed(
-                self.text.get(a as usize..b as usize).unwrap_or(""),
-            )),
+            Slot::Text(a, b) => text_cell(&self.text, (a, b)),
             Slot::Int(i) => Cell::Int(i),
             Slot::Float(x) => Cell::Float(x),
             Slot::Bool(b) => Cell::Bool(b),
