@@ -19,6 +19,8 @@ use crate::data::DataError;
 struct Seen {
     /// A quoted field was open when the input ended.
     in_quotes: Shared<bool>,
+    /// A `\r` was kept (inside a quoted cell): until then the text has none, and no line needs them counted.
+    kept_cr: Shared<bool>,
 }
 
 /// Sits between the file and the CSV parser. It turns `\r\n` and lone `\r` line ends outside quoted cells into
@@ -81,7 +83,9 @@ impl<R: Read> LineAdapter<R> {
                 }
             } else {
                 self.just_closed = false;
-                if b == b'\r' && !in_q {
+                if b == b'\r' && in_q {
+                    self.seen.kept_cr.set(true);
+                } else if b == b'\r' {
                     b = b'\n';
                     if i == n {
                         self.pending_cr = true;
@@ -314,7 +318,7 @@ pub fn read(source: &Source, sink: &mut dyn RecordSink) -> Result<ReadStats, Dat
             Split::Plain | Split::QuotedInLine | Split::Quoted => {
                 input.pos = (eol + 1).min(input.end);
                 line += 1;
-                if split != Split::Plain {
+                if split != Split::Plain && seen.kept_cr.get() {
                     // A `\r` left on the line is inside a quoted cell, and no `\n` follows it there.
                     line += memchr::memchr_iter(b'\r', &input.buf[start..eol]).count() as u64;
                 }
@@ -440,22 +444,43 @@ fn split_line(
     for w in &mut words {
         let word = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
         if !step(word, u64::MAX, base, ranges) {
-            return split_quoted(line, delimiter, quote.unwrap_or(b'"'), ranges, unquoted);
+            return split_quoted(
+                line,
+                from,
+                delimiter,
+                quote.unwrap_or(b'"'),
+                ranges,
+                unquoted,
+            );
         }
         base += 8;
     }
     let rest = words.remainder();
     if !rest.is_empty() {
-        let mut tail = [0u8; 8];
-        tail[..rest.len()].copy_from_slice(rest);
         // The padding is not part of the line, whatever the delimiter and quote are.
         let live = u64::MAX >> (8 * (8 - rest.len()));
-        if !step(u64::from_le_bytes(tail), live, base, ranges) {
-            return split_quoted(line, delimiter, quote.unwrap_or(b'"'), ranges, unquoted);
+        if !step(tail_word(rest), live, base, ranges) {
+            return split_quoted(
+                line,
+                from,
+                delimiter,
+                quote.unwrap_or(b'"'),
+                ranges,
+                unquoted,
+            );
         }
     }
     ranges.push((from as u32, line.len() as u32));
     Split::Plain
+}
+
+/// The last bytes of a line, fewer than eight, as a word padded with zeros: shifted in byte by byte, in a
+/// register (copied into an array and read back, it was a `memcpy` call per line).
+#[inline(always)]
+fn tail_word(rest: &[u8]) -> u64 {
+    rest.iter()
+        .enumerate()
+        .fold(0u64, |w, (i, &b)| w | u64::from(b) << (8 * i))
 }
 
 /// The positions of the bytes `a` and `b` in `line`, in order, found eight bytes at a time with
@@ -465,9 +490,10 @@ fn positions_of_two(line: &[u8], a: u8, b: u8) -> impl Iterator<Item = usize> + 
     const ONES: u64 = 0x0101_0101_0101_0101;
     let (sa, sb) = (ONES * u64::from(a), ONES * u64::from(b));
     line.chunks(8).enumerate().flat_map(move |(k, w)| {
-        let mut bytes = [0u8; 8];
-        bytes[..w.len()].copy_from_slice(w);
-        let word = u64::from_le_bytes(bytes);
+        let word = match <[u8; 8]>::try_from(w) {
+            Ok(whole) => u64::from_le_bytes(whole),
+            Err(_) => tail_word(w),
+        };
         // The padding of a short last word is not part of the line, whatever `a` and `b` are.
         let live = u64::MAX >> (8 * (8 - w.len()));
         let mut hits = (bytes_equal(word, sa) | bytes_equal(word, sb)) & live;
@@ -485,18 +511,19 @@ fn positions_of_two(line: &[u8], a: u8, b: u8) -> impl Iterator<Item = usize> + 
 /// The quoted case of [`split_line`]: cells end at delimiters outside quotes; a cell with a quote must be
 /// `"…"` with its inner quotes doubled, which is then undone (what `csv-core` does with such a cell). Cells stay
 /// where they are in the line (a quoted one without its quotes); only a cell with doubled quotes is written out,
-/// undone, after a copy of the line in `unquoted`, so that every range is one of that text.
+/// undone, after a copy of the line in `unquoted`, so that every range is one of that text. `ranges` holds the
+/// cells before `from` already, where [`split_line`] found the first quote's cell to start: they have no quote.
 fn split_quoted(
     line: &[u8],
+    from: usize,
     delimiter: u8,
     quote: u8,
     ranges: &mut Vec<(u32, u32)>,
     unquoted: &mut Vec<u8>,
 ) -> Split {
-    ranges.clear();
     unquoted.clear();
     let mut in_quotes = false;
-    let mut start = 0usize;
+    let mut start = from;
     let mut cell_has_quote = false;
     let mut cut = |start: usize, end: usize, has_quote: bool, ranges: &mut Vec<(u32, u32)>| {
         if !has_quote {
@@ -529,7 +556,8 @@ fn split_quoted(
         ranges.push((from as u32, unquoted.len() as u32));
         true
     };
-    for (i, b) in positions_of_two(line, delimiter, quote).map(|i| (i, line[i])) {
+    let rest = line.get(from..).unwrap_or_default();
+    for (i, b) in positions_of_two(rest, delimiter, quote).map(|i| (from + i, line[from + i])) {
         if b == quote {
             in_quotes = !in_quotes;
             cell_has_quote = true;

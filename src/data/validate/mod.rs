@@ -15,6 +15,7 @@ mod keys;
 mod labels;
 mod outcome;
 mod parallel;
+mod pattern;
 mod quick;
 mod seen;
 #[cfg(feature = "full")]

@@ -12,8 +12,7 @@
 
 use std::borrow::Cow;
 
-use regex::Regex;
-
+use super::pattern::WholeMatch;
 use super::*;
 use crate::data::reader::{text_cells, TextRecord};
 use crate::data::schema::Field;
@@ -31,7 +30,7 @@ pub(super) enum Quick {
     Text {
         min_chars: usize,
         max_chars: usize,
-        pattern: Option<Regex>,
+        pattern: Option<WholeMatch>,
         members: Option<Members>,
     },
     /// A boolean: its true words, then its false words (as the cast tries them).
@@ -72,7 +71,7 @@ impl Quick {
                 Quick::Text {
                     min_chars: c.min_length.unwrap_or(0),
                     max_chars: c.max_length.unwrap_or(usize::MAX),
-                    pattern: c.pattern.as_ref().map(|(_, re)| re.clone()),
+                    pattern: c.pattern.as_ref().map(|(_, re)| WholeMatch::new(re)),
                     members,
                 }
             }
@@ -140,10 +139,14 @@ impl Members {
         if b.len() > 7 {
             return None;
         }
-        let mut word = [0u8; 8];
-        word[..b.len()].copy_from_slice(b);
-        word[7] = b.len() as u8;
-        Some(u64::from_le_bytes(word))
+        // Shifted in byte by byte: the word is built in a register. Copied into a stack array and read back, it
+        // was a `memcpy` call and a store-forwarding stall (the bytes written narrow, the word read wide) on every
+        // cell, 8% of the quick path's time.
+        let mut word = (b.len() as u64) << 56;
+        for (i, &byte) in b.iter().enumerate() {
+            word |= u64::from(byte) << (8 * i);
+        }
+        Some(word)
     }
 
     #[inline(always)]
