@@ -253,22 +253,27 @@ fn plain_decimal(b: &[u8]) -> Option<f64> {
         b'+' => (false, &b[1..]),
         _ => (false, b),
     };
-    let (mut m, mut digits, mut scale, mut dot) = (0u64, 0usize, 0usize, false);
-    for &c in rest {
-        match c {
-            b'0'..=b'9' => {
-                m = m * 10 + u64::from(c - b'0');
-                digits += 1;
-                scale += usize::from(dot);
-                if digits > 15 {
-                    return None;
-                }
-            }
-            b'.' if !dot => dot = true,
-            _ => return None,
-        }
+    // The integer digits, then the fraction's: two tight loops, not a match on every byte. `m` may wrap on a long
+    // run of digits; such a number is turned away below (more than 15 digits) before `m` is used.
+    let digit = |c: u8| c.wrapping_sub(b'0') < 10;
+    let mut m = 0u64;
+    let mut i = 0;
+    while i < rest.len() && digit(rest[i]) {
+        m = m.wrapping_mul(10).wrapping_add(u64::from(rest[i] - b'0'));
+        i += 1;
     }
-    if digits == 0 {
+    let whole = i;
+    if i < rest.len() && rest[i] == b'.' {
+        i += 1;
+    }
+    let dot = i;
+    while i < rest.len() && digit(rest[i]) {
+        m = m.wrapping_mul(10).wrapping_add(u64::from(rest[i] - b'0'));
+        i += 1;
+    }
+    let scale = i - dot;
+    let digits = whole + scale;
+    if i != rest.len() || digits == 0 || digits > 15 {
         return None;
     }
     let x = m as f64 / POW10[scale];
@@ -334,21 +339,26 @@ fn days_since_epoch(d: NaiveDate) -> i64 {
 
 /// `YYYY-MM-DD`, the default date format.
 pub fn parse_iso_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let b: &[u8; 10] = s.as_bytes().try_into().ok()?;
+    if b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let y = two(b, 0)? as i64 * 100 + two(b, 2)? as i64;
-    let (m, d) = (two(b, 5)?, two(b, 8)?);
-    if y == 0 || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+    // Every other byte a digit, tested at once; then the values, with no bounds checks (the length is known).
+    let d = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
+    if [0, 1, 2, 3, 5, 6, 8, 9].iter().any(|&i| d(i) > 9) {
         return None;
     }
-    Some(days_from_civil(y, m, d))
+    let y = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+    let (m, day) = (d(5) * 10 + d(6), d(8) * 10 + d(9));
+    if y == 0 || !(1..=12).contains(&m) || day == 0 || day > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, day))
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
+fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
-        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 if y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400)) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -357,25 +367,29 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`): plain arithmetic,
 /// several times cheaper than building a chrono date for every cell of a date column.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+/// The year is 1 to 9999 (`parse_iso_date`), so the arithmetic is unsigned: divisions by constants without the
+/// sign corrections of `div_euclid`.
+fn days_from_civil(y: u32, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let (era, yoe) = (y / 400, y % 400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    i64::from(era) * 146_097 + i64::from(doe) - 719_468
 }
 
 /// Parses `HH:MM:SS[.ffffff]` and an optional UTC offset (`Z`, `±HH:MM`, `±HHMM`, `±HH`).
 /// Returns microseconds since midnight and the offset in seconds.
 fn parse_iso_time(s: &str) -> Option<(i64, Option<i64>)> {
     let b = s.as_bytes();
-    let (h, m) = (two(b, 0)?, two(b, 3)?);
-    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') {
+    let head: &[u8; 8] = b.get(..8)?.try_into().ok()?;
+    if head[2] != b':' || head[5] != b':' {
         return None;
     }
-    let sec = two(b, 6)?;
+    let d = |i: usize| u32::from(head[i].wrapping_sub(b'0'));
+    if [0, 1, 3, 4, 6, 7].iter().any(|&i| d(i) > 9) {
+        return None;
+    }
+    let (h, m, sec) = (d(0) * 10 + d(1), d(3) * 10 + d(4), d(6) * 10 + d(7));
     if h > 23 || m > 59 || sec > 59 {
         return None;
     }
@@ -648,6 +662,50 @@ mod tests {
             "2024-1-01",
         ] {
             assert_eq!(parse_iso_date(bad), None, "{bad}");
+        }
+    }
+
+    /// Every date of years 1 to 9999, and the days past each month's end, as chrono has them.
+    #[test]
+    fn every_iso_date_agrees_with_chrono() {
+        for y in 1..=9999 {
+            for m in 1..=12u32 {
+                for d in 1..=31u32 {
+                    let text = format!("{y:04}-{m:02}-{d:02}");
+                    let want = NaiveDate::from_ymd_opt(y, m, d).map(days_since_epoch);
+                    assert_eq!(parse_iso_date(&text), want, "{text}");
+                }
+            }
+        }
+        for bad in [
+            "2024-01-0a",
+            "2024-01-1 ",
+            "2024/01/01",
+            "2024-01-01 ",
+            "20240101",
+            "2024-00-10",
+        ] {
+            assert_eq!(parse_iso_date(bad), None, "{bad}");
+        }
+    }
+
+    /// Every `HH:MM:SS` from 00:00:00 to 24:60:60, with and without an offset, as chrono has it.
+    #[test]
+    fn every_iso_time_agrees_with_chrono() {
+        for h in 0..=24u32 {
+            for m in 0..=60u32 {
+                for sec in 0..=60u32 {
+                    let text = format!("{h:02}:{m:02}:{sec:02}");
+                    let want = NaiveTime::from_hms_opt(h, m, sec)
+                        .map(|t| i64::from(t.num_seconds_from_midnight()) * 1_000_000);
+                    assert_eq!(parse_default_time(&text), want, "{text}");
+                    let zoned = parse_iso_time(&format!("{text}+01:30"));
+                    assert_eq!(zoned, want.map(|t| (t, Some(5400))), "{text}+01:30");
+                }
+            }
+        }
+        for bad in ["1:00:00", "01:00", "01-00-00", "0a:00:00", "01:00:0 ", "01:00:00+1"] {
+            assert_eq!(parse_default_time(bad), None, "{bad}");
         }
     }
 

@@ -112,8 +112,10 @@ impl Validator<'_> {
     pub(super) fn key_ops(&mut self, record: &Record<'_>, vals: &[Option<Val<'_>>]) {
         let (rec, row) = (self.rec, self.global_row(record.row));
         let op = |kind| KeyOp { rec, row, kind };
-        for (fi, v) in vals.iter().enumerate() {
-            let Some(v) = v else { continue };
+        // Only kept fields have values (see `Validator::kept`).
+        for k in 0..self.kept_fields.len() {
+            let fi = self.kept_fields[k];
+            let Some(v) = &vals[fi] else { continue };
             let st = &mut self.stats[fi];
             if st.numeric_wanted {
                 if let Some(x) = v.as_f64() {
@@ -134,7 +136,8 @@ impl Validator<'_> {
                 }
             }
         }
-        for fi in 0..vals.len() {
+        for k in 0..self.kept_fields.len() {
+            let fi = self.kept_fields[k];
             if self.unique_seen[fi].is_some() && vals[fi].is_some() {
                 let key = self.key(&[fi], vals);
                 self.ops.push(op(KeyKind::Unique(fi, key)));

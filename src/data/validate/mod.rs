@@ -260,6 +260,8 @@ struct Validator<'s> {
     /// Other values are dropped where they are cast: copying every value into the row buffer cost two
     /// store-forwarding stalls per cell (a value written in 8-byte halves, read back 16 bytes at a time).
     kept: Vec<bool>,
+    /// The fields `kept` holds, in order: the row checks visit these, not every field of every row.
+    kept_fields: Vec<usize>,
     /// Per field: how its cells are checked on the quick path (see `quick.rs`).
     quick: Vec<quick::Quick>,
     stats: Vec<FieldStats>,
@@ -311,6 +313,7 @@ impl<'s> Validator<'s> {
             all_missing_empty: true,
             vals_spare: vec![],
             kept: vec![],
+            kept_fields: vec![],
             quick: vec![],
             stats: vec![],
             unique_seen: vec![],
@@ -467,6 +470,7 @@ impl<'s> Validator<'s> {
                 .collect(),
         };
         self.kept = (0..n).map(|fi| self.value_read_later(fi)).collect();
+        self.kept_fields = (0..n).filter(|&fi| self.kept[fi]).collect();
         self.quick = schema.fields.iter().map(quick::Quick::plan).collect();
         self.schema = Some(schema);
     }

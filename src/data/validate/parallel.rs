@@ -41,6 +41,7 @@ impl<'s> Validator<'s> {
             .collect();
         w.int_field = self.int_field.clone();
         w.kept = self.kept.clone();
+        w.kept_fields = self.kept_fields.clone();
         w.quick = self.quick.clone();
         w.keys = self.keys.clone();
         w.schema = Some(schema);
