@@ -571,9 +571,11 @@ pub fn parse_duration(s: &str) -> Option<(i64, f64)> {
                 let n: f64 = num.parse().ok()?;
                 num.clear();
                 any = true;
+                // Years and months past what an i64 of months holds (the casts saturate) are no duration mlgate
+                // can compare: the cell is not a duration, rather than a sum that overflows.
                 match (in_time, unit) {
-                    (false, 'Y') => months += (n * 12.0) as i64,
-                    (false, 'M') => months += n as i64,
+                    (false, 'Y') => months = months.checked_add((n * 12.0) as i64)?,
+                    (false, 'M') => months = months.checked_add(n as i64)?,
                     (false, 'W') => secs += n * 604_800.0,
                     (false, 'D') => secs += n * 86_400.0,
                     (true, 'H') => secs += n * 3600.0,
@@ -687,6 +689,16 @@ mod tests {
         ] {
             assert_eq!(parse_iso_date(bad), None, "{bad}");
         }
+    }
+
+    /// Found by fuzzing (fuzz/regressions/schema_structured/duration-months-overflow): months past an i64 were
+    /// added with overflow.
+    #[test]
+    fn durations_too_long_to_hold_are_not_durations() {
+        let huge = format!("P1Y{}Y", "4".repeat(100));
+        assert_eq!(parse_duration(&huge), None);
+        assert_eq!(parse_duration("P9223372036854775807M1M"), None);
+        assert_eq!(parse_duration("P1Y2M"), Some((14, 0.0)));
     }
 
     /// Every `HH:MM:SS` from 00:00:00 to 24:60:60, with and without an offset, as chrono has it.

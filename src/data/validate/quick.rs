@@ -248,9 +248,11 @@ impl Validator<'_> {
         {
             return false;
         }
-        let nfields = self.schema().fields.len();
+        // Only kept fields' values are read after the cells (`Validator::kept`), each at its field's index: the
+        // buffer reaches the last of them, not every field (it is filled and emptied on every row).
+        let reach = self.kept_fields.last().map_or(0, |&fi| fi + 1);
         let mut vals: Vec<Option<Val<'_>>> = std::mem::take(&mut self.vals_spare);
-        vals.resize(nfields, None);
+        vals.resize(reach, None);
         let (mut missing, mut present) = (0u64, false);
         let mut clean = true;
         for (ci, &(a, b)) in ranges.iter().enumerate() {
