@@ -5,7 +5,8 @@
 //! [`parallel`] goes further for sinks whose per-record work splits in two: a part that needs only the record
 //! (casting cells, checking constraints) runs on several worker threads, batch by batch, and a part that needs
 //! every earlier record (remembering keys) runs on the caller's thread, which takes the workers' results back
-//! in batch order. Batches go to the workers round robin, so the order needs no sorting and no buffer.
+//! in batch order. Workers take batches from one shared queue, numbered, and the caller puts their outputs back in
+//! order; a window of tickets keeps the batches in flight few.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -299,11 +300,27 @@ pub(crate) trait ParallelSink: RecordSink {
     fn merge(&mut self, batch: &Batch, output: <Self::Worker as BatchWorker>::Output);
 }
 
-/// Batches waiting at each worker, and outputs waiting for the caller.
-const WORKER_QUEUE: usize = 2;
+/// Batches taken by workers and not yet merged, per worker: enough that a worker finds the next batch waiting
+/// while the caller merges, few enough that memory stays a few batches.
+const WINDOW_PER_WORKER: usize = 3;
+
+/// What the workers share: the reader's batches, numbered as they are taken, the tickets, and whether the batches
+/// have run out.
+struct Queue<I> {
+    batches: I,
+    tickets: Receiver<()>,
+    taken: u64,
+    ended: bool,
+}
 
 /// Reads `source` with `read` on one thread, runs `workers` of `sink`'s workers on as many threads and merges
 /// their outputs on this one, in the order of the records.
+///
+/// Workers take the next batch from one shared queue as soon as they are free, so a worker that is slow on a batch
+/// (or preempted: there are more threads than cores) never holds the others back, as a fixed round robin did;
+/// outputs come back in any order and are merged in batch order. Tickets bound the batches between the oldest one
+/// not merged and the newest one taken (a worker takes a ticket with each batch, the caller gives it back when it
+/// has merged one), so a stalled worker cannot make the others buffer the whole file.
 pub(crate) fn parallel<S: ParallelSink>(
     source: &Source,
     sink: &mut S,
@@ -338,43 +355,43 @@ pub(crate) fn parallel<S: ParallelSink>(
         if crew.is_empty() {
             consume(rx, sink, &spare_tx);
         } else {
-            let mut inputs = Vec::new();
-            let mut outputs = Vec::new();
+            let window = crew.len() * WINDOW_PER_WORKER;
+            let (ticket_tx, tickets) = sync_channel::<()>(window);
+            for _ in 0..window {
+                let _ = ticket_tx.try_send(());
+            }
+            let queue = std::sync::Arc::new(std::sync::Mutex::new(Queue {
+                batches: rx,
+                tickets,
+                taken: 0,
+                ended: false,
+            }));
+            let (out_tx, out_rx) = sync_channel::<(u64, Batch, Out<S>)>(window);
             let mut handles = Vec::new();
             for mut w in crew {
-                let (in_tx, in_rx) = sync_channel::<Batch>(WORKER_QUEUE);
-                let (out_tx, out_rx) = sync_channel::<(Batch, Out<S>)>(WORKER_QUEUE);
-                inputs.push(in_tx);
-                outputs.push(out_rx);
+                let (out_tx, queue) = (out_tx.clone(), queue.clone());
                 handles.push(scope.spawn(move || {
-                    for batch in in_rx {
+                    while let Some((seq, batch)) = take(&queue) {
                         let out = w.run(&batch);
-                        if out_tx.send((batch, out)).is_err() {
+                        if out_tx.send((seq, batch, out)).is_err() {
                             break;
                         }
                     }
                 }));
             }
-            // Deals the batches round robin; a worker's input closes when the reading ends.
-            scope.spawn(move || {
-                let mut next = 0usize;
-                for message in rx {
-                    if let Message::Batch(b) = message {
-                        if inputs[next].send(b).is_err() {
-                            break;
-                        }
-                        next = (next + 1) % inputs.len();
-                    }
+            drop(out_tx);
+            // Outputs that came back before an earlier batch's, by batch number.
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, batch, out) in out_rx {
+                waiting.insert(seq, (batch, out));
+                while let Some((batch, out)) = waiting.remove(&next) {
+                    sink.merge(&batch, out);
+                    let _ = spare_tx.try_send(batch);
+                    let _ = ticket_tx.try_send(());
+                    next += 1;
                 }
-            });
-            // Outputs come back in the order the batches were dealt: the first closed queue is the end.
-            let mut next = 0usize;
-            while let Ok((batch, out)) = outputs[next].recv() {
-                sink.merge(&batch, out);
-                let _ = spare_tx.try_send(batch);
-                next = (next + 1) % outputs.len();
             }
-            drop(outputs);
             // Everything a worker counted went back with its batches; joining only surfaces a panic.
             for h in handles {
                 joined(h);
@@ -382,4 +399,31 @@ pub(crate) fn parallel<S: ParallelSink>(
         }
         joined(reader)
     })
+}
+
+/// A worker's next batch and its number, once a ticket is free; `None` when the reader's batches have run out (or
+/// a thread panicked holding the queue: the panic surfaces when that thread is joined).
+fn take<I: Iterator<Item = Message>>(queue: &std::sync::Mutex<Queue<I>>) -> Option<(u64, Batch)> {
+    let mut q = queue.lock().ok()?;
+    loop {
+        if q.ended {
+            return None;
+        }
+        // Waiting for a ticket with the queue held is what keeps the numbering in order; the caller gives tickets
+        // back without the queue, so this cannot deadlock.
+        q.tickets.recv().ok()?;
+        match q.batches.next() {
+            Some(Message::Batch(b)) => {
+                let seq = q.taken;
+                q.taken += 1;
+                return Some((seq, b));
+            }
+            // Labels come once, before any batch: one later is not for the workers (its ticket is spent).
+            Some(Message::Labels(_)) => continue,
+            None => {
+                q.ended = true;
+                return None;
+            }
+        }
+    }
 }
