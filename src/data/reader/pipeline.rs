@@ -80,6 +80,17 @@ impl Batch {
         });
     }
 
+    /// An empty batch with this one's room.
+    fn empty_like(&self) -> Batch {
+        Batch {
+            part: 0,
+            text: String::with_capacity(self.text.capacity()),
+            slots: Vec::with_capacity(self.slots.capacity()),
+            spans: Vec::with_capacity(self.spans.capacity()),
+            records: Vec::with_capacity(self.records.capacity()),
+        }
+    }
+
     /// A text record in one copy: its text appended whole, its cells as ranges shifted into the batch's text.
     fn push_text(&mut self, meta: TextRecord, text: &str, ranges: &[(u32, u32)]) {
         let base = self.text.len() as u32;
@@ -185,7 +196,12 @@ impl Batcher {
 
     fn flush(&mut self) {
         if !self.batch.records.is_empty() {
-            let mut fresh = self.spare.try_recv().unwrap_or_default();
+            // No spare yet: a new batch as large as this one, not one grown by doubling (each doubling copied the
+            // batch so far).
+            let mut fresh = self
+                .spare
+                .try_recv()
+                .unwrap_or_else(|_| self.batch.empty_like());
             fresh.part = self.batch.part;
             fresh.text.clear();
             fresh.slots.clear();
@@ -329,7 +345,9 @@ pub(crate) fn parallel<S: ParallelSink>(
 ) -> Result<ReadStats, DataError> {
     type Out<S> = <<S as ParallelSink>::Worker as BatchWorker>::Output;
     let (tx, rx) = sync_channel::<Message>(IN_FLIGHT);
-    let (spare_tx, spare) = sync_channel::<Batch>(IN_FLIGHT);
+    // Room for every batch that can be out at once (queued, taken, being merged, being filled), so that each one
+    // comes back to the reader to be filled again.
+    let (spare_tx, spare) = sync_channel::<Batch>(IN_FLIGHT + workers * WINDOW_PER_WORKER + 2);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || read_batches(source, read, tx, spare));
         let mut rx = rx.into_iter();
