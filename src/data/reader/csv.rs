@@ -425,6 +425,8 @@ fn split_line(
     ranges.clear();
     let dsplat = ONES * u64::from(delimiter);
     let qsplat = ONES * u64::from(quote.unwrap_or(0));
+    // The quote character `split_quoted` takes when a word holds one (there is one then).
+    let q = quote.unwrap_or(b'"');
     let mut from = 0usize;
     let mut base = 0usize;
     let mut words = line.chunks_exact(8);
@@ -444,14 +446,7 @@ fn split_line(
     for w in &mut words {
         let word = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
         if !step(word, u64::MAX, base, ranges) {
-            return split_quoted(
-                line,
-                from,
-                delimiter,
-                quote.unwrap_or(b'"'),
-                ranges,
-                unquoted,
-            );
+            return split_quoted(line, from, delimiter, q, ranges, unquoted);
         }
         base += 8;
     }
@@ -460,14 +455,7 @@ fn split_line(
         // The padding is not part of the line, whatever the delimiter and quote are.
         let live = u64::MAX >> (8 * (8 - rest.len()));
         if !step(tail_word(rest), live, base, ranges) {
-            return split_quoted(
-                line,
-                from,
-                delimiter,
-                quote.unwrap_or(b'"'),
-                ranges,
-                unquoted,
-            );
+            return split_quoted(line, from, delimiter, q, ranges, unquoted);
         }
     }
     ranges.push((from as u32, line.len() as u32));
