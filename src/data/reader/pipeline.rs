@@ -343,7 +343,6 @@ pub(crate) fn parallel<S: ParallelSink>(
     read: ReadFn,
     workers: usize,
 ) -> Result<ReadStats, DataError> {
-    type Out<S> = <<S as ParallelSink>::Worker as BatchWorker>::Output;
     let (tx, rx) = sync_channel::<Message>(IN_FLIGHT);
     // Room for every batch that can be out at once (queued, taken, being merged, being filled), so that each one
     // comes back to the reader to be filled again.
@@ -373,50 +372,65 @@ pub(crate) fn parallel<S: ParallelSink>(
         if crew.is_empty() {
             consume(rx, sink, &spare_tx);
         } else {
-            let window = crew.len() * WINDOW_PER_WORKER;
-            let (ticket_tx, tickets) = sync_channel::<()>(window);
-            for _ in 0..window {
-                let _ = ticket_tx.try_send(());
-            }
-            let queue = std::sync::Arc::new(std::sync::Mutex::new(Queue {
-                batches: rx,
-                tickets,
-                taken: 0,
-                ended: false,
-            }));
-            let (out_tx, out_rx) = sync_channel::<(u64, Batch, Out<S>)>(window);
-            let mut handles = Vec::new();
-            for mut w in crew {
-                let (out_tx, queue) = (out_tx.clone(), queue.clone());
-                handles.push(scope.spawn(move || {
-                    while let Some((seq, batch)) = take(&queue) {
-                        let out = w.run(&batch);
-                        if out_tx.send((seq, batch, out)).is_err() {
-                            break;
-                        }
-                    }
-                }));
-            }
-            drop(out_tx);
-            // Outputs that came back before an earlier batch's, by batch number.
-            let mut waiting = std::collections::BTreeMap::new();
-            let mut next = 0u64;
-            for (seq, batch, out) in out_rx {
-                waiting.insert(seq, (batch, out));
-                while let Some((batch, out)) = waiting.remove(&next) {
-                    sink.merge(&batch, out);
-                    let _ = spare_tx.try_send(batch);
-                    let _ = ticket_tx.try_send(());
-                    next += 1;
-                }
-            }
-            // Everything a worker counted went back with its batches; joining only surfaces a panic.
-            for h in handles {
-                joined(h);
-            }
+            run_crew(scope, rx, crew, sink, &spare_tx);
         }
         joined(reader)
     })
+}
+
+/// Runs `crew` on threads of `scope` over the reader's `batches` and merges their outputs into `sink` in batch
+/// order, handing each merged batch back to the reader through `spare` (see [`parallel`]).
+fn run_crew<'scope, S: ParallelSink>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    batches: std::sync::mpsc::IntoIter<Message>,
+    crew: Vec<S::Worker>,
+    sink: &mut S,
+    spare: &SyncSender<Batch>,
+) where
+    S::Worker: 'scope,
+{
+    type Out<S> = <<S as ParallelSink>::Worker as BatchWorker>::Output;
+    let window = crew.len() * WINDOW_PER_WORKER;
+    let (ticket_tx, tickets) = sync_channel::<()>(window);
+    for _ in 0..window {
+        let _ = ticket_tx.try_send(());
+    }
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(Queue {
+        batches,
+        tickets,
+        taken: 0,
+        ended: false,
+    }));
+    let (out_tx, out_rx) = sync_channel::<(u64, Batch, Out<S>)>(window);
+    let mut handles = Vec::new();
+    for mut w in crew {
+        let (out_tx, queue) = (out_tx.clone(), queue.clone());
+        handles.push(scope.spawn(move || {
+            while let Some((seq, batch)) = take(&queue) {
+                let out = w.run(&batch);
+                if out_tx.send((seq, batch, out)).is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    drop(out_tx);
+    // Outputs that came back before an earlier batch's, by batch number.
+    let mut waiting = std::collections::BTreeMap::new();
+    let mut next = 0u64;
+    for (seq, batch, out) in out_rx {
+        waiting.insert(seq, (batch, out));
+        while let Some((batch, out)) = waiting.remove(&next) {
+            sink.merge(&batch, out);
+            let _ = spare.try_send(batch);
+            let _ = ticket_tx.try_send(());
+            next += 1;
+        }
+    }
+    // Everything a worker counted went back with its batches; joining only surfaces a panic.
+    for h in handles {
+        joined(h);
+    }
 }
 
 /// A worker's next batch and its number, once a ticket is free; `None` when the reader's batches have run out (or
